@@ -1,0 +1,77 @@
+/**
+ * A small timing harness for the benchmarks: warm-up runs, then the median of timed runs, printed as
+ * Markdown rows so results paste straight into bench/RESULTS.md.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** One measured figure. */
+export interface Timing {
+  label: string;
+  /** Median wall time of one run, in milliseconds. */
+  ms: number;
+  /** Items processed per run (points, cells, queries). */
+  items: number;
+}
+
+/**
+ * Times `fn` (one run processes `items` items): `warmup` untimed runs, then the median of `runs`.
+ * @returns the median timing
+ */
+export function measure(
+  label: string,
+  items: number,
+  fn: () => unknown,
+  { runs = 7, warmup = 2 } = {},
+): Timing {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { label, ms: times[Math.floor(times.length / 2)]!, items };
+}
+
+/** Async variant of {@link measure}. */
+export async function measureAsync(
+  label: string,
+  items: number,
+  fn: () => Promise<unknown>,
+  { runs = 5, warmup = 1 } = {},
+): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { label, ms: times[Math.floor(times.length / 2)]!, items };
+}
+
+/** Nanoseconds per item. */
+export function nsPerItem(t: Timing): number {
+  return (t.ms * 1e6) / t.items;
+}
+
+/** Prints a Markdown table. */
+export function printTable(headers: string[], rows: (string | number)[][]): void {
+  console.log(`| ${headers.join(' | ')} |`);
+  console.log(`| ${headers.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+/** A seeded PRNG (mulberry32) so benchmark inputs are the same every run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** The `octa` command line: a thin layer of yargs commands over the library. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { idCommand } from './commands/id.js';
+import { latticeCommand } from './commands/lattice.js';
+import { rangesCommand } from './commands/ranges.js';
+import { EXIT_USAGE, fail, handleClosedPipe } from './output.js';
+
+handleClosedPipe();
+
+let cli = yargs(hideBin(process.argv))
+  .scriptName('octa')
+  .usage('$0 <command> [options]\n\nAn Arrow-native data lake for 3D points on a BCC lattice.')
+  .parserConfiguration({ 'parse-positional-numbers': false })
+  .strict()
+  .recommendCommands()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .wrap(Math.min(110, process.stdout.columns ?? 100));
+cli = idCommand(cli);
+cli = latticeCommand(cli);
+cli = rangesCommand(cli);
+cli.demandCommand(1, 'name a command (octa --help lists them)').fail((msg, err) => {
+  if (err) throw err;
+  process.stderr.write(`octa: ${msg.split('\n')[0]} (see --help)\n`);
+  process.exit(EXIT_USAGE);
+});
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  fail(err);
+}
