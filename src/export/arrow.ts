@@ -1,0 +1,247 @@
+/**
+ * PointBuffer ⇄ Apache Arrow. Towards Arrow, number, id and time columns are handed over as views
+ * of the buffer's own arrays (no copy); only validity and booleans are packed into Arrow's bitmaps.
+ * From Arrow, any table with the required columns and supported payload types becomes a buffer.
+ */
+import {
+  Bool,
+  type Data,
+  DataType,
+  Field,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  Precision,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMicrosecond,
+  TimeUnit,
+  Utf8,
+} from 'apache-arrow';
+import { OctaError } from '../lattice/errors.js';
+import type { ColumnView, PayloadValues, PointChunk } from './container.js';
+import { PointBuffer } from './container.js';
+import {
+  type ColumnSpec,
+  type ColumnType,
+  createPointSchema,
+  isSameSchema,
+  type PayloadColumn,
+  type PointSchema,
+  REQUIRED_COLUMNS,
+} from './schema.js';
+
+/** Time zone of the `time` column: Arrow stores UTC instants; the zone tells readers so. */
+export const TIME_ZONE = 'UTC';
+
+function arrowType(type: ColumnType): DataType {
+  switch (type) {
+    case 'float64':
+      return new Float64();
+    case 'int32':
+      return new Int32();
+    case 'int64':
+      return new Int64();
+    case 'bool':
+      return new Bool();
+    case 'utf8':
+      return new Utf8();
+    case 'timestamp_us':
+      return new TimestampMicrosecond(TIME_ZONE);
+  }
+}
+
+/**
+ * The Arrow schema of a point schema.
+ * @param schema - point schema
+ * @param metadata - schema-level key/value metadata (default none)
+ * @returns the Arrow schema; required columns are non-nullable
+ */
+export function pointSchemaToArrow(
+  schema: PointSchema,
+  metadata: Readonly<Record<string, string>> = {},
+): Schema {
+  const fields = schema.columns.map((c) => new Field(c.name, arrowType(c.type), c.nullable));
+  return new Schema(fields, new Map(Object.entries(metadata)));
+}
+
+function columnTypeOf(type: DataType): ColumnType | undefined {
+  if (DataType.isFloat(type) && type.precision === Precision.DOUBLE) return 'float64';
+  if (DataType.isInt(type) && type.isSigned && type.bitWidth === 32) return 'int32';
+  if (DataType.isInt(type) && type.isSigned && type.bitWidth === 64) return 'int64';
+  if (DataType.isBool(type)) return 'bool';
+  if (DataType.isUtf8(type)) return 'utf8';
+  // Any zone: Arrow timestamps with a zone are UTC instants; a zoneless one is read as UTC.
+  if (DataType.isTimestamp(type) && type.unit === TimeUnit.MICROSECOND) return 'timestamp_us';
+  return undefined;
+}
+
+/**
+ * The point schema of an Arrow schema: the required columns by name, every other column as payload
+ * in table order.
+ * @param arrowSchema - schema of a table read from a point file
+ * @returns the point schema
+ * @throws {OctaError} SCHEMA_MISMATCH for a missing required column or an unsupported type
+ */
+export function arrowToPointSchema(arrowSchema: Schema): PointSchema {
+  const byName = new Map(arrowSchema.fields.map((f) => [f.name, f]));
+  for (const required of REQUIRED_COLUMNS) {
+    const field = byName.get(required.name);
+    if (field === undefined) {
+      throw new OctaError('SCHEMA_MISMATCH', 'table lacks a required point column', required.name);
+    }
+    if (columnTypeOf(field.type) !== required.type) {
+      throw new OctaError(
+        'SCHEMA_MISMATCH',
+        `column "${required.name}" must be ${String(arrowType(required.type))}`,
+        String(field.type),
+      );
+    }
+  }
+  const payload: PayloadColumn[] = [];
+  for (const field of arrowSchema.fields) {
+    if (REQUIRED_COLUMNS.some((c) => c.name === field.name)) continue;
+    const type = columnTypeOf(field.type);
+    if (type === undefined || type === 'timestamp_us') {
+      throw new OctaError(
+        'SCHEMA_MISMATCH',
+        `payload column "${field.name}" has an unsupported type; use Float64, Int32, Int64, Bool or Utf8`,
+        String(field.type),
+      );
+    }
+    payload.push({ name: field.name, type });
+  }
+  return createPointSchema({ payload });
+}
+
+/** Packs bytes (nonzero = set) into an LSB-first bitmap; returns the bitmap and the zero count. */
+function packBits(bytes: Uint8Array): { bits: Uint8Array; zeros: number } {
+  const n = bytes.length;
+  const bits = new Uint8Array((n + 7) >>> 3);
+  let ones = 0;
+  for (let i = 0; i < n; i++) {
+    if (bytes[i]) {
+      bits[i >>> 3]! |= 1 << (i & 7);
+      ones++;
+    }
+  }
+  return { bits, zeros: n - ones };
+}
+
+function unpackBits(bits: Uint8Array, offset: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const j = offset + i;
+    bytes[i] = (bits[j >>> 3]! >>> (j & 7)) & 1;
+  }
+  return bytes;
+}
+
+function columnData(spec: ColumnSpec, view: ColumnView, rows: number): Data {
+  const type = arrowType(spec.type);
+  let nullBitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  if (view.valid !== undefined) {
+    const packed = packBits(view.valid);
+    if (packed.zeros > 0) {
+      nullBitmap = packed.bits;
+      nullCount = packed.zeros;
+    }
+  }
+  const nulls = nullBitmap === undefined ? {} : { nullBitmap, nullCount };
+  if (view.type === 'utf8') {
+    return makeData({
+      type: type as Utf8,
+      length: rows,
+      valueOffsets: view.offsets,
+      data: view.data,
+      ...nulls,
+    });
+  }
+  const data = view.type === 'bool' ? packBits(view.values).bits : view.values;
+  return makeData({ type: type as Int64, length: rows, data: data as BigInt64Array, ...nulls });
+}
+
+/**
+ * An Arrow table over a buffer's rows. Number, id and time columns are views of the buffer's
+ * arrays, so the table is cheap but shares memory: write it out before the buffer is appended to or
+ * cleared again.
+ * @param buffer - the rows
+ * @param options.metadata - schema-level key/value metadata (default none)
+ * @returns a one-batch table; `cell` is Int64, `time` is Timestamp(MICROSECOND, "UTC")
+ */
+export function pointBufferToArrow(
+  buffer: PointBuffer,
+  { metadata = {} }: { metadata?: Readonly<Record<string, string>> } = {},
+): Table {
+  const schema = pointSchemaToArrow(buffer.schema, metadata);
+  const rows = buffer.rows;
+  const children = buffer.schema.columns.map((spec) => columnData(spec, buffer.getColumn(spec.name), rows));
+  const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
+  return new Table(schema, [new RecordBatch(schema, struct)]);
+}
+
+function payloadValues(spec: ColumnSpec, data: Data): PayloadValues {
+  // Arrow JS slices value and offset buffers eagerly; only bitmaps (validity, booleans) start at
+  // bit `offset`.
+  const { offset, length } = data;
+  const valid =
+    data.nullCount > 0 && data.nullBitmap !== undefined && data.nullBitmap.length > 0
+      ? unpackBits(data.nullBitmap, offset, length)
+      : undefined;
+  if (!spec.nullable && valid !== undefined) {
+    throw new OctaError('INVALID_INPUT', `required column "${spec.name}" holds nulls`, data.nullCount);
+  }
+  if (spec.type === 'utf8') {
+    const offsets = (data.valueOffsets as Int32Array).subarray(0, length + 1);
+    return valid === undefined
+      ? { offsets, data: data.values as Uint8Array }
+      : { offsets, data: data.values as Uint8Array, valid };
+  }
+  const values =
+    spec.type === 'bool'
+      ? unpackBits(data.values as Uint8Array, offset, length)
+      : (data.values as Float64Array | Int32Array | BigInt64Array).subarray(0, length);
+  return valid === undefined ? values : { values, valid };
+}
+
+/**
+ * Copies an Arrow table of points into a new buffer.
+ * @param table - a table with the required columns (in any order) and supported payload types
+ * @param options.schema - expected schema; when given the table must match it exactly
+ * @returns a buffer holding every row, sized exactly
+ * @throws {OctaError} SCHEMA_MISMATCH for missing columns, unsupported types or a schema other
+ *   than the expected one; INVALID_INPUT for nulls in a required column
+ */
+export function arrowToPointBuffer(table: Table, { schema }: { schema?: PointSchema } = {}): PointBuffer {
+  const found = arrowToPointSchema(table.schema);
+  if (schema !== undefined && !isSameSchema(schema, found)) {
+    throw new OctaError(
+      'SCHEMA_MISMATCH',
+      'table columns differ from the expected schema',
+      found.columns.map((c) => `${c.name}:${c.type}`),
+    );
+  }
+  const target = schema ?? found;
+  const buffer = PointBuffer.create({ schema: target, capacity: table.numRows });
+  const index = new Map(table.schema.fields.map((f, i) => [f.name, i]));
+  for (const batch of table.batches) {
+    const column = (spec: ColumnSpec) => payloadValues(spec, batch.data.children[index.get(spec.name)!]!);
+    const [cell, x, y, z, t] = REQUIRED_COLUMNS.map(column) as [
+      BigInt64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      BigInt64Array,
+    ];
+    // No prototype: a payload column may be called "__proto__".
+    const payload: Record<string, PayloadValues> = Object.create(null);
+    for (const spec of target.columns.slice(REQUIRED_COLUMNS.length)) payload[spec.name] = column(spec);
+    const chunk: PointChunk = { cell, x, y, z, time: t, payload };
+    buffer.append(chunk);
+  }
+  return buffer;
+}

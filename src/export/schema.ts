@@ -1,0 +1,162 @@
+/**
+ * The column model of a point table: five required columns that every file carries, then the
+ * caller's payload columns. The same descriptor drives the in-memory container, the Arrow schema and
+ * the Parquet file, so a name or type is decided once, here.
+ *
+ * | column | Arrow / Parquet                     | null | meaning                                  |
+ * |--------|-------------------------------------|------|------------------------------------------|
+ * | cell   | Int64 / INT64                       | no   | raw 64 id bits, signed (two's complement) |
+ * | x y z  | Float64 / DOUBLE                    | no   | exact point in frame metres              |
+ * | time   | Timestamp(us, UTC) / TIMESTAMP_MICROS | no | event time; partitions are time buckets  |
+ * | …      | float64, int32, int64, bool, utf8   | yes  | payload                                  |
+ *
+ * `time` is required because every row lands in a time-bucket partition; a row without a time has no
+ * home in the lake.
+ */
+import { OctaError } from '../lattice/errors.js';
+
+/** Version of this column model, written to every file as `octa.schema_version`. */
+export const POINT_SCHEMA_VERSION = 1;
+
+/** Types a payload column may have. */
+export type PayloadType = 'float64' | 'int32' | 'int64' | 'bool' | 'utf8';
+/** Every column type of the model: the payload types plus the event-time type of `time`. */
+export type ColumnType = PayloadType | 'timestamp_us';
+
+/** One column of a point table. */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable: boolean;
+}
+
+/** A payload column as a caller declares it; payload columns are always nullable. */
+export interface PayloadColumn {
+  readonly name: string;
+  readonly type: PayloadType;
+}
+
+/** A validated, frozen schema: the required columns first, then the payload in declared order. */
+export interface PointSchema {
+  readonly version: number;
+  readonly columns: readonly ColumnSpec[];
+  readonly payload: readonly PayloadColumn[];
+}
+
+/** The required columns, in file order. */
+export const REQUIRED_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  Object.freeze({ name: 'cell', type: 'int64', nullable: false }),
+  Object.freeze({ name: 'x', type: 'float64', nullable: false }),
+  Object.freeze({ name: 'y', type: 'float64', nullable: false }),
+  Object.freeze({ name: 'z', type: 'float64', nullable: false }),
+  Object.freeze({ name: 'time', type: 'timestamp_us', nullable: false }),
+] satisfies ColumnSpec[]);
+
+/**
+ * Names a payload column may not take, compared case-insensitively: the required columns and the
+ * Hive partition keys of the lake layout (`lod=`, `t=`, `r=`), which engines add as columns when
+ * they read a partitioned path; the event time is `time` so that it never collides with the `t=` bucket.
+ */
+export const RESERVED_COLUMN_NAMES: readonly string[] = Object.freeze([
+  'cell',
+  'x',
+  'y',
+  'z',
+  'time',
+  't',
+  'lod',
+  'r',
+]);
+
+const PAYLOAD_TYPES: ReadonlySet<string> = new Set<PayloadType>([
+  'float64',
+  'int32',
+  'int64',
+  'bool',
+  'utf8',
+]);
+// Control characters (C0, DEL, C1) and unpaired UTF-16 surrogates, which have no UTF-8 form.
+const BAD_NAME_CHAR = /[\p{Cc}\p{Cs}]/u;
+
+/**
+ * Whether `name` can name a column: non-empty, no control characters, valid Unicode. Any other
+ * printable text is allowed, because SQL built over these names always quotes them.
+ * @param name - candidate column name
+ * @returns true when the name is usable
+ */
+export function isValidColumnName(name: string): boolean {
+  return typeof name === 'string' && name.length > 0 && !BAD_NAME_CHAR.test(name);
+}
+
+/**
+ * Checks a column name.
+ * @param name - candidate column name
+ * @throws {OctaError} INVALID_ARGUMENT when the name is empty, has a control character or is not
+ *   valid Unicode
+ */
+export function checkColumnName(name: string): void {
+  if (!isValidColumnName(name)) {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      'column names must be non-empty printable text without control characters; rename the column',
+      name,
+    );
+  }
+}
+
+/**
+ * Builds a point schema from the payload columns; the required columns are always present.
+ * Duplicate names are found case-insensitively, as DuckDB, Hive and Glue fold identifier case.
+ * @param options.payload - payload columns in file order (default none)
+ * @returns a frozen schema
+ * @throws {OctaError} INVALID_ARGUMENT for a bad or duplicate name, a reserved name or an unknown type
+ */
+export function createPointSchema({
+  payload = [],
+}: {
+  payload?: readonly PayloadColumn[];
+} = {}): PointSchema {
+  const seen = new Set(RESERVED_COLUMN_NAMES);
+  const columns: ColumnSpec[] = [...REQUIRED_COLUMNS];
+  const declared: PayloadColumn[] = [];
+  for (const column of payload) {
+    checkColumnName(column.name);
+    if (!PAYLOAD_TYPES.has(column.type)) {
+      throw new OctaError(
+        'INVALID_ARGUMENT',
+        `payload column "${column.name}" has an unknown type; use float64, int32, int64, bool or utf8`,
+        column.type,
+      );
+    }
+    const folded = column.name.toLowerCase();
+    if (seen.has(folded)) {
+      const reserved = RESERVED_COLUMN_NAMES.includes(folded);
+      throw new OctaError(
+        'INVALID_ARGUMENT',
+        reserved
+          ? 'payload column name is reserved (required column or partition key); rename it'
+          : 'duplicate column name (names are compared case-insensitively); rename one of them',
+        column.name,
+      );
+    }
+    seen.add(folded);
+    declared.push(Object.freeze({ name: column.name, type: column.type }));
+    columns.push(Object.freeze({ name: column.name, type: column.type, nullable: true }));
+  }
+  return Object.freeze({
+    version: POINT_SCHEMA_VERSION,
+    columns: Object.freeze(columns),
+    payload: Object.freeze(declared),
+  });
+}
+
+/**
+ * Whether two schemas have the same columns with the same types in the same order.
+ * @param a - first schema
+ * @param b - second schema
+ * @returns true when a buffer of one can be written as the other
+ */
+export function isSameSchema(a: PointSchema, b: PointSchema): boolean {
+  if (a.version !== b.version || a.columns.length !== b.columns.length) return false;
+  return a.columns.every((c, i) => c.name === b.columns[i]?.name && c.type === b.columns[i]?.type);
+}
