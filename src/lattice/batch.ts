@@ -28,8 +28,27 @@ function badCoord(i: number, v: number): OctaError {
   );
 }
 
+/** Integer coordinates in 0..65535 arrive in any of these; Float64Array is checked per element. */
+export type CoordArray = Float64Array | Int32Array | Uint32Array | Uint16Array;
+
+const SCRATCH_POINTS = 4096;
+const scratch = new Int32Array(3 * SCRATCH_POINTS);
+
+/** The Morton/id kernel over integer coordinates already known to be in 0..65535. */
+function encodeWords(src: Int32Array | Uint32Array | Uint16Array, count: number, w: Uint32Array, at: number, prefix: number): void {
+  for (let j = 0, o = 2 * at; j < 3 * count; j += 3, o += 2) {
+    const x = src[j]!;
+    const y = src[j + 1]!;
+    const z = src[j + 2]!;
+    const hi = SPREAD[x >>> 8]! | (SPREAD[y >>> 8]! << 1) | (SPREAD[z >>> 8]! << 2);
+    w[o] = ((hi & 0xff) << 24) | SPREAD[x & 255]! | (SPREAD[y & 255]! << 1) | (SPREAD[z & 255]! << 2);
+    w[o + 1] = prefix | (hi >>> 8);
+  }
+}
+
 /**
- * Encodes lattice coordinates as Index64 ids.
+ * Encodes lattice coordinates as Index64 ids. Integer arrays take the fast path; a Float64Array is
+ * converted a block at a time and every value checked to be an integer in 0..65535.
  * @param options.coords - interleaved x, y, z (integers 0..65535)
  * @param options.out - where to write (allocated when absent); signed or unsigned
  * @returns the ids (`out` when given)
@@ -39,25 +58,31 @@ export function latticeToIndex64Batch<T extends IdArray = BigUint64Array>({
   coords,
   out,
   ...key
-}: TileKeyOptions & { coords: ArrayLike<number>; out?: T }): T {
+}: TileKeyOptions & { coords: CoordArray; out?: T }): T {
   const n = Math.floor(coords.length / 3);
   const ids = (out ?? new BigUint64Array(n)) as T;
-  if (ids.length < n)
-    throw new OctaError('INVALID_ARGUMENT', 'output array shorter than the input', ids.length);
+  if (ids.length < n) throw new OctaError('INVALID_ARGUMENT', 'output array shorter than the input', ids.length);
   const prefix = tileKeyPrefix(INDEX64_HEADER, key) << 16;
   const w = words(ids);
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const x = coords[j]!;
-    const y = coords[j + 1]!;
-    const z = coords[j + 2]!;
-    // (v & 0xffff) === v is false for fractions, negatives, NaN and values above 65535.
-    if ((x & 0xffff) !== x) throw badCoord(j, x);
-    if ((y & 0xffff) !== y) throw badCoord(j + 1, y);
-    if ((z & 0xffff) !== z) throw badCoord(j + 2, z);
-    const lo = SPREAD[x & 255]! | (SPREAD[y & 255]! << 1) | (SPREAD[z & 255]! << 2);
-    const hi = SPREAD[x >>> 8]! | (SPREAD[y >>> 8]! << 1) | (SPREAD[z >>> 8]! << 2);
-    w[2 * i] = ((hi & 0xff) << 24) | lo;
-    w[2 * i + 1] = prefix | (hi >>> 8);
+  if (coords instanceof Uint16Array) {
+    encodeWords(coords, n, w, 0, prefix);
+    return ids;
+  }
+  if (!(coords instanceof Float64Array)) {
+    for (let j = 0; j < 3 * n; j++) if (coords[j]! >>> 16 !== 0) throw badCoord(j, coords[j]!);
+    encodeWords(coords, n, w, 0, prefix);
+    return ids;
+  }
+  for (let at = 0; at < n; at += SCRATCH_POINTS) {
+    const count = Math.min(SCRATCH_POINTS, n - at);
+    const block = coords.subarray(3 * at, 3 * (at + count));
+    scratch.set(block);
+    for (let j = 0; j < block.length; j++) {
+      // The Int32 conversion wraps fractions, NaN and large values, so a mismatch or a value
+      // outside 16 bits marks a coordinate that is not an integer in 0..65535.
+      if (scratch[j]! !== block[j]! || scratch[j]! >>> 16 !== 0) throw badCoord(3 * at + j, block[j]!);
+    }
+    encodeWords(scratch, count, w, at, prefix);
   }
   return ids;
 }
