@@ -2,7 +2,9 @@
 /** The `octa` command line: a thin layer of yargs commands over the library. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { demoCommand } from './commands/demo.js';
 import { idCommand } from './commands/id.js';
+import { ingestCommand } from './commands/ingest.js';
 import { latticeCommand } from './commands/lattice.js';
 import { rangesCommand } from './commands/ranges.js';
 import { EXIT_USAGE, fail, handleClosedPipe } from './output.js';
@@ -22,6 +24,8 @@ let cli = yargs(hideBin(process.argv))
 cli = idCommand(cli);
 cli = latticeCommand(cli);
 cli = rangesCommand(cli);
+cli = ingestCommand(cli);
+cli = demoCommand(cli);
 cli.demandCommand(1, 'name a command (octa --help lists them)').fail((msg, err) => {
   if (err) throw err;
   process.stderr.write(`octa: ${msg.split('\n')[0]} (see --help)\n`);

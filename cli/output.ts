@@ -84,3 +84,19 @@ export function numberListArg(name: string, value: unknown, count: number, parse
   }
   return parts.map((p, i) => parse(`--${name} value ${i + 1}`, p));
 }
+
+/** Formats rows of objects as an aligned text table (64-bit integers and dates as text). */
+export function formatTable(rows: readonly Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(no rows)';
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? 'NULL' : typeof v === 'object' ? toJson(v) : String(v);
+  const text = rows.map((r) => cols.map((c) => cell(r[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...text.map((t) => t[i]!.length)));
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n');
+}

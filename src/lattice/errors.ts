@@ -19,6 +19,7 @@ export type OctaErrorCode =
   | 'SCHEMA_MISMATCH'
   | 'CONFLICT'
   | 'IO_ERROR'
+  | 'NOT_FOUND'
   | 'CORRUPT';
 
 /** An error with a machine-readable code and the value that caused it. */

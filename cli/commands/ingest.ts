@@ -1,0 +1,154 @@
+/** `octa ingest`: stream point files or stdin into a lake table. */
+import { resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
+import { openStorage } from '../../src/lake/open.js';
+import { intArg, println, toJson, UsageError } from '../output.js';
+import { createProgress } from '../progress.js';
+
+const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow', 'las', 'laz'] as const;
+
+/** Prints an ingest summary as JSON or as lines. */
+export function printSummary(summary: IngestSummary, json: boolean): void {
+  if (json) {
+    println(toJson(summary));
+    return;
+  }
+  println(
+    `${summary.rows_committed} rows committed (${summary.rows_read} read, ${summary.rows_rejected} rejected) in ${summary.files} files, ${summary.partitions} partitions` +
+      (summary.version === null ? '' : `, catalog version ${summary.version}`),
+  );
+  if (summary.batches_skipped > 0)
+    println(
+      `${summary.batches_skipped} inputs already committed: skipped (use --force to ingest them again)`,
+    );
+  if (summary.reject_file) println(`rejected rows: ${summary.reject_file}`);
+}
+
+/** Registers `octa ingest`. */
+export function ingestCommand(y: Argv): Argv {
+  return y.command(
+    'ingest <files..>',
+    'Ingest point files (or - for stdin) into a lake table',
+    (c) =>
+      c
+        .positional('files', { type: 'string', array: true, describe: 'input files, or - for stdin' })
+        .option('lake', { type: 'string', default: './octa-lake', describe: 'lake directory' })
+        .option('table', {
+          type: 'string',
+          default: 'points',
+          describe: 'table name ([A-Za-z_][A-Za-z0-9_]*)',
+        })
+        .option('format', {
+          choices: FORMATS,
+          describe: 'input format (default: from the file extension; csv for stdin)',
+        })
+        .option('x', { type: 'string', describe: 'x column (projected/cartesian input; default x)' })
+        .option('y', { type: 'string', describe: 'y column (default y)' })
+        .option('z', { type: 'string', describe: 'z column (default z)' })
+        .option('lat', { type: 'string', describe: 'latitude column (geodetic input, degrees)' })
+        .option('lon', { type: 'string', describe: 'longitude column (geodetic input, degrees)' })
+        .option('height', { type: 'string', describe: 'ellipsoidal height column, metres' })
+        .option('depth-km', { type: 'string', describe: 'depth column, kilometres below the ellipsoid' })
+        .option('time', {
+          type: 'string',
+          describe: 'event time column (ISO 8601, or epoch numbers in --time-unit)',
+        })
+        .option('time-value', { type: 'string', describe: 'one ISO 8601 time for every row' })
+        .option('time-unit', {
+          choices: ['s', 'ms', 'us'] as const,
+          describe: 'unit of numeric times (default s)',
+        })
+        .option('time-bucket', {
+          choices: ['hour', 'day', 'month'] as const,
+          describe: 'time partitioning of a new table (default day)',
+        })
+        .option('frame', {
+          type: 'string',
+          describe:
+            'frame of a new table: ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto (LAS header)',
+        })
+        .option('frame-id', { type: 'number', describe: 'frame id 0..255 of a new frame (default 0)' })
+        .option('lod', { type: 'number', describe: 'level of detail 0..15 of a new table (default 15)' })
+        .option('exclude', {
+          type: 'string',
+          describe: 'comma-separated input columns not to carry as payload',
+        })
+        .option('reject-file', {
+          type: 'string',
+          describe: 'where rejected rows go (default <lake>/_rejects/<table>-<time>.ndjson)',
+        })
+        .option('max-rejects', {
+          type: 'number',
+          default: 1000,
+          describe: 'fail (committing nothing) past this many rejects',
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'ingest inputs again even if already committed',
+        })
+        .option('file-rows', {
+          type: 'number',
+          describe: 'rows per Parquet file at most (default 1,000,000)',
+        })
+        .option('memory-mb', {
+          type: 'number',
+          describe: 'memory for buffered rows, all partitions (default 256)',
+        })
+        .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .example('$0 ingest survey.laz --table lidar', 'LAS/LAZ: frame and time from the header')
+        .example(
+          '$0 ingest quakes.csv --table quakes --lat latitude --lon longitude --depth-km depth --time time --frame ecef',
+          'geodetic CSV into an ECEF frame',
+        )
+        .example('cat points.csv | $0 ingest - --frame cartesian:0,0,0,1024 --time t', 'from stdin'),
+    async (a) => {
+      const files = (a.files ?? []) as string[];
+      if (files.length === 0) throw new UsageError('name input files, or - for stdin');
+      if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
+      const lake = resolve(a.lake);
+      const storage = await openStorage(lake);
+      const progress = createProgress({ quiet: a.quiet });
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const summary = await ingest({
+        storage,
+        table: a.table,
+        inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
+        ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
+        ...(a.frame === undefined ? {} : { frame: a.frame }),
+        ...(a.frameId === undefined ? {} : { frameId: intArg('--frame-id', a.frameId) }),
+        ...(a.lod === undefined ? {} : { lod: intArg('--lod', a.lod) }),
+        coords: Object.fromEntries(
+          Object.entries({
+            x: a.x,
+            y: a.y,
+            z: a.z,
+            lat: a.lat,
+            lon: a.lon,
+            height: a.height,
+            depthKm: a.depthKm,
+          }).filter(([, v]) => v !== undefined),
+        ),
+        ...(a.time === undefined ? {} : { time: a.time }),
+        ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
+        ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
+        ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
+        ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
+        rejectFile: a.rejectFile ?? resolve(lake, '_rejects', `${a.table}-${stamp}.ndjson`),
+        maxRejects: intArg('--max-rejects', a.maxRejects),
+        force: a.force,
+        ...(a.fileRows === undefined ? {} : { fileRows: intArg('--file-rows', a.fileRows) }),
+        ...(a.memoryMb === undefined ? {} : { memoryBytes: intArg('--memory-mb', a.memoryMb) * 2 ** 20 }),
+        onProgress: (p) =>
+          progress.update(
+            `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
+            p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
+          ),
+      });
+      progress.done();
+      printSummary(summary, a.json);
+    },
+  );
+}

@@ -1,0 +1,429 @@
+/**
+ * From source columns to lake rows: coordinates to frame metres and Index64 cells, event times to
+ * microseconds, payload values to their column types. Every row that cannot be converted becomes a
+ * reject with its row number and a reason; the rest are compacted into a chunk for the writer.
+ */
+
+import type { PayloadColumn, PayloadType } from '../export/schema.js';
+import { OctaError } from '../lattice/errors.js';
+import { type Frame, geodeticToFrameBatch } from '../lattice/frame.js';
+import { frameToIndex64Batch, REJECT_NON_FINITE, REJECT_OUT_OF_DOMAIN } from '../lattice/frame-index.js';
+import type { ColumnData, SourceChunk, SourceColumn } from './sources/index.js';
+
+/** Where the coordinates come from. */
+export type CoordinateMapping =
+  | { kind: 'xyz'; x: string; y: string; z: string }
+  | { kind: 'geodetic'; lat: string; lon: string; height?: string; depthKm?: string };
+
+/** Where the event time comes from. */
+export type TimeMapping =
+  | { kind: 'column'; column: string; unit: 'auto' | 's' | 'ms' | 'us' }
+  | { kind: 'constant'; micros: number };
+
+/** Everything the conversion needs, fixed before the first row is read. */
+export interface ConversionPlan {
+  frame: Frame;
+  lod: number;
+  coords: CoordinateMapping;
+  time: TimeMapping;
+  /** Payload columns in table order; `source` names the source column (absent: always null). */
+  payload: (PayloadColumn & { source?: string })[];
+}
+
+/** A row that did not make it, with where it was and why. */
+export interface RowReject {
+  row: number;
+  line?: number;
+  reason: string;
+  text?: string;
+}
+
+/** Rows ready for the partition writer: parallel arrays of the accepted rows. */
+export interface ConvertedRows {
+  rows: number;
+  cell: BigInt64Array;
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+  /** Event time, µs since the epoch, as doubles (exact below 2^53 µs, about year 2255). */
+  timeUs: Float64Array;
+  payload: Record<string, PayloadArray>;
+  rowNumbers: Float64Array;
+}
+
+/** A converted payload column. */
+export type PayloadArray =
+  | { type: 'float64'; values: Float64Array; valid: Uint8Array }
+  | { type: 'int32'; values: Int32Array; valid: Uint8Array }
+  | { type: 'int64'; values: BigInt64Array; valid: Uint8Array }
+  | { type: 'bool'; values: Uint8Array; valid: Uint8Array }
+  | { type: 'utf8'; values: (string | null)[] };
+
+const show = (v: unknown) => {
+  const s = typeof v === 'string' ? JSON.stringify(v) : String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+};
+
+/** One source value as the caller sees it, for messages. */
+function rawValue(data: ColumnData, i: number): unknown {
+  if (data.type === 'float64' && data.invalid?.has(i)) return data.invalid.get(i);
+  if ('valid' in data && data.valid && data.valid[i] === 0) return null;
+  return data.values[i];
+}
+
+/**
+ * Reads a column as doubles. `fail(i, reason)` is called for every row whose value is missing or not
+ * a number; those rows get NaN.
+ */
+export function toFloat64(
+  data: ColumnData,
+  name: string,
+  n: number,
+  fail: (i: number, reason: string) => void,
+): Float64Array {
+  const out = new Float64Array(n);
+  switch (data.type) {
+    case 'float64':
+    case 'int32':
+    case 'bool':
+      for (let i = 0; i < n; i++) {
+        if (data.valid && data.valid[i] === 0) {
+          out[i] = Number.NaN;
+          fail(i, `column ${show(name)} is empty`);
+        } else if (data.type === 'float64' && data.invalid?.has(i)) {
+          out[i] = Number.NaN;
+          fail(i, `column ${show(name)}: not a number: ${show(data.invalid.get(i))}`);
+        } else out[i] = data.values[i]!;
+      }
+      return out;
+    case 'int64':
+    case 'timestamp_us':
+      for (let i = 0; i < n; i++) {
+        if (data.valid && data.valid[i] === 0) {
+          out[i] = Number.NaN;
+          fail(i, `column ${show(name)} is empty`);
+        } else out[i] = Number(data.values[i]!);
+      }
+      return out;
+    case 'text':
+    case 'json':
+      for (let i = 0; i < n; i++) {
+        const v = data.values[i];
+        if (v === null || v === undefined || v === '') {
+          out[i] = Number.NaN;
+          fail(i, `column ${show(name)} is empty`);
+          continue;
+        }
+        const d = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : Number.NaN;
+        if (Number.isNaN(d) && !(typeof v === 'string' && /^\s*[+-]?nan\s*$/i.test(v))) {
+          fail(i, `column ${show(name)}: not a number: ${show(v)}`);
+        }
+        out[i] = d;
+      }
+      return out;
+  }
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Parses an ISO 8601 / RFC 3339 time to µs since the epoch (no zone means UTC), or NaN.
+ */
+export function isoToMicros(text: string): number {
+  const m = ISO.exec(text.trim());
+  if (!m) return Number.NaN;
+  const [y, mo, d, h = '0', mi = '0', s = '0'] = [m[1]!, m[2]!, m[3]!, m[4], m[5], m[6]];
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
+    return Number.NaN;
+  }
+  const ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
+  if (new Date(ms).getUTCDate() !== day) return Number.NaN; // 2025-02-30 and friends
+  const frac = m[7] ? Math.round(Number(`0.${m[7]}`) * 1e6) : 0;
+  let offsetMin = 0;
+  const zone = m[8];
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
+  }
+  return (ms - offsetMin * 60_000) * 1000 + frac;
+}
+
+const UNIT_US = { s: 1e6, ms: 1e3, us: 1 } as const;
+
+/** Event times in µs, with a reject for each row whose time cannot be read. */
+function times(
+  plan: TimeMapping,
+  chunk: SourceChunk,
+  n: number,
+  fail: (i: number, reason: string) => void,
+): Float64Array {
+  const out = new Float64Array(n);
+  if (plan.kind === 'constant') return out.fill(plan.micros);
+  const data = chunk.columns[plan.column];
+  if (!data) throw new OctaError('SCHEMA_MISMATCH', 'the time column is missing from the input', plan.column);
+  const name = show(plan.column);
+  if (data.type === 'timestamp_us') {
+    for (let i = 0; i < n; i++) {
+      if (data.valid && data.valid[i] === 0) fail(i, `column ${name}: no time`);
+      out[i] = Number(data.values[i]!);
+    }
+    return out;
+  }
+  const scale = UNIT_US[plan.unit === 'auto' ? 's' : plan.unit];
+  for (let i = 0; i < n; i++) {
+    const v = data.type === 'text' || data.type === 'json' ? data.values[i] : rawValue(data, i);
+    let us = Number.NaN;
+    if (typeof v === 'number') us = v * scale;
+    else if (typeof v === 'bigint') us = Number(v) * scale;
+    else if (typeof v === 'string') {
+      const t = v.trim();
+      us = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) * scale : isoToMicros(t);
+    }
+    if (!Number.isFinite(us)) fail(i, `column ${name}: unparsable time ${show(v)}`);
+    out[i] = Math.round(us);
+  }
+  return out;
+}
+
+/** Converts one payload column; values that do not fit the type reject their row. */
+function payloadColumn(
+  col: PayloadColumn & { source?: string },
+  chunk: SourceChunk,
+  n: number,
+  fail: (i: number, reason: string) => void,
+): PayloadArray {
+  const data = col.source === undefined ? undefined : chunk.columns[col.source];
+  const valid = new Uint8Array(n);
+  const type: PayloadType = col.type;
+  if (type === 'utf8') {
+    const values: (string | null)[] = new Array(n).fill(null);
+    if (data) {
+      for (let i = 0; i < n; i++) {
+        const v = rawValue(data, i);
+        values[i] =
+          v === null || v === undefined
+            ? null
+            : typeof v === 'string'
+              ? v
+              : typeof v === 'object'
+                ? JSON.stringify(v)
+                : String(v);
+      }
+    }
+    return { type, values };
+  }
+  const name = show(col.name);
+  if (type === 'int64') {
+    const values = new BigInt64Array(n);
+    if (data) {
+      for (let i = 0; i < n; i++) {
+        const v = rawValue(data, i);
+        if (v === null || v === undefined || v === '') continue;
+        try {
+          const b = typeof v === 'bigint' ? v : BigInt(typeof v === 'string' ? v.trim() : (v as number));
+          if (b < -(1n << 63n) || b >= 1n << 63n) throw new RangeError();
+          values[i] = b;
+          valid[i] = 1;
+        } catch {
+          fail(i, `column ${name}: expected an integer (int64), got ${show(v)}`);
+        }
+      }
+    }
+    return { type, values, valid };
+  }
+  const values =
+    type === 'float64' ? new Float64Array(n) : type === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+  if (data) {
+    for (let i = 0; i < n; i++) {
+      const v = rawValue(data, i);
+      if (v === null || v === undefined || v === '') continue;
+      let d: number;
+      if (type === 'bool') {
+        if (v === true || v === 1 || v === 'true' || v === 'TRUE' || v === '1') d = 1;
+        else if (v === false || v === 0 || v === 'false' || v === 'FALSE' || v === '0') d = 0;
+        else {
+          fail(i, `column ${name}: expected a boolean, got ${show(v)}`);
+          continue;
+        }
+      } else {
+        d =
+          typeof v === 'number'
+            ? v
+            : typeof v === 'bigint'
+              ? Number(v)
+              : typeof v === 'string'
+                ? Number(v.trim())
+                : Number.NaN;
+        if (
+          Number.isNaN(d) &&
+          !(typeof v === 'number' || (typeof v === 'string' && /^\s*[+-]?nan\s*$/i.test(v)))
+        ) {
+          fail(i, `column ${name}: expected a number (${type}), got ${show(v)}`);
+          continue;
+        }
+        if (type === 'int32' && (!Number.isInteger(d) || d < -(2 ** 31) || d >= 2 ** 31)) {
+          fail(i, `column ${name}: expected an integer (int32), got ${show(v)}`);
+          continue;
+        }
+      }
+      values[i] = d;
+      valid[i] = 1;
+    }
+  }
+  return { type, values, valid } as PayloadArray;
+}
+
+/**
+ * Converts a source chunk into lake rows.
+ * @param plan - the conversion plan
+ * @param chunk - one chunk from a source
+ * @returns the accepted rows and the rejects (source-level rejects included), in row order
+ * @throws {OctaError} SCHEMA_MISMATCH when a mapped column is missing from the chunk
+ */
+export function convertChunk(
+  plan: ConversionPlan,
+  chunk: SourceChunk,
+): { rows: ConvertedRows; rejects: RowReject[] } {
+  const n = chunk.rows;
+  const reasons = new Map<number, string>();
+  const fail = (i: number, reason: string) => {
+    if (!reasons.has(i)) reasons.set(i, reason);
+  };
+  const column = (name: string): ColumnData => {
+    const c = chunk.columns[name];
+    if (!c) throw new OctaError('SCHEMA_MISMATCH', 'a mapped column is missing from the input', name);
+    return c;
+  };
+  const points = new Float64Array(3 * n);
+  const c = plan.coords;
+  if (c.kind === 'xyz') {
+    const cols = [
+      toFloat64(column(c.x), c.x, n, fail),
+      toFloat64(column(c.y), c.y, n, fail),
+      toFloat64(column(c.z), c.z, n, fail),
+    ];
+    for (let i = 0; i < n; i++) {
+      points[3 * i] = cols[0]![i]!;
+      points[3 * i + 1] = cols[1]![i]!;
+      points[3 * i + 2] = cols[2]![i]!;
+    }
+  } else {
+    const lat = toFloat64(column(c.lat), c.lat, n, fail);
+    const lon = toFloat64(column(c.lon), c.lon, n, fail);
+    const h =
+      c.height !== undefined
+        ? toFloat64(column(c.height), c.height, n, fail)
+        : c.depthKm !== undefined
+          ? toFloat64(column(c.depthKm), c.depthKm, n, fail).map((d) => -1000 * d)
+          : new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!(lat[i]! >= -90 && lat[i]! <= 90)) fail(i, `latitude ${show(lat[i])} is outside -90..90`);
+      if (!(lon[i]! >= -180 && lon[i]! <= 360)) fail(i, `longitude ${show(lon[i])} is outside -180..360`);
+      points[3 * i] = lat[i]!;
+      points[3 * i + 1] = lon[i]!;
+      points[3 * i + 2] = h[i]!;
+    }
+    geodeticToFrameBatch({ frame: plan.frame, points, out: points });
+  }
+  const cells = frameToIndex64Batch({ frame: plan.frame, lod: plan.lod, points });
+  for (let i = 0; i < n; i++) {
+    const code = cells.rejects[i];
+    if (code === REJECT_NON_FINITE) fail(i, 'coordinate is NaN or infinite');
+    else if (code === REJECT_OUT_OF_DOMAIN) {
+      const p = [points[3 * i], points[3 * i + 1], points[3 * i + 2]].map((v) => Number(v!.toPrecision(12)));
+      fail(
+        i,
+        `point (${p.join(', ')}) is outside frame ${plan.frame.id} (${plan.frame.kind}, origin ${plan.frame.origin.join(',')}, edge ${plan.frame.edge})`,
+      );
+    }
+  }
+  const timeUs = times(plan.time, chunk, n, fail);
+  const payload = plan.payload.map((p) => payloadColumn(p, chunk, n, fail));
+
+  const rejects: RowReject[] = chunk.rejects.map((r) => ({ ...r }));
+  const keep = new Uint32Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const reason = reasons.get(i);
+    if (reason === undefined) keep[k++] = i;
+    else rejects.push({ row: chunk.rowNumbers[i]!, reason });
+  }
+  rejects.sort((a, b) => a.row - b.row);
+  const take = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T => {
+    if (k === n) return a;
+    const out = new (a.constructor as new (len: number) => T)(k);
+    for (let j = 0; j < k; j++) out[j] = a[keep[j]!]!;
+    return out;
+  };
+  const xs = new Float64Array(k);
+  const ys = new Float64Array(k);
+  const zs = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const i = keep[j]!;
+    xs[j] = points[3 * i]!;
+    ys[j] = points[3 * i + 1]!;
+    zs[j] = points[3 * i + 2]!;
+  }
+  const out: Record<string, PayloadArray> = {};
+  plan.payload.forEach((p, idx) => {
+    const a = payload[idx]!;
+    out[p.name] =
+      a.type === 'utf8'
+        ? {
+            type: 'utf8',
+            values: k === n ? a.values : Array.from(keep.subarray(0, k), (i) => a.values[i] ?? null),
+          }
+        : ({ type: a.type, values: take(a.values), valid: take(a.valid) } as PayloadArray);
+  });
+  return {
+    rows: {
+      rows: k,
+      cell: take(cells.ids),
+      x: xs,
+      y: ys,
+      z: zs,
+      timeUs: take(timeUs),
+      payload: out,
+      rowNumbers: take(chunk.rowNumbers),
+    },
+    rejects,
+  };
+}
+
+/**
+ * The payload type a source column gets in a new table: typed sources keep their type; text and
+ * JSON columns become float64 when every non-empty value of the first chunk is a number, bool when
+ * every one is a boolean, and utf8 otherwise.
+ */
+export function inferPayloadType(column: SourceColumn, sample: ColumnData | undefined): PayloadType {
+  switch (column.type) {
+    case 'float64':
+    case 'int32':
+    case 'int64':
+    case 'bool':
+    case 'utf8':
+      return column.type;
+    case 'timestamp_us':
+      return 'int64';
+    default: {
+      if (!sample || (sample.type !== 'text' && sample.type !== 'json')) return 'utf8';
+      let numbers = 0;
+      let bools = 0;
+      let others = 0;
+      for (const v of sample.values) {
+        if (v === null || v === undefined || v === '') continue;
+        if (typeof v === 'number') numbers++;
+        else if (typeof v === 'boolean') bools++;
+        else if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v.trim()))) numbers++;
+        else others++;
+      }
+      if (others === 0 && numbers > 0 && bools === 0) return 'float64';
+      if (others === 0 && bools > 0 && numbers === 0) return 'bool';
+      return 'utf8';
+    }
+  }
+}

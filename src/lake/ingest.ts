@@ -1,0 +1,502 @@
+/**
+ * `ingest`: stream point files (or stdin) into a table of the lake. Sources are opened and checked
+ * first (missing columns, unknown frame, a table's frame or LOD mismatch fail before anything is
+ * written); rows are converted chunk by chunk, rejects go to the reject file, the partition writer
+ * flushes sorted Parquet files, and one catalog commit at the end makes them visible together. A run
+ * that fails commits nothing. Each source is a batch identified by its identity (file path, size,
+ * modification time; for a stream, a digest of its rows), so running the same ingest again commits
+ * nothing twice unless `force` is set.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '../export/schema.js';
+import { OctaError } from '../lattice/errors.js';
+import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
+import { EmbeddedCatalog, type TableConfig, validateName } from './catalog.js';
+import {
+  type ConversionPlan,
+  type CoordinateMapping,
+  convertChunk,
+  inferPayloadType,
+  isoToMicros,
+  type TimeMapping,
+} from './convert.js';
+import type { TimeBucket } from './layout.js';
+import { PartitionWriter } from './partition-writer.js';
+import { RejectSink } from './rejects.js';
+import { openSource, type Source, type SourceChunk, type SourceFormat } from './sources/index.js';
+import type { Storage } from './storage.js';
+
+/** One input: a file path, or a stream (stdin) with a display name. */
+export type IngestInput =
+  | { path: string }
+  | { stream: NodeJS.ReadableStream; name?: string }
+  | { source: Source; name: string };
+
+/** Options of {@link ingest}. */
+export interface IngestOptions {
+  storage: Storage;
+  table: string;
+  inputs: IngestInput[];
+  format?: SourceFormat;
+  /** Frame spec (`ecef`, `enu:…`, `cartesian:…`, `auto`); default: the table's, else ecef for geodetic input, auto for LAS/LAZ. */
+  frame?: string;
+  /** Frame id for a new frame (0..255, default 0). */
+  frameId?: number;
+  /** Level of detail of a new table (default 15); must equal an existing table's. */
+  lod?: number;
+  /** Coordinate columns: x/y/z (default `x`,`y`,`z`) or lat/lon with height or depth in km. */
+  coords?: Partial<{
+    x: string;
+    y: string;
+    z: string;
+    lat: string;
+    lon: string;
+    height: string;
+    depthKm: string;
+  }>;
+  /** Event time column, or a constant time (ISO 8601) for every row. */
+  time?: string;
+  timeValue?: string;
+  /** Unit of numeric times (default seconds). */
+  timeUnit?: 's' | 'ms' | 'us';
+  timeBucket?: TimeBucket;
+  /** Source columns not to carry as payload. */
+  exclude?: string[];
+  rejectFile?: string | null;
+  maxRejects?: number;
+  force?: boolean;
+  fileRows?: number;
+  memoryBytes?: number;
+  rowGroupSize?: number;
+  chunkRows?: number;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+/** Progress so far, reported after every chunk. */
+export interface IngestProgress {
+  source: string;
+  rowsRead: number;
+  rowsRejected: number;
+  files: number;
+  /** Bytes into the current source and its size, when known. */
+  bytes?: number;
+  size?: number;
+}
+
+/** What an ingest did (the CLI prints it as JSON with these keys). */
+export interface IngestSummary {
+  rows_read: number;
+  rows_committed: number;
+  rows_rejected: number;
+  files: number;
+  partitions: number;
+  batches_skipped: number;
+  version: number | null;
+  reject_file: string | null;
+}
+
+interface Prepared {
+  input: IngestInput;
+  name: string;
+  source: Source;
+  identity: string | null;
+}
+
+const nameOf = (input: IngestInput) => ('path' in input ? input.path : (input.name ?? '-'));
+
+function coordinateMapping(opts: IngestOptions, source: Source): CoordinateMapping {
+  const c = opts.coords ?? {};
+  if (c.lat !== undefined || c.lon !== undefined) {
+    if (c.lat === undefined || c.lon === undefined) {
+      throw new OctaError('INVALID_ARGUMENT', 'geodetic input needs both --lat and --lon');
+    }
+    if (c.height !== undefined && c.depthKm !== undefined) {
+      throw new OctaError('INVALID_ARGUMENT', 'give --height or --depth-km, not both');
+    }
+    return { kind: 'geodetic', lat: c.lat, lon: c.lon, height: c.height, depthKm: c.depthKm };
+  }
+  const names = new Set(source.columns.map((s) => s.name));
+  const pick = (given: string | undefined, axis: string) =>
+    given ?? (names.has(axis) ? axis : names.has(axis.toUpperCase()) ? axis.toUpperCase() : axis);
+  return { kind: 'xyz', x: pick(c.x, 'x'), y: pick(c.y, 'y'), z: pick(c.z, 'z') };
+}
+
+function timeMapping(opts: IngestOptions, source: Source): TimeMapping {
+  if (opts.time !== undefined && opts.timeValue !== undefined) {
+    throw new OctaError('INVALID_ARGUMENT', 'give --time or --time-value, not both');
+  }
+  if (opts.timeValue !== undefined) {
+    const micros = isoToMicros(opts.timeValue);
+    if (!Number.isFinite(micros))
+      throw new OctaError('INVALID_ARGUMENT', '--time-value is not an ISO 8601 time', opts.timeValue);
+    return { kind: 'constant', micros };
+  }
+  if (opts.time !== undefined) return { kind: 'column', column: opts.time, unit: opts.timeUnit ?? 'auto' };
+  const created = source.lasHeader?.creation;
+  if (created && created.year > 0) {
+    // LAS/LAZ without a time column: the file's creation date from its header.
+    return {
+      kind: 'constant',
+      micros: (Date.UTC(created.year, 0, 1) + (Math.max(created.dayOfYear, 1) - 1) * 86_400_000) * 1000,
+    };
+  }
+  for (const candidate of ['time', 't', 'timestamp']) {
+    if (source.columns.some((c) => c.name === candidate))
+      return { kind: 'column', column: candidate, unit: opts.timeUnit ?? 'auto' };
+  }
+  throw new OctaError(
+    'INVALID_ARGUMENT',
+    'no event time: name a column with --time or give --time-value',
+    nameOf({ path: '' }),
+  );
+}
+
+function requireColumns(source: Source, name: string, columns: string[]): void {
+  const have = new Set(source.columns.map((c) => c.name));
+  const missing = columns.filter((c) => !have.has(c));
+  if (missing.length > 0) {
+    throw new OctaError(
+      'SCHEMA_MISMATCH',
+      `${name} has no column ${missing.map((m) => JSON.stringify(m)).join(', ')} (it has: ${[...have].join(', ')})`,
+      missing,
+    );
+  }
+}
+
+function autoFrame(sources: Prepared[], coords: CoordinateMapping, frameId: number): Frame {
+  if (coords.kind === 'geodetic') return parseFrameSpec('ecef', { id: frameId });
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (const p of sources) {
+    const h = p.source.lasHeader;
+    if (!h) {
+      throw new OctaError(
+        'INVALID_ARGUMENT',
+        `--frame auto reads bounds from a LAS/LAZ header; ${p.name} has none: give --frame cartesian:X0,Y0,Z0,EDGE`,
+        p.name,
+      );
+    }
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a]!, h.min[a]!);
+      hi[a] = Math.max(hi[a]!, h.max[a]!);
+    }
+  }
+  const extent = Math.max(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+  // A power-of-two edge keeps lattice units exact binary fractions; one unit of slack on each side.
+  const edge = 2 ** Math.ceil(Math.log2(Math.max(extent + 2, 1)));
+  const origin = lo.map((v) => Math.floor(v) - 1);
+  return parseFrameSpec(`cartesian:${origin.join(',')},${edge}`, { id: frameId });
+}
+
+function sameFrame(a: Frame, b: Frame): boolean {
+  return frameToJSON(a) === frameToJSON(b);
+}
+
+/** Batch id of a source: what it is (identity or row digest) and how it is read into the table. */
+function batchId(plan: ConversionPlan, table: string, identity: string, force: boolean): string {
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify({
+      table,
+      frame: frameToJSON(plan.frame),
+      lod: plan.lod,
+      coords: plan.coords,
+      time: plan.time,
+      payload: plan.payload,
+    }),
+  );
+  h.update(identity);
+  if (force) h.update(randomBytes(16));
+  return h.digest('hex');
+}
+
+function digestChunk(h: ReturnType<typeof createHash>, chunk: SourceChunk): void {
+  h.update(`${chunk.firstRow}:${chunk.rows}`);
+  for (const name of Object.keys(chunk.columns).sort()) {
+    const c = chunk.columns[name]!;
+    h.update(name);
+    if (c.type === 'text' || c.type === 'json')
+      h.update(JSON.stringify(c.values, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    else h.update(new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength));
+  }
+}
+
+/**
+ * Ingests the inputs into the table.
+ * @returns counts of rows read, committed and rejected, files and partitions written
+ * @throws {OctaError} for structural problems (before anything is written) and when rejects exceed `maxRejects`
+ */
+export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
+  const { storage, table, force = false, maxRejects = 1000 } = opts;
+  validateName('table', table);
+  if (opts.inputs.length === 0)
+    throw new OctaError('INVALID_ARGUMENT', 'no input: name files, or - for stdin');
+  const catalog = await EmbeddedCatalog.open({ storage });
+  const snap = await catalog.snapshot();
+  const existing = snap.tables.get(table);
+
+  const prepared: Prepared[] = [];
+  try {
+    for (const input of opts.inputs) {
+      const name = nameOf(input);
+      const source =
+        'source' in input
+          ? input.source
+          : 'path' in input && input.path !== '-'
+            ? await openSource({ path: input.path, ...(opts.format ? { format: opts.format } : {}) })
+            : await openSource({
+                stream: 'stream' in input ? input.stream : process.stdin,
+                ...(opts.format ? { format: opts.format } : {}),
+              });
+      const identity =
+        source.identity.kind === 'file'
+          ? JSON.stringify({
+              path: realpathSync(source.identity.path),
+              size: source.identity.size,
+              mtimeMs: source.identity.mtimeMs,
+            })
+          : null;
+      prepared.push({ input, name, source, identity });
+    }
+    return await run(
+      opts,
+      catalog,
+      existing?.config,
+      existing?.batches ?? new Set(),
+      prepared,
+      force,
+      maxRejects,
+    );
+  } finally {
+    for (const p of prepared) await p.source.close();
+  }
+}
+
+async function run(
+  opts: IngestOptions,
+  catalog: EmbeddedCatalog,
+  existing: TableConfig | undefined,
+  committedBatches: ReadonlySet<string>,
+  prepared: Prepared[],
+  force: boolean,
+  maxRejects: number,
+): Promise<IngestSummary> {
+  const first = prepared[0]!.source;
+  const coords = coordinateMapping(opts, first);
+  const time = timeMapping(opts, first);
+
+  // Frame and LOD: a table remembers them; a different one is refused before anything is written.
+  const frameId = opts.frameId ?? existing?.frame.id ?? 0;
+  let frame: Frame;
+  if (opts.frame === undefined || opts.frame === '') {
+    frame =
+      existing?.frame ??
+      (coords.kind === 'geodetic' || first.lasHeader ? autoFrame(prepared, coords, frameId) : missingFrame());
+  } else if (opts.frame === 'auto') frame = existing?.frame ?? autoFrame(prepared, coords, frameId);
+  else frame = parseFrameSpec(opts.frame, { id: frameId });
+  const lod = opts.lod ?? existing?.lod ?? 15;
+  const timeBucket = opts.timeBucket ?? existing?.timeBucket ?? 'day';
+  if (existing) {
+    const diffs: string[] = [];
+    if (!sameFrame(existing.frame, frame))
+      diffs.push(`frame ${frameToJSON(frame)} (the table has ${frameToJSON(existing.frame)})`);
+    if (existing.lod !== lod) diffs.push(`LOD ${lod} (the table has ${existing.lod})`);
+    if (existing.timeBucket !== timeBucket)
+      diffs.push(`time bucket ${timeBucket} (the table has ${existing.timeBucket})`);
+    if (diffs.length > 0) {
+      throw new OctaError(
+        'CONFLICT',
+        `table ${existing.name} was created with another layout: refused ${diffs.join('; ')}`,
+        existing.name,
+      );
+    }
+  }
+
+  // Columns: the mapped ones must exist in every source; the rest become payload.
+  const consumed = new Set<string>(coords.kind === 'xyz' ? [coords.x, coords.y, coords.z] : []);
+  if (time.kind === 'column') consumed.add(time.column);
+  const exclude = new Set(opts.exclude ?? []);
+  for (const p of prepared) {
+    const needed =
+      coords.kind === 'xyz'
+        ? [coords.x, coords.y, coords.z]
+        : [
+            coords.lat,
+            coords.lon,
+            ...(coords.height ? [coords.height] : []),
+            ...(coords.depthKm ? [coords.depthKm] : []),
+          ];
+    if (time.kind === 'column') needed.push(time.column);
+    requireColumns(p.source, p.name, needed);
+  }
+  const payloadSources = first.columns.filter((c) => !consumed.has(c.name) && !exclude.has(c.name));
+  const reserved = payloadSources.filter((c) => RESERVED_COLUMN_NAMES.includes(c.name.toLowerCase()));
+  if (reserved.length > 0) {
+    throw new OctaError(
+      'SCHEMA_MISMATCH',
+      `input columns ${reserved.map((c) => JSON.stringify(c.name)).join(', ')} collide with the lake's own columns (${RESERVED_COLUMN_NAMES.join(', ')}): map them or leave them out with --exclude`,
+      reserved.map((c) => c.name),
+    );
+  }
+
+  const chunkRows = opts.chunkRows ?? 65_536;
+  // Text sources parse the coordinate columns (and numeric times) straight into doubles.
+  const numeric =
+    coords.kind === 'xyz'
+      ? [coords.x, coords.y, coords.z]
+      : [
+          coords.lat,
+          coords.lon,
+          ...(coords.height ? [coords.height] : []),
+          ...(coords.depthKm ? [coords.depthKm] : []),
+        ];
+  if (time.kind === 'column' && opts.timeUnit !== undefined) numeric.push(time.column);
+  const chunkOptions = { chunkRows, numeric };
+  const firstChunks = first.chunks(chunkOptions)[Symbol.asyncIterator]();
+  const peek = await firstChunks.next();
+  let payload: PayloadColumn[];
+  if (existing) {
+    const known = new Map(existing.payload.map((c) => [c.name, c]));
+    const extra = payloadSources.filter((c) => !known.has(c.name));
+    if (extra.length > 0) {
+      throw new OctaError(
+        'SCHEMA_MISMATCH',
+        `table ${existing.name} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')}: leave them out with --exclude`,
+        extra.map((c) => c.name),
+      );
+    }
+    payload = [...existing.payload];
+  } else {
+    payload = payloadSources.map((c) => ({
+      name: c.name,
+      type: inferPayloadType(c, peek.done ? undefined : peek.value.columns[c.name]),
+    }));
+  }
+  const schema = createPointSchema({ payload });
+  const plan: ConversionPlan = {
+    frame,
+    lod,
+    coords,
+    time,
+    payload: payload.map((c) => ({
+      ...c,
+      ...(payloadSources.some((s) => s.name === c.name) ? { source: c.name } : {}),
+    })),
+  };
+  const config: TableConfig = existing ?? {
+    name: opts.table,
+    frame,
+    lod,
+    idKind: 'index64',
+    timeBucket,
+    payload,
+    splits: [],
+    createdAt: new Date().toISOString(),
+  };
+  const writerId = randomBytes(4).toString('hex');
+  const writer = PartitionWriter.create({
+    storage: opts.storage,
+    table: {
+      name: config.name,
+      frame,
+      lod,
+      idKind: 'index64',
+      timeBucket,
+      schema,
+      splits: config.splits.map(BigInt),
+    },
+    writer: writerId,
+    ...(opts.fileRows === undefined ? {} : { fileRows: opts.fileRows }),
+    ...(opts.memoryBytes === undefined ? {} : { memoryBytes: opts.memoryBytes }),
+    ...(opts.rowGroupSize === undefined ? {} : { rowGroupSize: opts.rowGroupSize }),
+  });
+  const rejects = RejectSink.create({ path: opts.rejectFile ?? null });
+  const summary: IngestSummary = {
+    rows_read: 0,
+    rows_committed: 0,
+    rows_rejected: 0,
+    files: 0,
+    partitions: 0,
+    batches_skipped: 0,
+    version: null,
+    reject_file: null,
+  };
+  const batches: string[] = [];
+  const batchRows = new Map<string, number>();
+  try {
+    for (const [index, p] of prepared.entries()) {
+      const known = p.identity === null ? null : batchId(plan, config.name, p.identity, force);
+      if (known !== null && committedBatches.has(known)) {
+        summary.batches_skipped++;
+        continue;
+      }
+      const digest = createHash('sha256');
+      let rows = 0;
+      const chunks: AsyncIterator<SourceChunk> =
+        index === 0 ? firstChunks : p.source.chunks(chunkOptions)[Symbol.asyncIterator]();
+      let next = index === 0 ? peek : await chunks.next();
+      while (!next.done) {
+        const chunk = next.value;
+        if (known === null) digestChunk(digest, chunk);
+        summary.rows_read += chunk.rows + chunk.rejects.length;
+        const { rows: converted, rejects: bad } = convertChunk(plan, chunk);
+        await rejects.add(p.name, bad);
+        summary.rows_rejected += bad.length;
+        if (summary.rows_rejected > maxRejects) {
+          throw new OctaError(
+            'INVALID_INPUT',
+            `${summary.rows_rejected} rows rejected, more than --max-rejects ${maxRejects}; nothing was committed${rejects.path ? ` (reasons in ${rejects.path})` : ''}`,
+            summary.rows_rejected,
+          );
+        }
+        rows += converted.rows;
+        await writer.add(converted);
+        opts.onProgress?.({
+          source: p.name,
+          rowsRead: summary.rows_read,
+          rowsRejected: summary.rows_rejected,
+          files: writer.files.length,
+          ...(chunk.position.bytes === undefined ? {} : { bytes: chunk.position.bytes }),
+          ...(p.source.identity.kind === 'file' ? { size: p.source.identity.size } : {}),
+        });
+        next = await chunks.next();
+      }
+      const id = known ?? batchId(plan, config.name, `stream:${digest.digest('hex')}`, force);
+      writer.batch = id;
+      await writer.flushAll();
+      batches.push(id);
+      batchRows.set(id, rows);
+    }
+  } catch (err) {
+    await rejects.close();
+    // Nothing is committed; remove what this run wrote (a crash leaves them for vacuum instead).
+    await Promise.allSettled(writer.files.map((f) => opts.storage.delete(f.key)));
+    throw err;
+  }
+  await rejects.close();
+  summary.reject_file = rejects.count > 0 ? rejects.path : null;
+  const files = writer.files;
+  const actions = [
+    ...(existing ? [] : [{ op: 'create_table' as const, config }]),
+    ...files.map((file) => ({ op: 'add' as const, file })),
+  ];
+  if (batches.length === 0 && existing) return summary;
+  const result = await catalog.commit({ operation: 'ingest', writer: writerId, batches, actions });
+  const skipped = new Set(result.skippedBatches);
+  summary.batches_skipped += skipped.size;
+  const kept = files.filter((f) => !skipped.has(f.batch));
+  await Promise.allSettled(files.filter((f) => skipped.has(f.batch)).map((f) => opts.storage.delete(f.key)));
+  summary.version = result.committed ? result.version : null;
+  summary.files = kept.length;
+  summary.partitions = new Set(kept.map((f) => `${f.t}/${f.r}`)).size;
+  summary.rows_committed = kept.reduce((n, f) => n + f.rows, 0);
+  return summary;
+}
+
+function missingFrame(): never {
+  throw new OctaError(
+    'INVALID_FRAME',
+    'no frame for a new table: give --frame (ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto)',
+  );
+}

@@ -1,0 +1,276 @@
+/**
+ * The partition writer: routes converted rows to their (time bucket, identifier range) partition,
+ * buffers each partition in a struct-of-arrays PointBuffer, and flushes a partition as one sorted,
+ * zstd Parquet file when it reaches `fileRows`, when all buffers together pass `memoryBytes` (the
+ * largest goes first), or when the caller ends a batch. Files are written to storage but stay
+ * invisible until the caller commits their records to the catalog.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { pointBufferToArrow } from '../export/arrow.js';
+import { type PayloadValues, PointBuffer, type PointChunk } from '../export/container.js';
+import { microsToIso } from '../export/metadata.js';
+import { writeParquet } from '../export/parquet.js';
+import type { PointSchema } from '../export/schema.js';
+import type { Frame } from '../lattice/frame.js';
+import type { FileRecord } from './catalog.js';
+import type { ConvertedRows } from './convert.js';
+import { bucketIndex, bucketLabel, dataFileKey, rangeLabel, type TimeBucket } from './layout.js';
+import type { Storage } from './storage.js';
+
+/** What the writer needs to know about the table. */
+export interface PartitionTable {
+  name: string;
+  frame: Frame;
+  lod: number;
+  idKind: 'index64' | 'hilbert64';
+  timeBucket: TimeBucket;
+  schema: PointSchema;
+  /** Sorted signed-INT64 lower bounds of the ranges after the first. */
+  splits: bigint[];
+}
+
+/** Options of {@link PartitionWriter.create}. */
+export interface PartitionWriterOptions {
+  storage: Storage;
+  table: PartitionTable;
+  /** Short id of this writer, part of every file name. */
+  writer: string;
+  /** Rows after which a partition is flushed (default 1,000,000). */
+  fileRows?: number;
+  /** Bytes of buffered rows, all partitions together, above which the largest is flushed (default 256 MiB). */
+  memoryBytes?: number;
+  /** Parquet row group size (default: the export stage's). */
+  rowGroupSize?: number;
+  /** Called after each file is written (for progress). */
+  onFile?: (file: FileRecord) => void;
+}
+
+interface Partition {
+  t: string;
+  r: string;
+  buffer: PointBuffer;
+}
+
+/** Splits as (high signed word, low unsigned word) pairs for per-row comparison without BigInt. */
+function splitWords(splits: bigint[]): { hi: Int32Array; lo: Uint32Array } {
+  const hi = new Int32Array(splits.length);
+  const lo = new Uint32Array(splits.length);
+  splits.forEach((s, i) => {
+    hi[i] = Number(BigInt.asIntN(32, s >> 32n));
+    lo[i] = Number(BigInt.asUintN(32, s));
+  });
+  return { hi, lo };
+}
+
+/** Writes doubles holding integers below 2^53 into an INT64 array without a BigInt per value. */
+export function doublesToInt64(
+  src: Float64Array,
+  dst: BigInt64Array = new BigInt64Array(src.length),
+): BigInt64Array {
+  const w = new Uint32Array(dst.buffer, dst.byteOffset, 2 * src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    w[2 * i] = v >>> 0;
+    w[2 * i + 1] = Math.floor(v / 4294967296) | 0;
+  }
+  return dst;
+}
+
+/** Buffers and flushes partitions of one table for one writer. */
+export class PartitionWriter {
+  readonly #opts: Required<Omit<PartitionWriterOptions, 'onFile' | 'rowGroupSize'>> &
+    Pick<PartitionWriterOptions, 'onFile' | 'rowGroupSize'>;
+  readonly #partitions = new Map<number, Partition>();
+  readonly #splits: { hi: Int32Array; lo: Uint32Array };
+  readonly #files: FileRecord[] = [];
+  #batch = '';
+
+  private constructor(opts: PartitionWriterOptions) {
+    this.#opts = { fileRows: 1_000_000, memoryBytes: 256 * 2 ** 20, ...opts };
+    this.#splits = splitWords(opts.table.splits);
+  }
+
+  /** Creates a writer; it holds buffers until flushed. */
+  static create(opts: PartitionWriterOptions): PartitionWriter {
+    return new PartitionWriter(opts);
+  }
+
+  /** The batch id recorded on files flushed from now on (flush all before changing it). */
+  set batch(id: string) {
+    this.#batch = id;
+  }
+
+  /** Records of every file written so far. */
+  get files(): readonly FileRecord[] {
+    return this.#files;
+  }
+
+  /** Bytes held in buffers now. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) n += p.buffer.byteSize;
+    return n;
+  }
+
+  /** Rows held in buffers now. */
+  get bufferedRows(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) n += p.buffer.rows;
+    return n;
+  }
+
+  #rangeOf(hi: number, lo: number): number {
+    const s = this.#splits;
+    let a = 0;
+    let b = s.hi.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      const less = s.hi[m]! < hi || (s.hi[m] === hi && s.lo[m]! <= lo);
+      if (less) a = m + 1;
+      else b = m;
+    }
+    return a;
+  }
+
+  #partition(key: number, bucket: number, range: number): Partition {
+    let p = this.#partitions.get(key);
+    if (!p) {
+      const { timeBucket, splits, schema } = this.#opts.table;
+      p = {
+        t: bucketLabel(bucket, timeBucket),
+        r: rangeLabel(range === 0 ? null : splits[range - 1]!),
+        buffer: PointBuffer.create({ schema, capacity: 4096 }),
+      };
+      this.#partitions.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Routes rows to their partitions, flushing as limits are reached.
+   * @param rows - converted rows of the current batch
+   */
+  async add(rows: ConvertedRows): Promise<void> {
+    const n = rows.rows;
+    if (n === 0) return;
+    const { timeBucket } = this.#opts.table;
+    const ranges = this.#splits.hi.length + 1;
+    const words = new Int32Array(rows.cell.buffer, rows.cell.byteOffset, 2 * n);
+    const keys = new Float64Array(n);
+    const buckets = new Float64Array(n);
+    const rangeOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const b = bucketIndex(rows.timeUs[i]!, timeBucket);
+      const r = ranges === 1 ? 0 : this.#rangeOf(words[2 * i + 1]!, words[2 * i]! >>> 0);
+      buckets[i] = b;
+      rangeOf[i] = r;
+      keys[i] = b * 4096 + r;
+    }
+    const groups = new Map<number, number[]>();
+    let single = true;
+    for (let i = 1; i < n && single; i++) single = keys[i] === keys[0];
+    if (single) groups.set(keys[0]!, []);
+    else
+      for (let i = 0; i < n; i++) {
+        const k = keys[i]!;
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = []));
+        g.push(i);
+      }
+    const time = doublesToInt64(rows.timeUs);
+    for (const [key, idx] of groups) {
+      const first = single ? 0 : idx[0]!;
+      const p = this.#partition(key, buckets[first]!, rangeOf[first]!);
+      p.buffer.append(single ? toChunk(rows, time) : toChunk(rows, time, Uint32Array.from(idx)));
+      if (p.buffer.rows >= this.#opts.fileRows) await this.#flush(key);
+    }
+    while (this.bufferedBytes > this.#opts.memoryBytes && this.#partitions.size > 0) {
+      let largest = -1;
+      let size = -1;
+      for (const [k, p] of this.#partitions) {
+        if (p.buffer.byteSize > size) {
+          size = p.buffer.byteSize;
+          largest = k;
+        }
+      }
+      await this.#flush(largest);
+    }
+  }
+
+  /** Flushes every partition (at the end of a batch). */
+  async flushAll(): Promise<void> {
+    for (const key of [...this.#partitions.keys()]) await this.#flush(key);
+  }
+
+  async #flush(key: number): Promise<void> {
+    const p = this.#partitions.get(key);
+    if (!p) return;
+    this.#partitions.delete(key);
+    if (p.buffer.rows === 0) return;
+    const { table, storage, writer } = this.#opts;
+    const sorted = p.buffer.take(p.buffer.sortByCell());
+    const stats = sorted.getStatistics()!;
+    const bytes = writeParquet({
+      table: pointBufferToArrow(sorted),
+      metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
+      ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
+    });
+    const fileKey = dataFileKey({
+      table: table.name,
+      lod: table.lod,
+      t: p.t,
+      r: p.r,
+      writer,
+      id: randomUUID(),
+    });
+    await storage.write(fileKey, bytes);
+    const b = stats.bbox;
+    const record: FileRecord = {
+      key: fileKey,
+      table: table.name,
+      lod: table.lod,
+      t: p.t,
+      r: p.r,
+      rows: stats.rows,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      cellMin: stats.cellMin.toString(),
+      cellMax: stats.cellMax.toString(),
+      timeMin: microsToIso(stats.timeMin),
+      timeMax: microsToIso(stats.timeMax),
+      bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+      batch: this.#batch,
+      writer,
+    };
+    this.#files.push(record);
+    this.#opts.onFile?.(record);
+  }
+}
+
+function gather<T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T, idx: Uint32Array): T {
+  const out = new (a.constructor as new (n: number) => T)(idx.length);
+  for (let j = 0; j < idx.length; j++) out[j] = a[idx[j]!]!;
+  return out;
+}
+
+function toChunk(rows: ConvertedRows, time: BigInt64Array, idx?: Uint32Array): PointChunk {
+  const pick = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T =>
+    idx ? gather(a, idx) : (a.subarray(0, rows.rows) as T);
+  const payload: Record<string, PayloadValues> = {};
+  for (const [name, col] of Object.entries(rows.payload)) {
+    payload[name] =
+      col.type === 'utf8'
+        ? idx
+          ? Array.from(idx, (i) => col.values[i] ?? null)
+          : col.values
+        : { values: pick(col.values), valid: pick(col.valid) };
+  }
+  return {
+    cell: pick(rows.cell),
+    x: pick(rows.x),
+    y: pick(rows.y),
+    z: pick(rows.z),
+    time: pick(time),
+    payload,
+  };
+}

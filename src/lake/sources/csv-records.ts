@@ -1,0 +1,420 @@
+/**
+ * The CSV hot loop: RFC 4180 records from decoded text into typed columns. Numeric columns are
+ * parsed inline from the characters, with no string per field: a plain decimal of at most 15
+ * significant digits and a power-of-ten scale within ±22 is `mantissa / 10^k` (or `* 10^k`), one
+ * correctly rounded operation on exact operands, so it equals `Number(text)` bit for bit; anything
+ * else takes the slow path in numbers.ts.
+ *
+ * Decisions: a record ends at LF, CRLF or a lone CR; blank lines are skipped and are not data rows;
+ * a `"` inside an unquoted field is an ordinary character; text after a closing quote, a wrong field
+ * count and an unterminated quote at the end make the record a reject. A record cut by the end of
+ * the text is left for the next call, which starts again at its first character.
+ */
+import { cutRejectText, hasNull } from './chunk.js';
+import { POW10, textToFloat64 } from './numbers.js';
+import type { ColumnData, SourceReject } from './types.js';
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const MINUS = 45;
+const PLUS = 43;
+const DOT = 46;
+const ZERO = 48;
+const LOWER_E = 101;
+const UPPER_E = 69;
+
+/** What to do with the field at each header position. */
+export const SKIP = 0;
+export const TEXT = 1;
+export const NUMERIC = 2;
+
+/** Column plan of a CSV read. */
+export interface CsvPlan {
+  /** Header fields. */
+  names: readonly string[];
+  /** `SKIP`, `TEXT` or `NUMERIC` per header position. */
+  kinds: Uint8Array;
+  /** Delimiter character code. */
+  delimiter: number;
+}
+
+/** Where the reader is in the input: counters that outlive chunks. */
+export interface CsvCursor {
+  /** 1-based line of the next character to parse. */
+  line: number;
+  /** Data rows seen so far, rejects included. */
+  row: number;
+}
+
+/** The rows of one chunk, filled in place by `parseCsvRecords`. */
+export class CsvChunk {
+  readonly capacity: number;
+  readonly firstRow: number;
+  /** Rows delivered. */
+  rows = 0;
+  /** Data rows covered, delivered plus rejected. */
+  span = 0;
+  readonly rowNumbers: Float64Array;
+  readonly rejects: SourceReject[] = [];
+  readonly numbers: (Float64Array | undefined)[];
+  readonly valid: (Uint8Array | undefined)[];
+  readonly invalid: (Map<number, string> | undefined)[];
+  readonly texts: ((string | null)[] | undefined)[];
+  private readonly plan: CsvPlan;
+
+  private constructor(plan: CsvPlan, capacity: number, firstRow: number) {
+    this.plan = plan;
+    this.capacity = capacity;
+    this.firstRow = firstRow;
+    this.rowNumbers = new Float64Array(capacity);
+    const kinds = [...plan.kinds];
+    this.numbers = kinds.map((k) => (k === NUMERIC ? new Float64Array(capacity) : undefined));
+    this.valid = kinds.map((k) => (k === NUMERIC ? new Uint8Array(capacity) : undefined));
+    this.invalid = kinds.map(() => undefined);
+    this.texts = kinds.map((k) => (k === TEXT ? new Array<string | null>(capacity) : undefined));
+  }
+
+  /**
+   * @param options.plan - the column plan
+   * @param options.capacity - most data rows in the chunk
+   * @param options.firstRow - data row number of the first row
+   * @returns an empty chunk
+   */
+  static create({
+    plan,
+    capacity,
+    firstRow,
+  }: {
+    plan: CsvPlan;
+    capacity: number;
+    firstRow: number;
+  }): CsvChunk {
+    return new CsvChunk(plan, capacity, firstRow);
+  }
+
+  /** Records a field that is not a number. */
+  markInvalid(field: number, row: number, text: string): void {
+    let map = this.invalid[field];
+    if (map === undefined) {
+      map = new Map();
+      this.invalid[field] = map;
+    }
+    map.set(row, text);
+  }
+
+  /** Forgets what a rejected row wrote (only the `invalid` maps keep state beyond the row index). */
+  rollback(row: number): void {
+    for (const map of this.invalid) map?.delete(row);
+  }
+
+  /** @returns the delivered columns by name */
+  columns(): Record<string, ColumnData> {
+    const out: Record<string, ColumnData> = {};
+    const n = this.rows;
+    this.plan.kinds.forEach((kind, i) => {
+      const name = this.plan.names[i]!;
+      if (kind === NUMERIC) {
+        const valid = this.valid[i]!.subarray(0, n);
+        const invalid = this.invalid[i];
+        out[name] = {
+          type: 'float64',
+          values: this.numbers[i]!.subarray(0, n),
+          ...(hasNull(valid, n) ? { valid } : {}),
+          ...(invalid !== undefined && invalid.size > 0 ? { invalid } : {}),
+        };
+      } else if (kind === TEXT) {
+        const values = this.texts[i]!;
+        values.length = n;
+        out[name] = { type: 'text', values };
+      }
+    });
+    return out;
+  }
+}
+
+function numericSlow(chunk: CsvChunk, field: number, row: number, text: string): void {
+  const value = textToFloat64(text);
+  const numbers = chunk.numbers[field]!;
+  const valid = chunk.valid[field]!;
+  if (value === null) {
+    numbers[row] = Number.NaN;
+    valid[row] = 0;
+  } else if (value === undefined) {
+    numbers[row] = Number.NaN;
+    valid[row] = 1;
+    chunk.markInvalid(field, row, text);
+  } else {
+    numbers[row] = value;
+    valid[row] = 1;
+  }
+}
+
+/** The end of an unquoted field: the first delimiter, CR or LF at or after `p`, else the text's end. */
+function fieldEnd(text: string, p: number, delimiter: number): number {
+  const len = text.length;
+  let e = p;
+  for (; e < len; e++) {
+    const c = text.charCodeAt(e);
+    if (c === delimiter || c === LF || c === CR) break;
+  }
+  return e;
+}
+
+function countLines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * Parses records from `text[start..]` into `chunk` until it is full or the text runs out.
+ * @param text - decoded input; `text[start]` begins a record or a blank line
+ * @param start - where to begin
+ * @param eof - whether `text` reaches the end of the input (else a cut record waits for more)
+ * @param plan - the column plan
+ * @param chunk - the chunk to fill
+ * @param cursor - line and row counters, advanced past every consumed record
+ * @returns the position after the last consumed record
+ */
+export function parseCsvRecords(
+  text: string,
+  start: number,
+  eof: boolean,
+  plan: CsvPlan,
+  chunk: CsvChunk,
+  cursor: CsvCursor,
+): number {
+  const len = text.length;
+  const { kinds, delimiter } = plan;
+  const ncols = kinds.length;
+  const { numbers, valid, texts } = chunk;
+  let pos = start;
+  while (chunk.span < chunk.capacity) {
+    if (pos >= len) return pos;
+    let c = text.charCodeAt(pos);
+    if (c === LF || c === CR) {
+      if (c === CR && pos + 1 >= len && !eof) return pos;
+      pos += c === CR && text.charCodeAt(pos + 1) === LF ? 2 : 1;
+      cursor.line++;
+      continue;
+    }
+    const row = chunk.rows;
+    let lines = 0;
+    let field = 0;
+    let p = pos;
+    let error: string | undefined;
+    for (;;) {
+      const kind = field < ncols ? kinds[field]! : SKIP;
+      c = p < len ? text.charCodeAt(p) : -1;
+      if (c === QUOTE) {
+        let from = p + 1;
+        let close = -1;
+        let escaped = false;
+        for (;;) {
+          const k = text.indexOf('"', from);
+          if (k < 0 || (k + 1 >= len && !eof)) break;
+          if (text.charCodeAt(k + 1) === QUOTE) {
+            escaped = true;
+            from = k + 2;
+            continue;
+          }
+          close = k;
+          break;
+        }
+        if (close < 0) {
+          if (!eof) return pos;
+          // The quote never closes: the rest of the input is this one bad record.
+          cursor.row++;
+          chunk.span++;
+          chunk.rollback(row);
+          chunk.rejects.push({
+            row: cursor.row,
+            line: cursor.line,
+            reason: `unterminated quoted field ${field + 1}: a " opens a field that never closes`,
+            text: cutRejectText(text.slice(pos)),
+          });
+          cursor.line += countLines(text, pos, len);
+          return len;
+        }
+        lines += countLines(text, p + 1, close);
+        if (kind !== SKIP) {
+          let value = text.slice(p + 1, close);
+          if (escaped) value = value.replaceAll('""', '"');
+          if (kind === TEXT) texts[field]![row] = value;
+          else numericSlow(chunk, field, row, value);
+        }
+        p = close + 1;
+        c = p < len ? text.charCodeAt(p) : -1;
+        if (c !== delimiter && c !== LF && c !== CR && c !== -1) {
+          error ??= `field ${field + 1}: unexpected text after a closing quote`;
+          p = fieldEnd(text, p, delimiter);
+        }
+      } else if (kind === NUMERIC) {
+        let j = p;
+        let negative = false;
+        if (c === MINUS) {
+          negative = true;
+          j++;
+        } else if (c === PLUS) j++;
+        let mantissa = 0;
+        let digits = 0;
+        let scale = 0;
+        let exponent = 0;
+        let ch = j < len ? text.charCodeAt(j) : -1;
+        for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
+          mantissa = mantissa * 10 + d;
+          digits++;
+          ch = ++j < len ? text.charCodeAt(j) : -1;
+        }
+        if (ch === DOT) {
+          ch = ++j < len ? text.charCodeAt(j) : -1;
+          for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
+            mantissa = mantissa * 10 + d;
+            digits++;
+            scale++;
+            ch = ++j < len ? text.charCodeAt(j) : -1;
+          }
+        }
+        let fast = digits > 0 && digits <= 15;
+        if (fast && (ch === LOWER_E || ch === UPPER_E)) {
+          ch = ++j < len ? text.charCodeAt(j) : -1;
+          let expNegative = false;
+          if (ch === MINUS || ch === PLUS) {
+            expNegative = ch === MINUS;
+            ch = ++j < len ? text.charCodeAt(j) : -1;
+          }
+          let expDigits = 0;
+          for (let d = ch - ZERO; d >= 0 && d <= 9 && expDigits < 4; d = ch - ZERO) {
+            exponent = exponent * 10 + d;
+            expDigits++;
+            ch = ++j < len ? text.charCodeAt(j) : -1;
+          }
+          if (expNegative) exponent = -exponent;
+          fast = expDigits > 0;
+        }
+        const k = exponent - scale;
+        if (fast && k >= -22 && k <= 22 && (ch === delimiter || ch === LF || ch === CR || ch === -1)) {
+          const magnitude = k === 0 ? mantissa : k < 0 ? mantissa / POW10[-k]! : mantissa * POW10[k]!;
+          numbers[field]![row] = negative ? -magnitude : magnitude;
+          valid[field]![row] = 1;
+          p = j;
+        } else {
+          const e = fieldEnd(text, p, delimiter);
+          numericSlow(chunk, field, row, text.slice(p, e));
+          p = e;
+        }
+      } else {
+        const e = fieldEnd(text, p, delimiter);
+        if (kind === TEXT) texts[field]![row] = e === p ? null : text.slice(p, e);
+        p = e;
+      }
+      field++;
+      if (p >= len) {
+        if (!eof) return pos;
+        break;
+      }
+      c = text.charCodeAt(p);
+      if (c === delimiter) {
+        p++;
+        continue;
+      }
+      if (c === CR && p + 1 >= len && !eof) return pos;
+      p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+      lines++;
+      break;
+    }
+    cursor.row++;
+    chunk.span++;
+    if (error === undefined && field !== ncols) error = `expected ${ncols} fields, found ${field}`;
+    if (error === undefined) {
+      chunk.rowNumbers[row] = cursor.row;
+      chunk.rows++;
+    } else {
+      chunk.rollback(row);
+      chunk.rejects.push({
+        row: cursor.row,
+        line: cursor.line,
+        reason: error,
+        text: cutRejectText(text.slice(pos, p)),
+      });
+    }
+    cursor.line += lines;
+    pos = p;
+  }
+  return pos;
+}
+
+/** A header record split into fields. */
+export interface HeaderRecord {
+  fields: string[];
+  /** Position after the record's terminator. */
+  end: number;
+  /** Line terminators consumed (blank lines before it included). */
+  lines: number;
+}
+
+/**
+ * Splits the first record of `text` (the header), skipping blank lines before it.
+ * @param text - decoded input from its start (BOM removed)
+ * @param eof - whether `text` is the whole input
+ * @param delimiter - delimiter character code
+ * @returns the record; null when the text holds no complete record yet (or none at all at eof)
+ * @throws {Error} with a message for an unterminated quote, which the caller wraps
+ */
+export function splitHeader(text: string, eof: boolean, delimiter: number): HeaderRecord | null {
+  const len = text.length;
+  let p = 0;
+  let lines = 0;
+  for (;;) {
+    if (p >= len) return null;
+    const c = text.charCodeAt(p);
+    if (c !== LF && c !== CR) break;
+    if (c === CR && p + 1 >= len && !eof) return null;
+    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+    lines++;
+  }
+  const fields: string[] = [];
+  for (;;) {
+    let c = p < len ? text.charCodeAt(p) : -1;
+    if (c === QUOTE) {
+      let value = '';
+      let from = p + 1;
+      for (;;) {
+        const k = text.indexOf('"', from);
+        if (k < 0 || (k + 1 >= len && !eof)) {
+          if (!eof) return null;
+          throw new Error('the header has an unterminated quoted field');
+        }
+        value += text.slice(from, k);
+        if (text.charCodeAt(k + 1) === QUOTE) {
+          value += '"';
+          from = k + 2;
+          continue;
+        }
+        lines += countLines(text, p, k);
+        p = k + 1;
+        break;
+      }
+      fields.push(value);
+    } else {
+      const e = fieldEnd(text, p, delimiter);
+      fields.push(text.slice(p, e));
+      p = e;
+    }
+    if (p >= len) {
+      if (!eof) return null;
+      return { fields, end: p, lines };
+    }
+    c = text.charCodeAt(p);
+    if (c === delimiter) {
+      p++;
+      continue;
+    }
+    if (c !== LF && c !== CR)
+      throw new Error(`the header has text after a closing quote in field ${fields.length}`);
+    if (c === CR && p + 1 >= len && !eof) return null;
+    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+    return { fields, end: p, lines: lines + 1 };
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * CSV source: reads the header at open, then hands blocks of decoded text to the record parser.
+ * Memory holds one block, the record that straddles it, and one chunk of columns.
+ */
+import { OctaError } from '../../lattice/errors.js';
+import { type ChunkPlan, planChunks } from './chunk.js';
+import {
+  CsvChunk,
+  type CsvCursor,
+  type CsvPlan,
+  NUMERIC,
+  parseCsvRecords,
+  SKIP,
+  splitHeader,
+  TEXT,
+} from './csv-records.js';
+import { messageOf } from './errors.js';
+import type { ByteInput } from './input.js';
+import { TextFeed } from './text-feed.js';
+import type { ChunkOptions, Source, SourceChunk, SourceColumn } from './types.js';
+
+/**
+ * Opens a CSV input and reads its header.
+ * @param input - the bytes
+ * @param options.delimiter - one character, default `,`
+ * @returns the source; its columns are the header fields, all `text`
+ * @throws {OctaError} INVALID_INPUT for empty input, a malformed header or duplicate names
+ */
+export async function openCsvSource(
+  input: ByteInput,
+  { delimiter = ',' }: { delimiter?: string } = {},
+): Promise<Source> {
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      'the CSV delimiter must be one character other than a quote or newline',
+      delimiter,
+    );
+  }
+  const code = delimiter.charCodeAt(0);
+  const feed = TextFeed.create(input);
+  let header: ReturnType<typeof splitHeader> = null;
+  for (;;) {
+    try {
+      header = splitHeader(feed.text, feed.eof, code);
+    } catch (error) {
+      throw new OctaError('INVALID_INPUT', `${input.name}: ${messageOf(error)}`, input.name);
+    }
+    if (header !== null || !(await feed.more())) break;
+  }
+  if (header === null) {
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${input.name}: empty input; a CSV needs a header line naming its columns`,
+      input.name,
+    );
+  }
+  feed.pos = header.end;
+  const names = headerNames(header.fields, input.name);
+  const cursor: CsvCursor = { line: 1 + header.lines, row: 0 };
+  let used = false;
+  const columns: SourceColumn[] = names.map((name) => ({ name, type: 'text' }));
+
+  async function* read({ chunkRows, selected, numeric }: ChunkPlan): AsyncGenerator<SourceChunk> {
+    const keep = new Set(selected.map((c) => c.name));
+    const plan: CsvPlan = {
+      names,
+      kinds: Uint8Array.from(names, (n) => (numeric.has(n) ? NUMERIC : keep.has(n) ? TEXT : SKIP)),
+      delimiter: code,
+    };
+    let chunk = CsvChunk.create({ plan, capacity: chunkRows, firstRow: 1 });
+    for (;;) {
+      feed.pos = parseCsvRecords(feed.text, feed.pos, feed.eof, plan, chunk, cursor);
+      const full = chunk.span === chunk.capacity;
+      if (full || (feed.eof && feed.pos >= feed.text.length)) {
+        if (chunk.span > 0) yield finish(chunk, cursor, feed.bytePosition());
+        if (!full) return;
+        chunk = CsvChunk.create({ plan, capacity: chunkRows, firstRow: cursor.row + 1 });
+      } else {
+        await feed.more();
+      }
+    }
+  }
+
+  return {
+    format: 'csv',
+    columns,
+    identity: input.identity,
+    chunks(options?: ChunkOptions) {
+      if (used)
+        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      const plan = planChunks(columns, options);
+      used = true;
+      return read(plan);
+    },
+    close: () => input.close(),
+  };
+}
+
+function finish(chunk: CsvChunk, cursor: CsvCursor, bytes: number): SourceChunk {
+  return {
+    firstRow: chunk.firstRow,
+    rows: chunk.rows,
+    rowNumbers: chunk.rowNumbers.subarray(0, chunk.rows),
+    columns: chunk.columns(),
+    rejects: chunk.rejects,
+    position: { rows: cursor.row, bytes },
+  };
+}
+
+/**
+ * Column names from header fields: an empty field is named `column<N>` (1-based, as DuckDB does),
+ * and a name used twice is an error rather than a silent rename.
+ */
+function headerNames(fields: readonly string[], name: string): string[] {
+  const names = fields.map((f, i) => (f.length === 0 ? `column${i + 1}` : f));
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${name}: the CSV header names column "${n}" twice; rename one`,
+        n,
+      );
+    }
+    seen.add(n);
+  }
+  return names;
+}

@@ -1,0 +1,76 @@
+/**
+ * Uncompressed LAS source: our own front-to-back reader of point records (formats 0–10), so files
+ * and stdin stream alike and memory holds one chunk of records. A file shorter than its header
+ * promises fails at open; a stream that ends early fails when the records run out.
+ */
+import { OctaError } from '../../lattice/errors.js';
+import { planChunks } from './chunk.js';
+import { BlockReader, type ByteInput } from './input.js';
+import { type LasHeader, lasColumns } from './las-header.js';
+import { lasRecordsToColumns } from './las-records.js';
+import type { Source, SourceChunk } from './types.js';
+
+function truncated(name: string, header: LasHeader, have: number): OctaError {
+  const need = header.offsetToPoints + header.info.count * header.recordLength;
+  return new OctaError(
+    'INVALID_INPUT',
+    `${name}: LAS file is truncated: the header promises ${header.info.count} points of ${header.recordLength} bytes from byte ${header.offsetToPoints} (${need} bytes) but the input has ${have}`,
+    name,
+  );
+}
+
+/**
+ * Opens an uncompressed LAS input whose header is already parsed.
+ * @param input - the bytes
+ * @param header - the parsed header (not compressed)
+ * @returns the source
+ * @throws {OctaError} INVALID_INPUT when the file is shorter than the header promises
+ */
+export function openLasSource(input: ByteInput, header: LasHeader): Source {
+  const { count, pointFormat } = header.info;
+  const need = header.offsetToPoints + count * header.recordLength;
+  if (input.size !== undefined && input.size < need) throw truncated(input.name, header, input.size);
+  const columns = lasColumns(pointFormat);
+  let used = false;
+
+  async function* read(chunkRows: number, names: string[]): AsyncGenerator<SourceChunk> {
+    const reader = BlockReader.create(input.blocks());
+    if ((await reader.skip(header.offsetToPoints)) < header.offsetToPoints)
+      throw truncated(input.name, header, reader.position);
+    for (let done = 0; done < count; ) {
+      const n = Math.min(chunkRows, count - done);
+      const records = await reader.read(n * header.recordLength);
+      if (records.length < n * header.recordLength) throw truncated(input.name, header, reader.position);
+      const columnsOut = lasRecordsToColumns({ records, count: n, header, names });
+      const rowNumbers = new Float64Array(n);
+      for (let i = 0; i < n; i++) rowNumbers[i] = done + i + 1;
+      yield {
+        firstRow: done + 1,
+        rows: n,
+        rowNumbers,
+        columns: columnsOut,
+        rejects: [],
+        position: { rows: done + n, bytes: reader.position },
+      };
+      done += n;
+    }
+  }
+
+  return {
+    format: 'las',
+    columns,
+    identity: input.identity,
+    lasHeader: header.info,
+    chunks(options) {
+      if (used)
+        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      const { chunkRows, selected } = planChunks(columns, options);
+      used = true;
+      return read(
+        chunkRows,
+        selected.map((c) => c.name),
+      );
+    },
+    close: () => input.close(),
+  };
+}

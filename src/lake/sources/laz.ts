@@ -1,0 +1,180 @@
+/**
+ * LAZ source through the laz-rs decompressor that @loaders.gl/las ships (WebAssembly). The loader's
+ * public API decodes only positions, intensity, classification and 8-bit colour, all points at once;
+ * we drive its decompressor directly for raw point records, a chunk at a time, and decode them with
+ * the LAS record decoder, so LAS and LAZ give identical columns and bit-identical coordinates.
+ *
+ * Memory: the decompressor takes the whole compressed file (it is copied into the WebAssembly heap,
+ * which never shrinks), so a LAZ input is held whole; the decompressed points are not.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { OctaError } from '../../lattice/errors.js';
+import { planChunks } from './chunk.js';
+import { corrupt, ioError, messageOf } from './errors.js';
+import type { ByteInput } from './input.js';
+import { type LasHeader, lasColumns } from './las-header.js';
+import { lasRecordsToColumns } from './las-records.js';
+import type { Source, SourceChunk } from './types.js';
+
+/** The part of laz-rs-wasm we use. */
+interface LazRs {
+  initSync(options: { module: Uint8Array }): unknown;
+  WasmLasZipDecompressor: new (
+    bytes: Uint8Array,
+  ) => {
+    header: { point_size: number; num_points: bigint };
+    decompress_many(out: Uint8Array): void;
+    free(): void;
+  };
+}
+
+let lazRs: Promise<LazRs> | undefined;
+
+/**
+ * Loads laz-rs-wasm from the installed @loaders.gl/las (pinned in package.json). Its package exports
+ * do not list the file, so it is imported by path; Node's `fetch` cannot load the wasm from a file
+ * URL, so the bytes are read and instantiated synchronously.
+ */
+function loadLazRs(): Promise<LazRs> {
+  lazRs ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const dir = join(dirname(require.resolve('@loaders.gl/las')), 'libs', 'laz-rs-wasm');
+    const module = (await import(pathToFileURL(join(dir, 'laz_rs_wasm.js')).href)) as LazRs;
+    module.initSync({ module: await readFile(join(dir, 'laz_rs_wasm_bg.wasm')) });
+    return module;
+  })().catch((error: unknown) => {
+    lazRs = undefined;
+    throw new OctaError(
+      'IO_ERROR',
+      `cannot load the LAZ decompressor from @loaders.gl/las: ${messageOf(error)}; reinstall dependencies`,
+    );
+  });
+  return lazRs;
+}
+
+async function readAll(input: ByteInput): Promise<Uint8Array> {
+  if (input.identity.kind === 'file') {
+    try {
+      return await readFile(input.identity.path);
+    } catch (error) {
+      throw ioError(input.name, error);
+    }
+  }
+  const parts: Uint8Array[] = [];
+  for await (const block of input.blocks()) parts.push(block);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Checks the LAZ chunk table pointer, the first 8 bytes of the point data: a file cut short loses
+ * its chunk table, which the pointer then points past. (-1 means the writer could not seek back.)
+ */
+function checkChunkTable(bytes: Uint8Array, header: LasHeader, name: string): void {
+  const at = header.offsetToPoints;
+  if (bytes.length < at + 8) {
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${name}: LAZ file is truncated before its point data (${bytes.length} bytes)`,
+      name,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const table = view.getBigInt64(at, true);
+  if (table !== -1n && (table < BigInt(at + 8) || table + 8n > BigInt(bytes.length))) {
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${name}: LAZ file is truncated or corrupt: its chunk table is at byte ${table} but the file has ${bytes.length} bytes`,
+      name,
+    );
+  }
+}
+
+/**
+ * Opens a LAZ input whose header is already parsed; reads the whole compressed file.
+ * @param input - the bytes
+ * @param header - the parsed header (compressed)
+ * @returns the source
+ * @throws {OctaError} INVALID_INPUT for a truncated or corrupt file
+ */
+export async function openLazSource(input: ByteInput, header: LasHeader): Promise<Source> {
+  const { count, pointFormat } = header.info;
+  const module = await loadLazRs();
+  let decompressor: InstanceType<LazRs['WasmLasZipDecompressor']> | undefined;
+  {
+    const bytes = await readAll(input);
+    checkChunkTable(bytes, header, input.name);
+    try {
+      decompressor = new module.WasmLasZipDecompressor(bytes);
+    } catch (error) {
+      throw corrupt(input.name, 'LAZ', error);
+    }
+  }
+  if (decompressor.header.point_size !== header.recordLength) {
+    decompressor.free();
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${input.name}: LAZ record size ${decompressor.header.point_size} differs from the header's ${header.recordLength}`,
+      input.name,
+    );
+  }
+  const release = () => {
+    decompressor?.free();
+    decompressor = undefined;
+  };
+  const columns = lasColumns(pointFormat);
+  let used = false;
+
+  async function* read(chunkRows: number, names: string[]): AsyncGenerator<SourceChunk> {
+    for (let done = 0; done < count; ) {
+      const n = Math.min(chunkRows, count - done);
+      const records = new Uint8Array(n * header.recordLength);
+      try {
+        if (decompressor === undefined) throw new Error('the source is closed');
+        decompressor.decompress_many(records);
+      } catch (error) {
+        release();
+        throw new OctaError(
+          'INVALID_INPUT',
+          `${input.name}: LAZ point data is truncated or corrupt at points ${done + 1}-${done + n} of ${count}: ${messageOf(error)}`,
+          input.name,
+        );
+      }
+      const rowNumbers = new Float64Array(n);
+      for (let i = 0; i < n; i++) rowNumbers[i] = done + i + 1;
+      yield {
+        firstRow: done + 1,
+        rows: n,
+        rowNumbers,
+        columns: lasRecordsToColumns({ records, count: n, header, names }),
+        rejects: [],
+        position: { rows: done + n },
+      };
+      done += n;
+    }
+    release();
+  }
+
+  return {
+    format: 'laz',
+    columns,
+    identity: input.identity,
+    lasHeader: header.info,
+    chunks(options) {
+      if (used)
+        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      const { chunkRows, selected } = planChunks(columns, options);
+      used = true;
+      return read(
+        chunkRows,
+        selected.map((c) => c.name),
+      );
+    },
+    async close() {
+      release();
+      await input.close();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The contract every input reader keeps: a `Source` knows its columns before the first row is read
+ * and hands out rows a chunk at a time, so memory stays bounded by the chunk size, not the file.
+ * Rows it cannot parse travel beside the good ones as `rejects`, never as exceptions.
+ */
+
+/** Input formats a source can read. */
+export type SourceFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow' | 'las' | 'laz';
+
+/** A column as the source declares it before any chunk is read. */
+export interface SourceColumn {
+  name: string;
+  type: 'text' | 'float64' | 'int32' | 'int64' | 'bool' | 'timestamp_us' | 'utf8' | 'json';
+}
+
+/**
+ * The values of one column of a chunk. `valid[i] === 0` marks row i null; without `valid` no row is
+ * null. Text sources deliver `text` (or `float64` for the columns named in `numeric`), NDJSON
+ * delivers `json`, typed sources deliver their own types.
+ */
+export type ColumnData =
+  | {
+      type: 'float64';
+      values: Float64Array;
+      valid?: Uint8Array;
+      /**
+       * Text sources only: rows (index within the chunk) whose field was present but not a number;
+       * such a row holds NaN with valid 1, and this map keeps the raw text for the reject reason.
+       */
+      invalid?: Map<number, string>;
+    }
+  | { type: 'int32'; values: Int32Array; valid?: Uint8Array }
+  /** `timestamp_us`: microseconds since 1970-01-01T00:00:00Z. */
+  | { type: 'int64' | 'timestamp_us'; values: BigInt64Array; valid?: Uint8Array }
+  /** 1 = true, 0 = false. */
+  | { type: 'bool'; values: Uint8Array; valid?: Uint8Array }
+  /** CSV fields (an unquoted empty field is null, a quoted `""` is ''), Arrow/Parquet strings. */
+  | { type: 'text'; values: (string | null)[] }
+  /** NDJSON values as `JSON.parse` gave them; a missing key is null. */
+  | { type: 'json'; values: unknown[] };
+
+/** A row the reader could not parse. */
+export interface SourceReject {
+  /** 1-based data row number (the CSV header is not a data row). */
+  row: number;
+  /** 1-based text line where the row starts (text formats). */
+  line?: number;
+  reason: string;
+  /** The raw row, cut to 1,024 characters. */
+  text?: string;
+}
+
+/** Rows of a source, a bounded number at a time. */
+export interface SourceChunk {
+  /** Data row number of the chunk's first row (1-based, counting rejected rows too). */
+  firstRow: number;
+  /** Rows delivered in `columns` (rejected rows excluded). */
+  rows: number;
+  /** The data row number of each delivered row. */
+  rowNumbers: Float64Array;
+  columns: Record<string, ColumnData>;
+  /** Rows the reader could not parse (malformed CSV record, wrong field count, bad JSON line). */
+  rejects: SourceReject[];
+  /** How far into the source the chunk ends: rows including rejects, bytes for text formats. */
+  position: { rows: number; bytes?: number };
+}
+
+/** Where a source's bytes come from; a file identity lets an ingest recognise a file it has seen. */
+export type SourceIdentity =
+  | { kind: 'file'; path: string; size: number; mtimeMs: number }
+  | { kind: 'stream' };
+
+/** The public header fields of a LAS/LAZ file. */
+export interface LasHeaderInfo {
+  pointFormat: number;
+  count: number;
+  scale: [number, number, number];
+  offset: [number, number, number];
+  min: [number, number, number];
+  max: [number, number, number];
+  creation?: { year: number; dayOfYear: number };
+}
+
+/** Options of `Source.chunks`. */
+export interface ChunkOptions {
+  /**
+   * Most data rows (delivered plus rejected) per chunk, default `DEFAULT_CHUNK_ROWS`. Text and LAS
+   * sources fill every chunk but the last; Arrow and Parquet chunks also end at batch boundaries.
+   */
+  chunkRows?: number;
+  /**
+   * CSV and NDJSON: columns to deliver as `float64`, parsed straight from the text. An empty field
+   * (or JSON null, or a missing key) is null; anything else that is not a number is NaN with
+   * `valid` 1 and its raw text in `invalid`. Typed sources ignore this option.
+   */
+  numeric?: readonly string[];
+  /** Columns to deliver, default all; the others are skipped without being decoded. */
+  columns?: readonly string[];
+}
+
+/** An open input. Call `chunks()` once, then `close()` (also after an error). */
+export interface Source {
+  /** The input format; `generated` for sources made in memory (the demo scene). */
+  format: SourceFormat | 'generated';
+  /**
+   * Known before any chunk is read: the CSV header (all `text`), the Parquet or Arrow schema, the
+   * LAS point format's fields, and for NDJSON the keys of the first line (all `json`).
+   */
+  columns: SourceColumn[];
+  identity: SourceIdentity;
+  lasHeader?: LasHeaderInfo;
+  chunks(options?: ChunkOptions): AsyncIterable<SourceChunk>;
+  close(): Promise<void>;
+}
+
+/** Rows per chunk unless the caller says otherwise. */
+export const DEFAULT_CHUNK_ROWS = 65_536;
+
+/** The largest `chunkRows` accepted (16 Mi rows; a float64 column of it is 128 MiB). */
+export const MAX_CHUNK_ROWS = 1 << 24;
+
+/**
+ * The longest text record (a CSV record or an NDJSON line) a reader holds, in characters. A longer
+ * one, typically an unterminated quote swallowing the rest of a large file, fails the read instead
+ * of growing memory without bound.
+ */
+export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
+
+/** Length at which a reject's raw text is cut. */
+export const REJECT_TEXT_CHARS = 1024;
