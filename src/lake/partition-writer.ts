@@ -173,9 +173,9 @@ export class PartitionWriter {
     else
       for (let i = 0; i < n; i++) {
         const k = keys[i]!;
-        let g = groups.get(k);
-        if (!g) groups.set(k, (g = []));
-        g.push(i);
+        const g = groups.get(k);
+        if (g) g.push(i);
+        else groups.set(k, [i]);
       }
     const time = doublesToInt64(rows.timeUs);
     for (const [key, idx] of groups) {

@@ -35,7 +35,13 @@ const SCRATCH_POINTS = 4096;
 const scratch = new Int32Array(3 * SCRATCH_POINTS);
 
 /** The Morton/id kernel over integer coordinates already known to be in 0..65535. */
-function encodeWords(src: Int32Array | Uint32Array | Uint16Array, count: number, w: Uint32Array, at: number, prefix: number): void {
+function encodeWords(
+  src: Int32Array | Uint32Array | Uint16Array,
+  count: number,
+  w: Uint32Array,
+  at: number,
+  prefix: number,
+): void {
   for (let j = 0, o = 2 * at; j < 3 * count; j += 3, o += 2) {
     const x = src[j]!;
     const y = src[j + 1]!;
@@ -61,7 +67,8 @@ export function latticeToIndex64Batch<T extends IdArray = BigUint64Array>({
 }: TileKeyOptions & { coords: CoordArray; out?: T }): T {
   const n = Math.floor(coords.length / 3);
   const ids = (out ?? new BigUint64Array(n)) as T;
-  if (ids.length < n) throw new OctaError('INVALID_ARGUMENT', 'output array shorter than the input', ids.length);
+  if (ids.length < n)
+    throw new OctaError('INVALID_ARGUMENT', 'output array shorter than the input', ids.length);
   const prefix = tileKeyPrefix(INDEX64_HEADER, key) << 16;
   const w = words(ids);
   if (coords instanceof Uint16Array) {

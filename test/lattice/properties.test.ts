@@ -93,8 +93,12 @@ describe('Index64 / Hilbert64 round trips', () => {
     }
     expect(Array.from(index64ToLatticeBatch(signed))).toEqual(Array.from(coords));
     // the integer fast paths give the same ids
-    expect(latticeToIndex64Batch({ coords: Uint16Array.from(coords), frame: 9, tier: 2, lod: 15 })).toEqual(ids);
-    expect(latticeToIndex64Batch({ coords: Int32Array.from(coords), frame: 9, tier: 2, lod: 15 })).toEqual(ids);
+    expect(latticeToIndex64Batch({ coords: Uint16Array.from(coords), frame: 9, tier: 2, lod: 15 })).toEqual(
+      ids,
+    );
+    expect(latticeToIndex64Batch({ coords: Int32Array.from(coords), frame: 9, tier: 2, lod: 15 })).toEqual(
+      ids,
+    );
   });
 
   it('batch encode rejects bad coordinates naming the point', () => {
@@ -115,7 +119,9 @@ describe('Index64 / Hilbert64 round trips', () => {
     );
     expect(codeOf(() => index64ToLatticeBatch(new BigUint64Array([1n << 62n])))).toBe('INVALID_ID');
     expect(codeOf(() => latticeToIndex64Batch({ coords: new Int32Array([0, -1, 0]) }))).toBe('OUT_OF_RANGE');
-    expect(codeOf(() => latticeToIndex64Batch({ coords: new Float64Array([2 ** 32 + 5, 0, 0]) }))).toBe('OUT_OF_RANGE');
+    expect(codeOf(() => latticeToIndex64Batch({ coords: new Float64Array([2 ** 32 + 5, 0, 0]) }))).toBe(
+      'OUT_OF_RANGE',
+    );
     // a bad value past the first conversion block is still found and named
     const big = new Float64Array(3 * 5000);
     big[3 * 4500 + 2] = 0.25;
