@@ -27,7 +27,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferFormat, type OpenSourceOptions, openSource } from '../../src/lake/sources/index.js';
 import { OctaError } from '../../src/lattice/index.js';
-import { readAll, sharedData, streamOf } from './fixtures/sources/helpers.js';
+import { type LasTestPoint, lasBytes, readAll, sharedData, streamOf } from './fixtures/sources/helpers.js';
 
 let dir: string;
 let files = 0;
@@ -200,9 +200,79 @@ describe('LAS and LAZ', () => {
     const laz = Buffer.from(readFileSync(lazPath));
     laz.writeBigInt64LE(10n ** 12n, laz.readUInt32LE(96));
     expect((await openError({ path: file(laz, 'laz') }, true)).message).toMatch(/chunk table/);
+    const scrambled = Buffer.from(readFileSync(lazPath));
+    for (let i = 2000; i < scrambled.length - 200; i += 3) scrambled[i] = scrambled[i]! ^ 0xa5;
+    const bad = file(scrambled, 'laz');
+    const error = await openError({ path: bad }, true);
+    expect(error.message).toContain(bad);
+    expect(error.message).toMatch(/LAZ point data is truncated or corrupt/);
+    // The decompressor still works for the next file.
+    expect((await readAll(await openSource({ path: lazPath }))).values.x).toEqual(hand.x);
     const las = Buffer.from(readFileSync(lasPath));
     las.writeUInt8(2, 24);
     expect((await openError({ path: file(las, 'las') })).message).toMatch(/unsupported LAS version/);
+  });
+});
+
+describe('LAS point formats', () => {
+  const points: LasTestPoint[] = Array.from({ length: 300 }, (_, i) => ({
+    X: i * 1001 - 150_000,
+    Y: -i * 7,
+    Z: 2_000_000_000 - i,
+    intensity: (i * 997) % 65536,
+    returnNumber: (i % 7) + 1,
+    returns: 7,
+    classification: i % 32,
+    gps: 1e9 + i / 8,
+    rgb: [i, 65535 - i, i * 200],
+  }));
+  const scale: [number, number, number] = [0.001, 0.01, 0.0001];
+  const offset: [number, number, number] = [500_000.5, -4_000_000, 12.25];
+
+  it('decodes formats 0-3 and 6-7 with their return bits, classes, times and colours', async () => {
+    for (const pointFormat of [0, 1, 2, 3, 6, 7] as const) {
+      const extended = pointFormat >= 6;
+      const pts = extended
+        ? points.map((p, i) => ({ ...p, returnNumber: (i % 15) + 1, returns: 15, classification: i % 256 }))
+        : points;
+      const bytes = lasBytes({
+        pointFormat,
+        points: pts,
+        scale,
+        offset,
+        extra: 3,
+        creation: { year: 2024, dayOfYear: 366 },
+      });
+      const source = await openSource({ path: file(bytes, 'las') });
+      expect(source.lasHeader).toMatchObject({
+        pointFormat,
+        count: 300,
+        scale,
+        offset,
+        creation: { year: 2024, dayOfYear: 366 },
+      });
+      const hasGps = pointFormat !== 0 && pointFormat !== 2;
+      const hasRgb = pointFormat === 2 || pointFormat === 3 || pointFormat === 7;
+      expect(
+        source.columns.some((c) => c.name === 'gps_time'),
+        `format ${pointFormat}`,
+      ).toBe(hasGps);
+      expect(
+        source.columns.some((c) => c.name === 'red'),
+        `format ${pointFormat}`,
+      ).toBe(hasRgb);
+      const all = await readAll(source, { chunkRows: 128 });
+      expect(all.chunks.map((c) => c.rows)).toEqual([128, 128, 44]);
+      expect(all.values.x).toEqual(pts.map((p) => p.X * scale[0] + offset[0]));
+      expect(all.values.y).toEqual(pts.map((p) => p.Y * scale[1] + offset[1]));
+      expect(all.values.z).toEqual(pts.map((p) => p.Z * scale[2] + offset[2]));
+      expect(all.values.intensity).toEqual(pts.map((p) => p.intensity));
+      expect(all.values.return_number).toEqual(pts.map((p) => p.returnNumber));
+      expect(all.values.number_of_returns).toEqual(pts.map((p) => p.returns));
+      expect(all.values.classification).toEqual(pts.map((p) => p.classification));
+      if (hasGps) expect(all.values.gps_time).toEqual(pts.map((p) => p.gps));
+      if (hasRgb) expect(all.values.blue).toEqual(pts.map((p) => p.rgb![2]));
+    }
   });
 });
 
@@ -294,13 +364,20 @@ describe('Parquet', () => {
     expect([...spools()].filter((n) => !before.has(n))).toEqual([]);
   });
 
-  it('fails clearly on a truncated Parquet file', async () => {
+  it('fails clearly on a truncated or corrupt Parquet file', async () => {
     const path = join(dir, 'cut.parquet');
-    await duckdb(`COPY (${SELECT}) TO '${path}' (FORMAT parquet)`);
+    await duckdb(`COPY (${SELECT}) TO '${path}' (FORMAT parquet, COMPRESSION zstd)`);
     const bytes = readFileSync(path);
     const error = await openError({ path: file(bytes.subarray(0, bytes.length - 100), 'parquet') });
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.message).toMatch(/Parquet file is truncated/);
+    // Scrambled pages: an error that names the file, not a crash of the process.
+    const scrambled = Buffer.from(bytes);
+    for (let i = 4; i < scrambled.length / 2; i += 3) scrambled[i] = scrambled[i]! ^ 0x5a;
+    const bad = file(scrambled, 'parquet');
+    const corrupt = await openError({ path: bad }, true);
+    expect(corrupt.code).toBe('INVALID_INPUT');
+    expect(corrupt.message).toContain(bad);
   });
 });
 

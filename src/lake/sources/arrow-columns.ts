@@ -1,6 +1,6 @@
 /**
- * Arrow columns to source columns, shared by the Arrow and Parquet readers (Parquet arrives as Arrow
- * from parquet-wasm). Fixed-width values are used in place where the type already matches.
+ * Arrow columns to source columns for the Arrow IPC reader. Fixed-width values are used in place
+ * where the type already matches.
  *
  * | Arrow                                  | source         |
  * |----------------------------------------|----------------|

@@ -109,8 +109,9 @@ export async function openArrowSource(input: ByteInput): Promise<Source> {
     columns,
     identity: input.identity,
     chunks(options) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       used = true;
       return recordBatchesToChunks(reader, options, columns, (error) =>
         corrupt(input.name, 'Arrow IPC', error),

@@ -151,7 +151,7 @@ function numericSlow(chunk: CsvChunk, field: number, row: number, text: string):
 }
 
 /** The end of an unquoted field: the first delimiter, CR or LF at or after `p`, else the text's end. */
-function fieldEnd(text: string, p: number, delimiter: number): number {
+export function fieldEnd(text: string, p: number, delimiter: number): number {
   const len = text.length;
   let e = p;
   for (; e < len; e++) {
@@ -161,7 +161,8 @@ function fieldEnd(text: string, p: number, delimiter: number): number {
   return e;
 }
 
-function countLines(text: string, from: number, to: number): number {
+/** LF characters in `text[from..to)`. */
+export function countLines(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
   return n;
@@ -343,78 +344,4 @@ export function parseCsvRecords(
     pos = p;
   }
   return pos;
-}
-
-/** A header record split into fields. */
-export interface HeaderRecord {
-  fields: string[];
-  /** Position after the record's terminator. */
-  end: number;
-  /** Line terminators consumed (blank lines before it included). */
-  lines: number;
-}
-
-/**
- * Splits the first record of `text` (the header), skipping blank lines before it.
- * @param text - decoded input from its start (BOM removed)
- * @param eof - whether `text` is the whole input
- * @param delimiter - delimiter character code
- * @returns the record; null when the text holds no complete record yet (or none at all at eof)
- * @throws {Error} with a message for an unterminated quote, which the caller wraps
- */
-export function splitHeader(text: string, eof: boolean, delimiter: number): HeaderRecord | null {
-  const len = text.length;
-  let p = 0;
-  let lines = 0;
-  for (;;) {
-    if (p >= len) return null;
-    const c = text.charCodeAt(p);
-    if (c !== LF && c !== CR) break;
-    if (c === CR && p + 1 >= len && !eof) return null;
-    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
-    lines++;
-  }
-  const fields: string[] = [];
-  for (;;) {
-    let c = p < len ? text.charCodeAt(p) : -1;
-    if (c === QUOTE) {
-      let value = '';
-      let from = p + 1;
-      for (;;) {
-        const k = text.indexOf('"', from);
-        if (k < 0 || (k + 1 >= len && !eof)) {
-          if (!eof) return null;
-          throw new Error('the header has an unterminated quoted field');
-        }
-        value += text.slice(from, k);
-        if (text.charCodeAt(k + 1) === QUOTE) {
-          value += '"';
-          from = k + 2;
-          continue;
-        }
-        lines += countLines(text, p, k);
-        p = k + 1;
-        break;
-      }
-      fields.push(value);
-    } else {
-      const e = fieldEnd(text, p, delimiter);
-      fields.push(text.slice(p, e));
-      p = e;
-    }
-    if (p >= len) {
-      if (!eof) return null;
-      return { fields, end: p, lines };
-    }
-    c = text.charCodeAt(p);
-    if (c === delimiter) {
-      p++;
-      continue;
-    }
-    if (c !== LF && c !== CR)
-      throw new Error(`the header has text after a closing quote in field ${fields.length}`);
-    if (c === CR && p + 1 >= len && !eof) return null;
-    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
-    return { fields, end: p, lines: lines + 1 };
-  }
 }

@@ -4,6 +4,7 @@
  */
 import { OctaError } from '../../lattice/errors.js';
 import { type ChunkPlan, planChunks } from './chunk.js';
+import { headerNames, splitHeader } from './csv-header.js';
 import {
   CsvChunk,
   type CsvCursor,
@@ -11,7 +12,6 @@ import {
   NUMERIC,
   parseCsvRecords,
   SKIP,
-  splitHeader,
   TEXT,
 } from './csv-records.js';
 import { messageOf } from './errors.js';
@@ -87,8 +87,9 @@ export async function openCsvSource(
     columns,
     identity: input.identity,
     chunks(options?: ChunkOptions) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       const plan = planChunks(columns, options);
       used = true;
       return read(plan);
@@ -106,24 +107,4 @@ function finish(chunk: CsvChunk, cursor: CsvCursor, bytes: number): SourceChunk 
     rejects: chunk.rejects,
     position: { rows: cursor.row, bytes },
   };
-}
-
-/**
- * Column names from header fields: an empty field is named `column<N>` (1-based, as DuckDB does),
- * and a name used twice is an error rather than a silent rename.
- */
-function headerNames(fields: readonly string[], name: string): string[] {
-  const names = fields.map((f, i) => (f.length === 0 ? `column${i + 1}` : f));
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) {
-      throw new OctaError(
-        'INVALID_INPUT',
-        `${name}: the CSV header names column "${n}" twice; rename one`,
-        n,
-      );
-    }
-    seen.add(n);
-  }
-  return names;
 }

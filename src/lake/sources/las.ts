@@ -4,7 +4,7 @@
  * promises fails at open; a stream that ends early fails when the records run out.
  */
 import { OctaError } from '../../lattice/errors.js';
-import { planChunks } from './chunk.js';
+import { planChunks, typedChunk } from './chunk.js';
 import { BlockReader, type ByteInput } from './input.js';
 import { type LasHeader, lasColumns } from './las-header.js';
 import { lasRecordsToColumns } from './las-records.js';
@@ -41,17 +41,12 @@ export function openLasSource(input: ByteInput, header: LasHeader): Source {
       const n = Math.min(chunkRows, count - done);
       const records = await reader.read(n * header.recordLength);
       if (records.length < n * header.recordLength) throw truncated(input.name, header, reader.position);
-      const columnsOut = lasRecordsToColumns({ records, count: n, header, names });
-      const rowNumbers = new Float64Array(n);
-      for (let i = 0; i < n; i++) rowNumbers[i] = done + i + 1;
-      yield {
-        firstRow: done + 1,
-        rows: n,
-        rowNumbers,
-        columns: columnsOut,
-        rejects: [],
-        position: { rows: done + n, bytes: reader.position },
-      };
+      yield typedChunk(
+        done + 1,
+        lasRecordsToColumns({ records, count: n, header, names }),
+        n,
+        reader.position,
+      );
       done += n;
     }
   }
@@ -62,8 +57,9 @@ export function openLasSource(input: ByteInput, header: LasHeader): Source {
     identity: input.identity,
     lasHeader: header.info,
     chunks(options) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       const { chunkRows, selected } = planChunks(columns, options);
       used = true;
       return read(

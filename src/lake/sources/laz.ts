@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OctaError } from '../../lattice/errors.js';
-import { planChunks } from './chunk.js';
+import { planChunks, typedChunk } from './chunk.js';
 import { corrupt, ioError, messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
 import { type LasHeader, lasColumns } from './las-header.js';
@@ -32,6 +32,10 @@ interface LazRs {
 }
 
 let lazRs: Promise<LazRs> | undefined;
+// A decode error can leave the wasm instance in an unknown state (a value stuck as borrowed, or worse
+// after a panic); the next load then imports a fresh instance: a new URL is a new ES module with its
+// own memory.
+let generation = 0;
 
 /**
  * Loads laz-rs-wasm from the installed @loaders.gl/las (pinned in package.json). Its package exports
@@ -42,7 +46,8 @@ function loadLazRs(): Promise<LazRs> {
   lazRs ??= (async () => {
     const require = createRequire(import.meta.url);
     const dir = join(dirname(require.resolve('@loaders.gl/las')), 'libs', 'laz-rs-wasm');
-    const module = (await import(pathToFileURL(join(dir, 'laz_rs_wasm.js')).href)) as LazRs;
+    const url = `${pathToFileURL(join(dir, 'laz_rs_wasm.js')).href}${generation > 0 ? `?instance=${generation}` : ''}`;
+    const module = (await import(url)) as LazRs;
     module.initSync({ module: await readFile(join(dir, 'laz_rs_wasm_bg.wasm')) });
     return module;
   })().catch((error: unknown) => {
@@ -121,8 +126,13 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
     );
   }
   const release = () => {
-    decompressor?.free();
+    const d = decompressor;
     decompressor = undefined;
+    try {
+      d?.free();
+    } catch {
+      // After a panic wasm-bindgen may refuse to free a value it thinks is still borrowed.
+    }
   };
   const columns = lasColumns(pointFormat);
   let used = false;
@@ -131,27 +141,21 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
     for (let done = 0; done < count; ) {
       const n = Math.min(chunkRows, count - done);
       const records = new Uint8Array(n * header.recordLength);
+      if (decompressor === undefined)
+        throw new OctaError('INVALID_ARGUMENT', 'the source is closed', input.name);
       try {
-        if (decompressor === undefined) throw new Error('the source is closed');
         decompressor.decompress_many(records);
       } catch (error) {
         release();
+        lazRs = undefined;
+        generation++;
         throw new OctaError(
           'INVALID_INPUT',
           `${input.name}: LAZ point data is truncated or corrupt at points ${done + 1}-${done + n} of ${count}: ${messageOf(error)}`,
           input.name,
         );
       }
-      const rowNumbers = new Float64Array(n);
-      for (let i = 0; i < n; i++) rowNumbers[i] = done + i + 1;
-      yield {
-        firstRow: done + 1,
-        rows: n,
-        rowNumbers,
-        columns: lasRecordsToColumns({ records, count: n, header, names }),
-        rejects: [],
-        position: { rows: done + n },
-      };
+      yield typedChunk(done + 1, lasRecordsToColumns({ records, count: n, header, names }), n);
       done += n;
     }
     release();
@@ -163,8 +167,9 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
     identity: input.identity,
     lasHeader: header.info,
     chunks(options) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       const { chunkRows, selected } = planChunks(columns, options);
       used = true;
       return read(

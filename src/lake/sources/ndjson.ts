@@ -175,8 +175,9 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
     columns,
     identity: input.identity,
     chunks(options?: ChunkOptions) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       const plan = planChunks(columns, options);
       used = true;
       return read(plan);

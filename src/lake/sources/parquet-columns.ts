@@ -45,17 +45,29 @@ export function parquetToSourceType(node: SchemaTree): SourceColumn['type'] {
   }
   if (type === 'INT96' || logicalType === 'DATE' || converted === 'DATE') return 'timestamp_us';
   if (converted === 'DECIMAL' || logicalType === 'DECIMAL' || logicalType === 'FLOAT16') return 'float64';
-  if (converted === 'UINT_64' || (logical?.type === 'INTEGER' && logical.bitWidth === 64 && !logical.isSigned)) {
+  if (
+    converted === 'UINT_64' ||
+    (logical?.type === 'INTEGER' && logical.bitWidth === 64 && !logical.isSigned)
+  ) {
     return 'float64';
   }
-  if (converted === 'UINT_32' || (logical?.type === 'INTEGER' && logical.bitWidth === 32 && !logical.isSigned)) {
+  if (
+    converted === 'UINT_32' ||
+    (logical?.type === 'INTEGER' && logical.bitWidth === 32 && !logical.isSigned)
+  ) {
     return 'int64';
   }
-  if (converted === 'JSON' || logicalType === 'JSON' || logicalType === 'GEOMETRY' || logicalType === 'GEOGRAPHY') {
+  if (
+    converted === 'JSON' ||
+    logicalType === 'JSON' ||
+    logicalType === 'GEOMETRY' ||
+    logicalType === 'GEOGRAPHY'
+  ) {
     return 'json';
   }
   if (logicalType === 'VARIANT' || converted === 'BSON' || logicalType === 'BSON') return 'json';
-  if (converted === 'UTF8' || converted === 'ENUM' || logicalType === 'STRING' || logicalType === 'ENUM') return 'text';
+  if (converted === 'UTF8' || converted === 'ENUM' || logicalType === 'STRING' || logicalType === 'ENUM')
+    return 'text';
   if (logicalType === 'UUID') return 'text';
   switch (type) {
     case 'DOUBLE':
@@ -92,14 +104,18 @@ export function parquetToSourceColumns(schema: SchemaTree): SourceColumn[] {
 export function parquetToColumnData(values: DecodedArray, type: SourceColumn['type']): ColumnData {
   const n = values.length;
   if (type === 'text') {
-    return { type: 'text', values: Array.from(values as ArrayLike<string | null | undefined>, (v) => v ?? null) };
+    return {
+      type: 'text',
+      values: Array.from(values as ArrayLike<string | null | undefined>, (v) => v ?? null),
+    };
   }
   if (type === 'json' || type === 'utf8') {
     return { type: 'json', values: Array.from(values as ArrayLike<unknown>, (v) => v ?? null) };
   }
   if (type === 'float64' && values instanceof Float64Array) return { type, values };
   if (type === 'int32' && values instanceof Int32Array) return { type, values };
-  if ((type === 'int64' || type === 'timestamp_us') && values instanceof BigInt64Array) return { type, values };
+  if ((type === 'int64' || type === 'timestamp_us') && values instanceof BigInt64Array)
+    return { type, values };
   const list = values as ArrayLike<unknown>;
   let valid: Uint8Array | undefined;
   const isNull = (i: number) => {

@@ -1,48 +1,60 @@
 /**
- * Parquet source through parquet-wasm's async reader (arrow-rs): it reads a row group's column
- * chunks with ranged reads of a file-backed Blob and decodes them `chunkRows` rows at a time, so
- * memory holds one row group's compressed columns plus one batch, never the file. Every codec
- * arrow-rs knows works (zstd, snappy, gzip, brotli, lz4), which the pure-JS reader would need extra
- * packages for. Batches arrive as Arrow and convert like the Arrow source (see arrow-columns.ts):
- * DOUBLE/FLOAT → float64, INT32 → int32, INT64 → int64, TIMESTAMP/INT96/DATE → timestamp_us,
- * BOOLEAN → bool, strings → text. Stdin is spooled to a temporary file first: the footer is at the end.
+ * Parquet source through hyparquet, one row group at a time over ranged reads of a file handle, so
+ * memory holds one row group's columns (compressed and decoded), never the file; a row group longer
+ * than `chunkRows` is cut into several chunks. Stdin is spooled to a temporary file first, since the
+ * footer comes last. Types map as in parquet-columns.ts.
+ *
+ * Why not parquet-wasm's async reader: it unwraps decode errors inside a spawned task, so a corrupt
+ * page aborts the whole process with an uncatchable `RuntimeError: unreachable`. hyparquet is plain
+ * JavaScript and throws ordinary errors. Codecs: SNAPPY and UNCOMPRESSED built in, GZIP and BROTLI
+ * through node:zlib, ZSTD and LZ4 through hyparquet-compressors when it is installed.
  */
-import { openAsBlob } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { type RecordBatch, RecordBatchReader, tableFromIPC } from 'apache-arrow';
-import { ParquetFile, type RecordBatch as WasmRecordBatch } from 'parquet-wasm';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import {
+  type AsyncBuffer,
+  type Compressors,
+  type DecodedArray,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetRead,
+  parquetSchema,
+} from 'hyparquet';
 import { OctaError } from '../../lattice/errors.js';
-import { recordBatchesToChunks } from './arrow.js';
-import { arrowToSourceColumns } from './arrow-columns.js';
-import { planChunks } from './chunk.js';
+import { planChunks, sliceColumn, typedChunk } from './chunk.js';
 import { corrupt, ioError } from './errors.js';
 import type { ByteInput } from './input.js';
-import type { Source, SourceColumn } from './types.js';
+import { MICROSECOND_PARSERS, parquetToColumnData, parquetToSourceColumns } from './parquet-columns.js';
+import type { ColumnData, Source, SourceChunk, SourceColumn } from './types.js';
+
+const BUILT_IN: Compressors = {
+  GZIP: (input) => gunzipSync(input),
+  BROTLI: (input) => brotliDecompressSync(input),
+};
+const NATIVE = new Set(['UNCOMPRESSED', 'SNAPPY']);
+
+let codecs: Promise<Compressors> | undefined;
+
+/** hyparquet-compressors when installed (it adds ZSTD and LZ4), else what Node has built in. */
+function loadCompressors(): Promise<Compressors> {
+  codecs ??= import('hyparquet-compressors').then(
+    (module) => ({ ...BUILT_IN, ...module.compressors }),
+    () => BUILT_IN,
+  );
+  return codecs;
+}
 
 /** Checks the footer frame: `<footer length:u32 LE>PAR1` at the end, length within the file. */
-async function checkFooter(path: string, name: string): Promise<void> {
-  let tail: Buffer;
-  let size: number;
-  try {
-    const handle = await open(path, 'r');
-    try {
-      size = (await handle.stat()).size;
-      tail = Buffer.alloc(8);
-      if (size >= 8) await handle.read(tail, 0, 8, size - 8);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw ioError(name, error);
-  }
-  if (size < 12 || tail.toString('latin1', 4, 8) !== 'PAR1') {
+function checkFooter(tail: Uint8Array, size: number, name: string): void {
+  const text = String.fromCharCode(...tail.subarray(4, 8));
+  if (size < 12 || text !== 'PAR1') {
     throw new OctaError(
       'INVALID_INPUT',
       `${name}: Parquet file is truncated: it does not end with PAR1`,
       name,
     );
   }
-  const footer = tail.readUInt32LE(0);
+  const footer = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
   if (footer + 12 > size) {
     throw new OctaError(
       'INVALID_INPUT',
@@ -52,65 +64,142 @@ async function checkFooter(path: string, name: string): Promise<void> {
   }
 }
 
-async function* arrowBatches(stream: ReadableStream<WasmRecordBatch>): AsyncGenerator<RecordBatch> {
-  for await (const wasmBatch of stream as unknown as AsyncIterable<WasmRecordBatch>) {
-    const table = tableFromIPC(wasmBatch.intoIPCStream());
-    yield* table.batches;
-  }
-}
-
 /**
  * Opens a Parquet input and reads its footer.
  * @param input - the bytes, already checked to start with PAR1
- * @returns the source; its columns follow the Arrow schema arrow-rs derives from the file
- * @throws {OctaError} INVALID_INPUT for a truncated or corrupt file
+ * @returns the source
+ * @throws {OctaError} INVALID_INPUT for a truncated or corrupt file or a codec that is not available
  */
 export async function openParquetSource(input: ByteInput): Promise<Source> {
   const path = await input.filePath();
-  await checkFooter(path, input.name);
-  let file: ParquetFile;
+  const handle = await open(path, 'r').catch((error: unknown) => Promise.reject(ioError(input.name, error)));
+  let metadata: FileMetaData;
   let columns: SourceColumn[];
+  let compressors: Compressors;
+  const file: AsyncBuffer = {
+    byteLength: 0,
+    async slice(start, end) {
+      const length = (end ?? file.byteLength) - start;
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, start);
+      if (bytesRead !== length)
+        throw new Error(`the file ended at byte ${start + bytesRead}, before ${start + length}`);
+      return buffer.buffer;
+    },
+  };
   try {
-    file = await ParquetFile.fromFile(await openAsBlob(path));
+    file.byteLength = (await handle.stat()).size;
+    const tail = new Uint8Array(
+      file.byteLength >= 8 ? await file.slice(file.byteLength - 8) : new ArrayBuffer(0),
+    );
+    checkFooter(tail, file.byteLength, input.name);
+    try {
+      metadata = await parquetMetadataAsync(file, { parsers: MICROSECOND_PARSERS });
+      columns = parquetToSourceColumns(parquetSchema(metadata));
+    } catch (error) {
+      throw corrupt(input.name, 'Parquet', error);
+    }
+    compressors = await loadCompressors();
+    const missing = metadata.row_groups
+      .flatMap((g) => g.columns.map((c) => c.meta_data?.codec))
+      .find((codec) => codec !== undefined && !NATIVE.has(codec) && compressors[codec] === undefined);
+    if (missing !== undefined) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${input.name}: Parquet file uses ${missing} compression, which this reader cannot decode (ZSTD and LZ4 need the hyparquet-compressors package); rewrite the file with snappy, gzip or zstd`,
+        missing,
+      );
+    }
   } catch (error) {
-    throw corrupt(input.name, 'Parquet', error);
-  }
-  try {
-    const reader = RecordBatchReader.from(file.schema().intoIPCStream());
-    reader.open();
-    columns = arrowToSourceColumns(reader.schema.fields);
-  } catch (error) {
-    file.free();
-    throw corrupt(input.name, 'Parquet', error);
+    await handle.close();
+    throw error;
   }
   let used = false;
-  let freed = false;
+  let closed = false;
+
+  async function* read(chunkRows: number, selected: SourceColumn[]): AsyncGenerator<SourceChunk> {
+    let groupStart = 0;
+    for (const group of metadata.row_groups) {
+      const rows = Number(group.num_rows);
+      const parts = new Map<string, { start: number; data: DecodedArray }[]>();
+      try {
+        await parquetRead({
+          file,
+          metadata,
+          rowStart: groupStart,
+          rowEnd: groupStart + rows,
+          columns: selected.map((c) => c.name),
+          compressors,
+          parsers: MICROSECOND_PARSERS,
+          onChunk: ({ columnName, columnData, rowStart }) => {
+            const list = parts.get(columnName) ?? [];
+            list.push({ start: rowStart - groupStart, data: columnData });
+            parts.set(columnName, list);
+          },
+        });
+      } catch (error) {
+        throw corrupt(input.name, 'Parquet', error);
+      }
+      const whole: Record<string, ColumnData> = {};
+      for (const column of selected) {
+        whole[column.name] = parquetToColumnData(
+          assemble(parts.get(column.name) ?? [], rows, column.name),
+          column.type,
+        );
+      }
+      for (let start = 0; start < rows; start += chunkRows) {
+        const end = Math.min(rows, start + chunkRows);
+        const part: Record<string, ColumnData> = {};
+        for (const [name, data] of Object.entries(whole)) {
+          part[name] = start === 0 && end === rows ? data : sliceColumn(data, start, end);
+        }
+        yield typedChunk(groupStart + start + 1, part, end - start);
+      }
+      groupStart += rows;
+    }
+  }
+
+  /** Joins a column's decoded pieces into one array of the row group's rows. */
+  function assemble(
+    pieces: { start: number; data: DecodedArray }[],
+    rows: number,
+    name: string,
+  ): DecodedArray {
+    const first = pieces[0];
+    if (pieces.length === 1 && first !== undefined && first.start === 0 && first.data.length === rows)
+      return first.data;
+    const out = new Array<unknown>(rows).fill(null);
+    let covered = 0;
+    for (const { start, data } of pieces) {
+      for (let i = Math.max(0, -start); i < data.length && start + i < rows; i++) out[start + i] = data[i];
+      covered += data.length;
+    }
+    if (covered < rows) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${input.name}: Parquet column "${name}" has fewer values than its row group`,
+        name,
+      );
+    }
+    return out;
+  }
+
   return {
     format: 'parquet',
     columns,
     identity: input.identity,
     chunks(options) {
-      if (used)
+      if (used) {
         throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
+      }
       const { chunkRows, selected } = planChunks(columns, options);
       used = true;
-      const fail = (error: unknown) => corrupt(input.name, 'Parquet', error);
-      async function* batches(): AsyncGenerator<RecordBatch> {
-        let stream: ReadableStream<WasmRecordBatch>;
-        try {
-          const names = selected.length === columns.length ? {} : { columns: selected.map((c) => c.name) };
-          stream = await file.stream({ batchSize: chunkRows, ...names });
-        } catch (error) {
-          throw fail(error);
-        }
-        yield* arrowBatches(stream);
-      }
-      return recordBatchesToChunks(batches(), options, columns, fail);
+      return read(chunkRows, selected);
     },
     async close() {
-      if (!freed) {
-        freed = true;
-        file.free();
+      if (!closed) {
+        closed = true;
+        await handle.close();
       }
       await input.close();
     },

@@ -1,0 +1,107 @@
+/**
+ * Parquet encoding off the main thread: the partition writer hands a sorted Arrow table (as IPC
+ * bytes) to a worker that runs the parquet-wasm writer and hashes the file, while the main thread
+ * goes on parsing and routing rows. With no worker script beside this module (running from
+ * TypeScript sources) or `workers: 0`, encoding runs inline with the same result.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { tableFromIPC } from 'apache-arrow';
+import type { PointFileDescriptor } from '../export/metadata.js';
+import { writeParquet } from '../export/parquet.js';
+import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
+
+/** One file to encode. */
+export interface EncodeJob {
+  /** The sorted rows as an Arrow IPC stream. */
+  ipc: Uint8Array;
+  metadata: PointFileDescriptor;
+  rowGroupSize?: number;
+}
+
+/** An encoded file and its SHA-256. */
+export interface Encoded {
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+/** Encodes a job on the current thread (the worker runs this same function). */
+export function encodeInline({ ipc, metadata, rowGroupSize }: EncodeJob): Encoded {
+  const bytes = writeParquet({
+    table: tableFromIPC(ipc),
+    metadata,
+    ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
+  });
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
+
+type Reply = { id: number; bytes: Uint8Array; sha256: string } | { id: number; error: { code?: string; message: string } };
+
+/** Encodes Parquet files on a worker thread (or inline). Call `close()` when done. */
+export class ParquetEncoder {
+  #worker: Worker | null;
+  #next = 0;
+  readonly #pending = new Map<number, { resolve: (e: Encoded) => void; reject: (err: Error) => void }>();
+
+  private constructor(worker: Worker | null) {
+    this.#worker = worker;
+    worker?.on('message', (reply: Reply) => {
+      const p = this.#pending.get(reply.id);
+      if (!p) return;
+      this.#pending.delete(reply.id);
+      if ('error' in reply) {
+        p.reject(
+          reply.error.code
+            ? new OctaError(reply.error.code as OctaErrorCode, reply.error.message.replace(/ \(code: .*\)$/, ''))
+            : new Error(reply.error.message),
+        );
+      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256 });
+    });
+    worker?.on('error', (err) => {
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    });
+  }
+
+  /**
+   * Starts an encoder.
+   * @param options.workers - 1 to encode on a worker thread (default when the compiled worker exists), 0 inline
+   */
+  static create({ workers = existsSync(WORKER_SCRIPT) ? 1 : 0 }: { workers?: number } = {}): ParquetEncoder {
+    return new ParquetEncoder(workers > 0 ? new Worker(WORKER_SCRIPT) : null);
+  }
+
+  /** Whether jobs run on a worker thread. */
+  get threaded(): boolean {
+    return this.#worker !== null;
+  }
+
+  /** Encodes one file; the IPC bytes are transferred to the worker (do not reuse them). */
+  encode(job: EncodeJob): Promise<Encoded> {
+    const worker = this.#worker;
+    if (!worker) {
+      try {
+        return Promise.resolve(encodeInline(job));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const id = this.#next++;
+    return new Promise<Encoded>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      const ipc = job.ipc.byteOffset === 0 && job.ipc.byteLength === job.ipc.buffer.byteLength ? job.ipc : job.ipc.slice();
+      worker.postMessage({ id, ...job, ipc }, [ipc.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the worker. */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    if (worker) await worker.terminate();
+  }
+}
