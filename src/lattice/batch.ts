@@ -31,9 +31,6 @@ function badCoord(i: number, v: number): OctaError {
 /** Integer coordinates in 0..65535 arrive in any of these; Float64Array is checked per element. */
 export type CoordArray = Float64Array | Int32Array | Uint32Array | Uint16Array;
 
-const SCRATCH_POINTS = 4096;
-const scratch = new Int32Array(3 * SCRATCH_POINTS);
-
 /** The Morton/id kernel over integer coordinates already known to be in 0..65535. */
 function encodeWords(
   src: Int32Array | Uint32Array | Uint16Array,
@@ -53,8 +50,8 @@ function encodeWords(
 }
 
 /**
- * Encodes lattice coordinates as Index64 ids. Integer arrays take the fast path; a Float64Array is
- * converted a block at a time and every value checked to be an integer in 0..65535.
+ * Encodes lattice coordinates as Index64 ids. Integer arrays (Uint16Array, Int32Array) take the
+ * fast path; a Float64Array's values are each checked to be an integer in 0..65535.
  * @param options.coords - interleaved x, y, z (integers 0..65535)
  * @param options.out - where to write (allocated when absent); signed or unsigned
  * @returns the ids (`out` when given)
@@ -80,16 +77,22 @@ export function latticeToIndex64Batch<T extends IdArray = BigUint64Array>({
     encodeWords(coords, n, w, 0, prefix);
     return ids;
   }
-  for (let at = 0; at < n; at += SCRATCH_POINTS) {
-    const count = Math.min(SCRATCH_POINTS, n - at);
-    const block = coords.subarray(3 * at, 3 * (at + count));
-    scratch.set(block);
-    for (let j = 0; j < block.length; j++) {
-      // The Int32 conversion wraps fractions, NaN and large values, so a mismatch or a value
-      // outside 16 bits marks a coordinate that is not an integer in 0..65535.
-      if (scratch[j]! !== block[j]! || scratch[j]! >>> 16 !== 0) throw badCoord(3 * at + j, block[j]!);
+  for (let i = 0, j = 0, o = 0; i < n; i++, j += 3, o += 2) {
+    const x = coords[j]!;
+    const y = coords[j + 1]!;
+    const z = coords[j + 2]!;
+    const xi = x | 0;
+    const yi = y | 0;
+    const zi = z | 0;
+    // x | 0 wraps fractions, NaN and large values, so a mismatch or a value outside 16 bits marks
+    // a coordinate that is not an integer in 0..65535.
+    if ((xi | yi | zi) >>> 16 !== 0 || xi !== x || yi !== y || zi !== z) {
+      const k = xi !== x || xi >>> 16 !== 0 ? 0 : yi !== y || yi >>> 16 !== 0 ? 1 : 2;
+      throw badCoord(j + k, coords[j + k]!);
     }
-    encodeWords(scratch, count, w, at, prefix);
+    const hi = SPREAD[xi >>> 8]! | (SPREAD[yi >>> 8]! << 1) | (SPREAD[zi >>> 8]! << 2);
+    w[o] = ((hi & 0xff) << 24) | SPREAD[xi & 255]! | (SPREAD[yi & 255]! << 1) | (SPREAD[zi & 255]! << 2);
+    w[o + 1] = prefix | (hi >>> 8);
   }
   return ids;
 }
@@ -258,20 +261,85 @@ export function index64ToNeighborsBatch<T extends IdArray = BigUint64Array>(
     const prefix = hi32 & 0xffff0000;
     const lo = lo32 & 0xffffff;
     const hi = (lo32 >>> 24) | ((hi32 & 0xffff) << 8);
-    axisWords(compact24(lo) | (compact24(hi) << 8), 0, 0);
-    axisWords(compact24(lo >>> 1) | (compact24(hi >>> 1) << 8), 1, 5);
-    axisWords(compact24(lo >>> 2) | (compact24(hi >>> 2) << 8), 2, 10);
-    let o = 28 * i;
-    for (let k = 0; k < 42; k += 3, o += 2) {
+    const x = compact24(lo) | (compact24(hi) << 8);
+    const y = compact24(lo >>> 1) | (compact24(hi >>> 1) << 8);
+    const z = compact24(lo >>> 2) | (compact24(hi >>> 2) << 8);
+    const o = 28 * i;
+    if (x >= 2 && x <= 65533 && y >= 2 && y <= 65533 && z >= 2 && z <= 65533) {
+      // Every neighbour is in range: unrolled, each id the OR of one spread per axis.
+      const xhm2 = SPREAD[(x - 2) >>> 8]!;
+      const xlm2 = ((xhm2 & 0xff) << 24) | SPREAD[(x - 2) & 255]!;
+      const xhm1 = SPREAD[(x - 1) >>> 8]!;
+      const xlm1 = ((xhm1 & 0xff) << 24) | SPREAD[(x - 1) & 255]!;
+      const xh0 = SPREAD[x >>> 8]!;
+      const xl0 = ((xh0 & 0xff) << 24) | SPREAD[x & 255]!;
+      const xhp1 = SPREAD[(x + 1) >>> 8]!;
+      const xlp1 = ((xhp1 & 0xff) << 24) | SPREAD[(x + 1) & 255]!;
+      const xhp2 = SPREAD[(x + 2) >>> 8]!;
+      const xlp2 = ((xhp2 & 0xff) << 24) | SPREAD[(x + 2) & 255]!;
+      const yhm2 = SPREAD[(y - 2) >>> 8]! << 1;
+      const ylm2 = ((yhm2 & 0xff) << 24) | (SPREAD[(y - 2) & 255]! << 1);
+      const yhm1 = SPREAD[(y - 1) >>> 8]! << 1;
+      const ylm1 = ((yhm1 & 0xff) << 24) | (SPREAD[(y - 1) & 255]! << 1);
+      const yh0 = SPREAD[y >>> 8]! << 1;
+      const yl0 = ((yh0 & 0xff) << 24) | (SPREAD[y & 255]! << 1);
+      const yhp1 = SPREAD[(y + 1) >>> 8]! << 1;
+      const ylp1 = ((yhp1 & 0xff) << 24) | (SPREAD[(y + 1) & 255]! << 1);
+      const yhp2 = SPREAD[(y + 2) >>> 8]! << 1;
+      const ylp2 = ((yhp2 & 0xff) << 24) | (SPREAD[(y + 2) & 255]! << 1);
+      const zhm2 = SPREAD[(z - 2) >>> 8]! << 2;
+      const zlm2 = ((zhm2 & 0xff) << 24) | (SPREAD[(z - 2) & 255]! << 2);
+      const zhm1 = SPREAD[(z - 1) >>> 8]! << 2;
+      const zlm1 = ((zhm1 & 0xff) << 24) | (SPREAD[(z - 1) & 255]! << 2);
+      const zh0 = SPREAD[z >>> 8]! << 2;
+      const zl0 = ((zh0 & 0xff) << 24) | (SPREAD[z & 255]! << 2);
+      const zhp1 = SPREAD[(z + 1) >>> 8]! << 2;
+      const zlp1 = ((zhp1 & 0xff) << 24) | (SPREAD[(z + 1) & 255]! << 2);
+      const zhp2 = SPREAD[(z + 2) >>> 8]! << 2;
+      const zlp2 = ((zhp2 & 0xff) << 24) | (SPREAD[(z + 2) & 255]! << 2);
+      w[o + 0] = xlp1 | ylp1 | zlp1;
+      w[o + 1] = prefix | (xhp1 >>> 8) | (yhp1 >>> 8) | (zhp1 >>> 8);
+      w[o + 2] = xlp1 | ylp1 | zlm1;
+      w[o + 3] = prefix | (xhp1 >>> 8) | (yhp1 >>> 8) | (zhm1 >>> 8);
+      w[o + 4] = xlp1 | ylm1 | zlp1;
+      w[o + 5] = prefix | (xhp1 >>> 8) | (yhm1 >>> 8) | (zhp1 >>> 8);
+      w[o + 6] = xlp1 | ylm1 | zlm1;
+      w[o + 7] = prefix | (xhp1 >>> 8) | (yhm1 >>> 8) | (zhm1 >>> 8);
+      w[o + 8] = xlm1 | ylp1 | zlp1;
+      w[o + 9] = prefix | (xhm1 >>> 8) | (yhp1 >>> 8) | (zhp1 >>> 8);
+      w[o + 10] = xlm1 | ylp1 | zlm1;
+      w[o + 11] = prefix | (xhm1 >>> 8) | (yhp1 >>> 8) | (zhm1 >>> 8);
+      w[o + 12] = xlm1 | ylm1 | zlp1;
+      w[o + 13] = prefix | (xhm1 >>> 8) | (yhm1 >>> 8) | (zhp1 >>> 8);
+      w[o + 14] = xlm1 | ylm1 | zlm1;
+      w[o + 15] = prefix | (xhm1 >>> 8) | (yhm1 >>> 8) | (zhm1 >>> 8);
+      w[o + 16] = xlp2 | yl0 | zl0;
+      w[o + 17] = prefix | (xhp2 >>> 8) | (yh0 >>> 8) | (zh0 >>> 8);
+      w[o + 18] = xlm2 | yl0 | zl0;
+      w[o + 19] = prefix | (xhm2 >>> 8) | (yh0 >>> 8) | (zh0 >>> 8);
+      w[o + 20] = xl0 | ylp2 | zl0;
+      w[o + 21] = prefix | (xh0 >>> 8) | (yhp2 >>> 8) | (zh0 >>> 8);
+      w[o + 22] = xl0 | ylm2 | zl0;
+      w[o + 23] = prefix | (xh0 >>> 8) | (yhm2 >>> 8) | (zh0 >>> 8);
+      w[o + 24] = xl0 | yl0 | zlp2;
+      w[o + 25] = prefix | (xh0 >>> 8) | (yh0 >>> 8) | (zhp2 >>> 8);
+      w[o + 26] = xl0 | yl0 | zlm2;
+      w[o + 27] = prefix | (xh0 >>> 8) | (yh0 >>> 8) | (zhm2 >>> 8);
+      continue;
+    }
+    axisWords(x, 0, 0);
+    axisWords(y, 1, 5);
+    axisWords(z, 2, 10);
+    for (let k = 0, q = o; k < 42; k += 3, q += 2) {
       const a = NEIGHBOR_SLOTS[k]!;
       const b = NEIGHBOR_SLOTS[k + 1]!;
       const c = NEIGHBOR_SLOTS[k + 2]!;
       if ((AXIS_OK[a]! & AXIS_OK[b]! & AXIS_OK[c]!) === 0) {
-        w[o] = 0;
-        w[o + 1] = 0;
+        w[q] = 0;
+        w[q + 1] = 0;
       } else {
-        w[o] = AXIS_LO[a]! | AXIS_LO[b]! | AXIS_LO[c]!;
-        w[o + 1] = prefix | AXIS_HI[a]! | AXIS_HI[b]! | AXIS_HI[c]!;
+        w[q] = AXIS_LO[a]! | AXIS_LO[b]! | AXIS_LO[c]!;
+        w[q + 1] = prefix | AXIS_HI[a]! | AXIS_HI[b]! | AXIS_HI[c]!;
       }
     }
   }

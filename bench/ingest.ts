@@ -1,0 +1,119 @@
+/**
+ * bench/ingest: `octa ingest` of a generated CSV (x, y, z, t, value) into a fresh lake, against
+ * DuckDB doing the same job in plain SQL (bench/duckdb-ingest.ts), each a separate process, in the
+ * same run. Reports points/s, MB/s and peak RSS for both, and our peak RSS at two input sizes to
+ * show memory stays flat as the input grows.
+ *
+ * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000]
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printTable, seeded } from './harness.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..', '..');
+const work = process.env.OCTA_BENCH_DIR ?? join(root, 'bench', 'out');
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ROWS = arg('rows', 5_000_000);
+const BIG = arg('big', 20_000_000);
+
+/** Writes `rows` points: 30 days of a sensor field over a 1 km cube, epoch-second times. */
+async function generateCsv(path: string, rows: number): Promise<void> {
+  if (existsSync(path)) return;
+  const rand = seeded(rows);
+  const out = createWriteStream(path);
+  const t0 = Date.UTC(2025, 3, 1) / 1000;
+  out.write('x,y,z,t,value\n');
+  let buf = '';
+  for (let i = 0; i < rows; i++) {
+    const t = t0 + (i / rows) * 30 * 86400;
+    buf += `${(rand() * 1000).toFixed(3)},${(rand() * 1000).toFixed(3)},${(rand() * 200).toFixed(3)},${t.toFixed(3)},${(rand() * 100).toFixed(2)}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+interface Run {
+  seconds: number;
+  peakMb: number;
+}
+
+function timed(args: string[]): Run {
+  const rssFile = join(work, `rss-${process.pid}.jsonl`);
+  rmSync(rssFile, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', join(here, 'rss-report.js'), ...args], {
+    env: { ...process.env, OCTA_RSS_FILE: rssFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
+  const { peakMb } = JSON.parse(lines[lines.length - 1]!) as { peakMb: number };
+  return { seconds, peakMb };
+}
+
+function octaIngest(csv: string, lake: string): Run {
+  rmSync(lake, { recursive: true, force: true });
+  return timed([
+    join(root, 'dist', 'cli', 'octa.js'),
+    'ingest',
+    csv,
+    '--lake',
+    lake,
+    '--table',
+    'points',
+    '--frame',
+    'cartesian:0,0,0,1024',
+    '--lod',
+    '12',
+    '--time',
+    't',
+    '--time-unit',
+    's',
+    '--json',
+    '--quiet',
+  ]);
+}
+
+function duckdbIngest(csv: string, out: string, mode: 'sorted' | 'unsorted'): Run {
+  rmSync(out, { recursive: true, force: true });
+  return timed([join(here, 'duckdb-ingest.js'), csv, out, mode]);
+}
+
+mkdirSync(work, { recursive: true });
+const small = join(work, `points-${ROWS}.csv`);
+await generateCsv(small, ROWS);
+const mb = statSync(small).size / 2 ** 20;
+const ours = octaIngest(small, join(work, 'lake-small'));
+const peer = duckdbIngest(small, join(work, 'duckdb-small'), 'sorted');
+const peerUnsorted = duckdbIngest(small, join(work, 'duckdb-small-unsorted'), 'unsorted');
+const rows: (string | number)[][] = [
+  ['octa ingest (CLI process)', ROWS, ours.seconds.toFixed(2), (ROWS / ours.seconds / 1e6).toFixed(2), (mb / ours.seconds).toFixed(1), ours.peakMb.toFixed(0)],
+  ['DuckDB SQL, sorted by cell (same job)', ROWS, peer.seconds.toFixed(2), (ROWS / peer.seconds / 1e6).toFixed(2), (mb / peer.seconds).toFixed(1), peer.peakMb.toFixed(0)],
+  ['DuckDB SQL, unsorted', ROWS, peerUnsorted.seconds.toFixed(2), (ROWS / peerUnsorted.seconds / 1e6).toFixed(2), (mb / peerUnsorted.seconds).toFixed(1), peerUnsorted.peakMb.toFixed(0)],
+];
+let bigRun: Run | null = null;
+if (BIG > 0) {
+  const big = join(work, `points-${BIG}.csv`);
+  await generateCsv(big, BIG);
+  bigRun = octaIngest(big, join(work, 'lake-big'));
+  const bigMb = statSync(big).size / 2 ** 20;
+  rows.push(['octa ingest (CLI process)', BIG, bigRun.seconds.toFixed(2), (BIG / bigRun.seconds / 1e6).toFixed(2), (bigMb / bigRun.seconds).toFixed(1), bigRun.peakMb.toFixed(0)]);
+}
+console.log(`# bench/ingest — Node ${process.version}, CSV of ${ROWS.toLocaleString('en')} rows (${mb.toFixed(0)} MB)\n`);
+printTable(['job', 'rows', 'seconds', 'M points/s', 'MB/s', 'peak RSS MB'], rows);
+console.log(`\nthroughput ratio octa / DuckDB (same job, sorted): ${(peer.seconds / ours.seconds).toFixed(2)}×`);
+if (bigRun) console.log(`peak RSS ${BIG.toLocaleString('en')} vs ${ROWS.toLocaleString('en')} rows: ${(bigRun.peakMb / ours.peakMb).toFixed(2)}×`);
