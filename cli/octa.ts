@@ -14,7 +14,7 @@ handleClosedPipe();
 let cli = yargs(hideBin(process.argv))
   .scriptName('octa')
   .usage('$0 <command> [options]\n\nAn Arrow-native data lake for 3D points on a BCC lattice.')
-  .parserConfiguration({ 'parse-positional-numbers': false })
+  .parserConfiguration({ 'parse-positional-numbers': false, 'duplicate-arguments-array': false })
   .strict()
   .recommendCommands()
   .help()

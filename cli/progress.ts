@@ -1,6 +1,6 @@
 /**
- * Progress for long jobs on stderr: a redrawn bar on a terminal, a plain line every few seconds
- * otherwise (logs, CI, pipes), nothing with `quiet`.
+ * Progress for long jobs on stderr: a redrawn bar on a terminal, a plain line at the first update
+ * and then every few seconds otherwise (logs, CI, pipes), nothing with `quiet`.
  */
 export interface ProgressReporter {
   update(text: string, fraction?: number): void;
@@ -11,7 +11,8 @@ export interface ProgressReporter {
 export function createProgress({ quiet = false, intervalMs = 5000 } = {}): ProgressReporter {
   if (quiet) return { update() {}, done() {} };
   const tty = process.stderr.isTTY === true;
-  let last = tty ? 0 : Date.now();
+  // Not a terminal: the first update prints at once (a log shows the job started), then one line per interval.
+  let last = 0;
   let drawn = false;
   return {
     update(text, fraction) {

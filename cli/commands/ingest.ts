@@ -1,6 +1,7 @@
 /** `octa ingest`: stream point files or stdin into a lake table. */
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
 import { openStorage } from '../../src/lake/open.js';
 import { intArg, println, toJson, UsageError } from '../output.js';
@@ -25,10 +26,29 @@ export function printSummary(summary: IngestSummary, json: boolean): void {
   if (summary.reject_file) println(`rejected rows: ${summary.reject_file}`);
 }
 
+/**
+ * The input files in command-line order. yargs drops a lone `-` from positionals
+ * (yargs/yargs#1312), so it is put back from the raw arguments.
+ */
+function inputFiles(parsed: readonly string[], raw: readonly string[]): string[] {
+  if (!raw.includes('-')) return [...parsed];
+  const out: string[] = [];
+  let next = 0;
+  for (const arg of raw) {
+    if (arg === '-') out.push('-');
+    else if (arg === parsed[next]) {
+      out.push(arg);
+      next++;
+    }
+  }
+  return out.concat(parsed.slice(next));
+}
+
 /** Registers `octa ingest`. */
 export function ingestCommand(y: Argv): Argv {
   return y.command(
-    'ingest <files..>',
+    // Optional for yargs (which would count a lone - as missing); the handler requires an input.
+    'ingest [files..]',
     'Ingest point files (or - for stdin) into a lake table',
     (c) =>
       c
@@ -105,7 +125,7 @@ export function ingestCommand(y: Argv): Argv {
         )
         .example('cat points.csv | $0 ingest - --frame cartesian:0,0,0,1024 --time t', 'from stdin'),
     async (a) => {
-      const files = (a.files ?? []) as string[];
+      const files = inputFiles((a.files ?? []) as string[], hideBin(process.argv));
       if (files.length === 0) throw new UsageError('name input files, or - for stdin');
       if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
       const lake = resolve(a.lake);

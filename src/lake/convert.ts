@@ -183,7 +183,8 @@ function times(
       const t = v.trim();
       us = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) * scale : isoToMicros(t);
     }
-    if (!Number.isFinite(us)) fail(i, `column ${name}: unparsable time ${show(v)}`);
+    if (v === null || v === undefined || v === '') fail(i, `column ${name} is empty`);
+    else if (!Number.isFinite(us)) fail(i, `column ${name}: unparsable time ${show(v)}`);
     out[i] = Math.round(us);
   }
   return out;
@@ -243,8 +244,9 @@ function payloadColumn(
       if (v === null || v === undefined || v === '') continue;
       let d: number;
       if (type === 'bool') {
-        if (v === true || v === 1 || v === 'true' || v === 'TRUE' || v === '1') d = 1;
-        else if (v === false || v === 0 || v === 'false' || v === 'FALSE' || v === '0') d = 0;
+        const word = typeof v === 'string' ? v.trim().toLowerCase() : v;
+        if (word === true || word === 1 || word === 'true' || word === '1') d = 1;
+        else if (word === false || word === 0 || word === 'false' || word === '0') d = 0;
         else {
           fail(i, `column ${name}: expected a boolean, got ${show(v)}`);
           continue;
@@ -350,7 +352,14 @@ export function convertChunk(
   for (let i = 0; i < n; i++) {
     const reason = reasons.get(i);
     if (reason === undefined) keep[k++] = i;
-    else rejects.push({ row: chunk.rowNumbers[i]!, reason });
+    else {
+      const line = chunk.lineNumbers?.[i];
+      rejects.push(
+        line === undefined
+          ? { row: chunk.rowNumbers[i]!, reason }
+          : { row: chunk.rowNumbers[i]!, line, reason },
+      );
+    }
   }
   rejects.sort((a, b) => a.row - b.row);
   const take = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T => {
@@ -417,7 +426,8 @@ export function inferPayloadType(column: SourceColumn, sample: ColumnData | unde
       for (const v of sample.values) {
         if (v === null || v === undefined || v === '') continue;
         if (typeof v === 'number') numbers++;
-        else if (typeof v === 'boolean') bools++;
+        else if (typeof v === 'boolean' || (typeof v === 'string' && /^\s*(true|false)\s*$/i.test(v)))
+          bools++;
         else if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v.trim()))) numbers++;
         else others++;
       }

@@ -10,7 +10,10 @@ parentPort?.on('message', (job: EncodeJob & { id: number }) => {
   } catch (err) {
     parentPort?.postMessage({
       id: job.id,
-      error: { code: err instanceof OctaError ? err.code : undefined, message: err instanceof Error ? err.message : String(err) },
+      error: {
+        code: err instanceof OctaError ? err.code : undefined,
+        message: err instanceof Error ? err.message : String(err),
+      },
     });
   }
 });

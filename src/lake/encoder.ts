@@ -39,7 +39,9 @@ export function encodeInline({ ipc, metadata, rowGroupSize }: EncodeJob): Encode
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
 
-type Reply = { id: number; bytes: Uint8Array; sha256: string } | { id: number; error: { code?: string; message: string } };
+type Reply =
+  | { id: number; bytes: Uint8Array; sha256: string }
+  | { id: number; error: { code?: string; message: string } };
 
 /** Encodes Parquet files on a worker thread (or inline). Call `close()` when done. */
 export class ParquetEncoder {
@@ -56,7 +58,10 @@ export class ParquetEncoder {
       if ('error' in reply) {
         p.reject(
           reply.error.code
-            ? new OctaError(reply.error.code as OctaErrorCode, reply.error.message.replace(/ \(code: .*\)$/, ''))
+            ? new OctaError(
+                reply.error.code as OctaErrorCode,
+                reply.error.message.replace(/ \(code: .*\)$/, ''),
+              )
             : new Error(reply.error.message),
         );
       } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256 });
@@ -93,7 +98,10 @@ export class ParquetEncoder {
     const id = this.#next++;
     return new Promise<Encoded>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      const ipc = job.ipc.byteOffset === 0 && job.ipc.byteLength === job.ipc.buffer.byteLength ? job.ipc : job.ipc.slice();
+      const ipc =
+        job.ipc.byteOffset === 0 && job.ipc.byteLength === job.ipc.buffer.byteLength
+          ? job.ipc
+          : job.ipc.slice();
       worker.postMessage({ id, ...job, ipc }, [ipc.buffer as ArrayBuffer]);
     });
   }

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '../export/schema.js';
-import { OctaError } from '../lattice/errors.js';
+import { checkInt, OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
 import { EmbeddedCatalog, type TableConfig, validateName } from './catalog.js';
 import {
@@ -122,7 +122,7 @@ function coordinateMapping(opts: IngestOptions, source: Source): CoordinateMappi
   return { kind: 'xyz', x: pick(c.x, 'x'), y: pick(c.y, 'y'), z: pick(c.z, 'z') };
 }
 
-function timeMapping(opts: IngestOptions, source: Source): TimeMapping {
+function timeMapping(opts: IngestOptions, source: Source, name: string): TimeMapping {
   if (opts.time !== undefined && opts.timeValue !== undefined) {
     throw new OctaError('INVALID_ARGUMENT', 'give --time or --time-value, not both');
   }
@@ -147,8 +147,10 @@ function timeMapping(opts: IngestOptions, source: Source): TimeMapping {
   }
   throw new OctaError(
     'INVALID_ARGUMENT',
-    'no event time: name a column with --time or give --time-value',
-    nameOf({ path: '' }),
+    source.lasHeader
+      ? `no event time: ${name} has no creation date in its header; give --time-value (or --time with a column)`
+      : `no event time: ${name} has no column time, t or timestamp; name one with --time or give --time-value`,
+    name,
   );
 }
 
@@ -230,6 +232,15 @@ function digestChunk(h: ReturnType<typeof createHash>, chunk: SourceChunk): void
 export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const { storage, table, force = false, maxRejects = 1000 } = opts;
   validateName('table', table);
+  checkInt(maxRejects, 0, Number.MAX_SAFE_INTEGER, 'INVALID_ARGUMENT', 'maxRejects');
+  for (const [what, value] of [
+    ['fileRows', opts.fileRows],
+    ['memoryBytes', opts.memoryBytes],
+    ['rowGroupSize', opts.rowGroupSize],
+    ['chunkRows', opts.chunkRows],
+  ] as const) {
+    if (value !== undefined) checkInt(value, 1, Number.MAX_SAFE_INTEGER, 'INVALID_ARGUMENT', what);
+  }
   if (opts.inputs.length === 0)
     throw new OctaError('INVALID_ARGUMENT', 'no input: name files, or - for stdin');
   const catalog = await EmbeddedCatalog.open({ storage });
@@ -284,7 +295,7 @@ async function run(
 ): Promise<IngestSummary> {
   const first = prepared[0]!.source;
   const coords = coordinateMapping(opts, first);
-  const time = timeMapping(opts, first);
+  const time = timeMapping(opts, first, prepared[0]!.name);
 
   // Frame and LOD: a table remembers them; a different one is refused before anything is written.
   const frameId = opts.frameId ?? existing?.frame.id ?? 0;
@@ -317,6 +328,16 @@ async function run(
   const consumed = new Set<string>(coords.kind === 'xyz' ? [coords.x, coords.y, coords.z] : []);
   if (time.kind === 'column') consumed.add(time.column);
   const exclude = new Set(opts.exclude ?? []);
+  const unknown = [...exclude].filter(
+    (name) => !prepared.some((p) => p.source.columns.some((c) => c.name === name)),
+  );
+  if (unknown.length > 0) {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      `--exclude names no input column: ${unknown.map((u) => JSON.stringify(u)).join(', ')}`,
+      unknown,
+    );
+  }
   for (const p of prepared) {
     const needed =
       coords.kind === 'xyz'
@@ -373,16 +394,29 @@ async function run(
       type: inferPayloadType(c, peek.done ? undefined : peek.value.columns[c.name]),
     }));
   }
+  // Every input must fit the table: a column of a later input that the table lacks is refused
+  // too, not silently dropped.
+  const tableColumns = new Set(payload.map((c) => c.name));
+  for (const p of prepared) {
+    const extra = p.source.columns.filter(
+      (c) => !consumed.has(c.name) && !exclude.has(c.name) && !tableColumns.has(c.name),
+    );
+    if (extra.length > 0) {
+      throw new OctaError(
+        'SCHEMA_MISMATCH',
+        `table ${opts.table} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')} of ${p.name}${existing ? '' : ` (a new table takes its columns from the first input, ${prepared[0]!.name})`}: leave them out with --exclude`,
+        extra.map((c) => c.name),
+      );
+    }
+  }
   const schema = createPointSchema({ payload });
   const plan: ConversionPlan = {
     frame,
     lod,
     coords,
     time,
-    payload: payload.map((c) => ({
-      ...c,
-      ...(payloadSources.some((s) => s.name === c.name) ? { source: c.name } : {}),
-    })),
+    // Each input's own column of that name, when it has one (a chunk without it gives nulls).
+    payload: payload.map((c) => ({ ...c, ...(exclude.has(c.name) ? {} : { source: c.name }) })),
   };
   const config: TableConfig = existing ?? {
     name: opts.table,
@@ -427,11 +461,13 @@ async function run(
   try {
     for (const [index, p] of prepared.entries()) {
       const known = p.identity === null ? null : batchId(plan, config.name, p.identity, force);
-      if (known !== null && committedBatches.has(known)) {
+      // Committed before, or named twice in this run (also through a link): read it once.
+      if (known !== null && (committedBatches.has(known) || batches.includes(known))) {
         summary.batches_skipped++;
         continue;
       }
       const digest = createHash('sha256');
+      const firstFile = writer.files.length;
       let rows = 0;
       const chunks: AsyncIterator<SourceChunk> =
         index === 0 ? firstChunks : p.source.chunks(chunkOptions)[Symbol.asyncIterator]();
@@ -463,17 +499,21 @@ async function run(
         next = await chunks.next();
       }
       const id = known ?? batchId(plan, config.name, `stream:${digest.digest('hex')}`, force);
-      writer.batch = id;
       await writer.flushAll();
+      // Every file written while this source was read belongs to its batch (a stream's id is only
+      // known at its end, after the memory cap may already have flushed some of its files).
+      for (const f of writer.files.slice(firstFile)) f.batch = id;
       batches.push(id);
       batchRows.set(id, rows);
     }
   } catch (err) {
     await rejects.close();
+    await writer.close();
     // Nothing is committed; remove what this run wrote (a crash leaves them for vacuum instead).
     await Promise.allSettled(writer.files.map((f) => opts.storage.delete(f.key)));
     throw err;
   }
+  await writer.close();
   await rejects.close();
   summary.reject_file = rejects.count > 0 ? rejects.path : null;
   const files = writer.files;
@@ -481,8 +521,18 @@ async function run(
     ...(existing ? [] : [{ op: 'create_table' as const, config }]),
     ...files.map((file) => ({ op: 'add' as const, file })),
   ];
-  if (batches.length === 0 && existing) return summary;
-  const result = await catalog.commit({ operation: 'ingest', writer: writerId, batches, actions });
+  // An input without a row to store (a header-only CSV, every row rejected) commits nothing: it
+  // neither creates the table (whose payload types it could only guess) nor records its batch.
+  const stored = batches.filter((id) => files.some((f) => f.batch === id));
+  if (stored.length === 0) return summary;
+  let result: Awaited<ReturnType<EmbeddedCatalog['commit']>>;
+  try {
+    result = await catalog.commit({ operation: 'ingest', writer: writerId, batches: stored, actions });
+  } catch (err) {
+    // A refused commit (a concurrent writer created the table with other settings) leaves no files.
+    await Promise.allSettled(files.map((f) => opts.storage.delete(f.key)));
+    throw err;
+  }
   const skipped = new Set(result.skippedBatches);
   summary.batches_skipped += skipped.size;
   const kept = files.filter((f) => !skipped.has(f.batch));

@@ -5,15 +5,16 @@
  * largest goes first), or when the caller ends a batch. Files are written to storage but stay
  * invisible until the caller commits their records to the catalog.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { tableToIPC } from 'apache-arrow';
 import { pointBufferToArrow } from '../export/arrow.js';
 import { type PayloadValues, PointBuffer, type PointChunk } from '../export/container.js';
 import { microsToIso } from '../export/metadata.js';
-import { writeParquet } from '../export/parquet.js';
 import type { PointSchema } from '../export/schema.js';
 import type { Frame } from '../lattice/frame.js';
 import type { FileRecord } from './catalog.js';
 import type { ConvertedRows } from './convert.js';
+import { ParquetEncoder } from './encoder.js';
 import { bucketIndex, bucketLabel, dataFileKey, rangeLabel, type TimeBucket } from './layout.js';
 import type { Storage } from './storage.js';
 
@@ -43,6 +44,8 @@ export interface PartitionWriterOptions {
   rowGroupSize?: number;
   /** Called after each file is written (for progress). */
   onFile?: (file: FileRecord) => void;
+  /** Encode on a worker thread (1, the default when available) or inline (0). */
+  workers?: number;
 }
 
 interface Partition {
@@ -78,16 +81,20 @@ export function doublesToInt64(
 
 /** Buffers and flushes partitions of one table for one writer. */
 export class PartitionWriter {
-  readonly #opts: Required<Omit<PartitionWriterOptions, 'onFile' | 'rowGroupSize'>> &
+  readonly #opts: Required<Omit<PartitionWriterOptions, 'onFile' | 'rowGroupSize' | 'workers'>> &
     Pick<PartitionWriterOptions, 'onFile' | 'rowGroupSize'>;
+  readonly #encoder: ParquetEncoder;
+  /** Files being encoded and written; at most two, so memory stays bounded. */
+  readonly #inflight = new Set<Promise<void>>();
+  #failure: unknown = null;
   readonly #partitions = new Map<number, Partition>();
   readonly #splits: { hi: Int32Array; lo: Uint32Array };
   readonly #files: FileRecord[] = [];
-  #batch = '';
 
   private constructor(opts: PartitionWriterOptions) {
     this.#opts = { fileRows: 1_000_000, memoryBytes: 256 * 2 ** 20, ...opts };
     this.#splits = splitWords(opts.table.splits);
+    this.#encoder = ParquetEncoder.create(opts.workers === undefined ? {} : { workers: opts.workers });
   }
 
   /** Creates a writer; it holds buffers until flushed. */
@@ -95,12 +102,7 @@ export class PartitionWriter {
     return new PartitionWriter(opts);
   }
 
-  /** The batch id recorded on files flushed from now on (flush all before changing it). */
-  set batch(id: string) {
-    this.#batch = id;
-  }
-
-  /** Records of every file written so far. */
+  /** Records of every file written so far; the caller fills in `batch` when the batch is known. */
   get files(): readonly FileRecord[] {
     return this.#files;
   }
@@ -180,9 +182,22 @@ export class PartitionWriter {
     const time = doublesToInt64(rows.timeUs);
     for (const [key, idx] of groups) {
       const first = single ? 0 : idx[0]!;
-      const p = this.#partition(key, buckets[first]!, rangeOf[first]!);
-      p.buffer.append(single ? toChunk(rows, time) : toChunk(rows, time, Uint32Array.from(idx)));
-      if (p.buffer.rows >= this.#opts.fileRows) await this.#flush(key);
+      const all = single ? null : Uint32Array.from(idx);
+      const count = all === null ? n : all.length;
+      // Cut the group where the partition reaches fileRows, so no file holds more.
+      for (let at = 0; at < count; ) {
+        const p = this.#partition(key, buckets[first]!, rangeOf[first]!);
+        const take = Math.min(count - at, this.#opts.fileRows - p.buffer.rows);
+        const part =
+          all === null
+            ? take === n
+              ? null
+              : Uint32Array.from({ length: take }, (_, j) => at + j)
+            : all.subarray(at, at + take);
+        p.buffer.append(part === null ? toChunk(rows, time) : toChunk(rows, time, part));
+        at += take;
+        if (p.buffer.rows >= this.#opts.fileRows) await this.#flush(key);
+      }
     }
     while (this.bufferedBytes > this.#opts.memoryBytes && this.#partitions.size > 0) {
       let largest = -1;
@@ -197,12 +212,25 @@ export class PartitionWriter {
     }
   }
 
-  /** Flushes every partition (at the end of a batch). */
+  /** Flushes every partition and waits until every file is written (at the end of a batch). */
   async flushAll(): Promise<void> {
     for (const key of [...this.#partitions.keys()]) await this.#flush(key);
+    await Promise.all(this.#inflight);
+    this.#check();
+  }
+
+  /** Stops the encoder thread (after `flushAll`, or to abandon the buffers after a failure). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#inflight);
+    await this.#encoder.close();
+  }
+
+  #check(): void {
+    if (this.#failure !== null) throw this.#failure;
   }
 
   async #flush(key: number): Promise<void> {
+    this.#check();
     const p = this.#partitions.get(key);
     if (!p) return;
     this.#partitions.delete(key);
@@ -210,11 +238,7 @@ export class PartitionWriter {
     const { table, storage, writer } = this.#opts;
     const sorted = p.buffer.take(p.buffer.sortByCell());
     const stats = sorted.getStatistics()!;
-    const bytes = writeParquet({
-      table: pointBufferToArrow(sorted),
-      metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
-      ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
-    });
+    const ipc = tableToIPC(pointBufferToArrow(sorted), 'stream');
     const fileKey = dataFileKey({
       table: table.name,
       lod: table.lod,
@@ -223,27 +247,42 @@ export class PartitionWriter {
       writer,
       id: randomUUID(),
     });
-    await storage.write(fileKey, bytes);
-    const b = stats.bbox;
-    const record: FileRecord = {
-      key: fileKey,
-      table: table.name,
-      lod: table.lod,
-      t: p.t,
-      r: p.r,
-      rows: stats.rows,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      cellMin: stats.cellMin.toString(),
-      cellMax: stats.cellMax.toString(),
-      timeMin: microsToIso(stats.timeMin),
-      timeMax: microsToIso(stats.timeMax),
-      bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
-      batch: this.#batch,
-      writer,
-    };
-    this.#files.push(record);
-    this.#opts.onFile?.(record);
+    const job = this.#encoder
+      .encode({
+        ipc,
+        metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
+        ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
+      })
+      .then(async ({ bytes, sha256 }) => {
+        await storage.write(fileKey, bytes);
+        const b = stats.bbox;
+        const record: FileRecord = {
+          key: fileKey,
+          table: table.name,
+          lod: table.lod,
+          t: p.t,
+          r: p.r,
+          rows: stats.rows,
+          bytes: bytes.length,
+          sha256,
+          cellMin: stats.cellMin.toString(),
+          cellMax: stats.cellMax.toString(),
+          timeMin: microsToIso(stats.timeMin),
+          timeMax: microsToIso(stats.timeMax),
+          bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+          batch: '',
+          writer,
+        };
+        this.#files.push(record);
+        this.#opts.onFile?.(record);
+      })
+      .catch((err: unknown) => {
+        this.#failure ??= err;
+      });
+    this.#inflight.add(job);
+    void job.finally(() => this.#inflight.delete(job));
+    if (this.#inflight.size >= 2) await Promise.race(this.#inflight);
+    this.#check();
   }
 }
 

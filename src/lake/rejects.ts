@@ -1,6 +1,7 @@
 /**
  * The reject file: one JSON object per rejected row (`{"source","row","line","reason","text"}`),
- * opened only when the first reject arrives, so a clean run leaves no file behind.
+ * opened (replacing a file of an earlier run) only when the first reject arrives, so a clean run
+ * leaves no file behind.
  */
 
 import { once } from 'node:events';
@@ -35,7 +36,8 @@ export class RejectSink {
     if (this.path === null) return;
     if (!this.#out) {
       mkdirSync(dirname(this.path), { recursive: true });
-      this.#out = createWriteStream(this.path, { flags: 'a' });
+      // One file describes one run: a file left by an earlier run with the same path is replaced.
+      this.#out = createWriteStream(this.path, { flags: 'w' });
     }
     let text = '';
     for (const r of rejects) text += `${JSON.stringify({ source, ...r })}\n`;

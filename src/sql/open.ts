@@ -79,6 +79,9 @@ export async function openLake({
   let connection: DuckDBConnection | undefined;
   try {
     connection = await instance.connect();
+    // The lake is UTC (t= buckets, footers, catalog): so is the session, whatever the machine's zone,
+    // so that CAST(time AS DATE) agrees with t and results do not depend on where they are run.
+    await connection.run("SET TimeZone = 'UTC'");
     for (const [name, state] of snapshot.tables) {
       const paths = liveFiles(snapshot, name).map((f) => {
         const p = store.localPath(f.key);

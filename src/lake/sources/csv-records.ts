@@ -56,6 +56,7 @@ export class CsvChunk {
   /** Data rows covered, delivered plus rejected. */
   span = 0;
   readonly rowNumbers: Float64Array;
+  readonly lineNumbers: Float64Array;
   readonly rejects: SourceReject[] = [];
   readonly numbers: (Float64Array | undefined)[];
   readonly valid: (Uint8Array | undefined)[];
@@ -68,6 +69,7 @@ export class CsvChunk {
     this.capacity = capacity;
     this.firstRow = firstRow;
     this.rowNumbers = new Float64Array(capacity);
+    this.lineNumbers = new Float64Array(capacity);
     const kinds = [...plan.kinds];
     this.numbers = kinds.map((k) => (k === NUMERIC ? new Float64Array(capacity) : undefined));
     this.valid = kinds.map((k) => (k === NUMERIC ? new Uint8Array(capacity) : undefined));
@@ -330,6 +332,7 @@ export function parseCsvRecords(
     if (error === undefined && field !== ncols) error = `expected ${ncols} fields, found ${field}`;
     if (error === undefined) {
       chunk.rowNumbers[row] = cursor.row;
+      chunk.lineNumbers[row] = cursor.line;
       chunk.rows++;
     } else {
       chunk.rollback(row);

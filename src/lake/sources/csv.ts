@@ -103,6 +103,7 @@ function finish(chunk: CsvChunk, cursor: CsvCursor, bytes: number): SourceChunk 
     firstRow: chunk.firstRow,
     rows: chunk.rows,
     rowNumbers: chunk.rowNumbers.subarray(0, chunk.rows),
+    lineNumbers: chunk.lineNumbers.subarray(0, chunk.rows),
     columns: chunk.columns(),
     rejects: chunk.rejects,
     position: { rows: cursor.row, bytes },

@@ -111,6 +111,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
           : { name, numeric: false, values: new Array<unknown>(chunkRows) },
       );
       const rowNumbers = new Float64Array(chunkRows);
+      const lineNumbers = new Float64Array(chunkRows);
       const rejects: SourceReject[] = [];
       let rows = 0;
       let span = 0;
@@ -152,6 +153,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
           continue;
         }
         for (const sink of sinks) put(sink, rows, Object.hasOwn(value, sink.name) ? value[sink.name] : null);
+        lineNumbers[rows] = lineNumber;
         rowNumbers[rows++] = row;
       }
       if (span > 0) {
@@ -161,6 +163,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
           firstRow,
           rows,
           rowNumbers: rowNumbers.subarray(0, rows),
+          lineNumbers: lineNumbers.subarray(0, rows),
           columns: out,
           rejects,
           position: { rows: cursor.row, bytes: feed.bytePosition() },

@@ -58,6 +58,8 @@ export interface SourceChunk {
   rows: number;
   /** The data row number of each delivered row. */
   rowNumbers: Float64Array;
+  /** Text formats: the 1-based line where each delivered row starts. */
+  lineNumbers?: Float64Array;
   columns: Record<string, ColumnData>;
   /** Rows the reader could not parse (malformed CSV record, wrong field count, bad JSON line). */
   rejects: SourceReject[];
