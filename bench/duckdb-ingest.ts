@@ -9,11 +9,22 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** The frame and LOD of the benchmark: cartesian:0,0,0,1024 at LOD 12 (unit 1/8 m), frame id 0. */
-export const BENCH_FRAME = { origin: [0, 0, 0], edge: 1024, lod: 12, frameSpec: 'cartesian:0,0,0,1024' } as const;
+export const BENCH_FRAME = {
+  origin: [0, 0, 0],
+  edge: 1024,
+  lod: 12,
+  frameSpec: 'cartesian:0,0,0,1024',
+} as const;
 
 /** Spreads the 16 bits of a BIGINT column to every third bit (x in bit 0 of each digit). */
 function spread(v: string): string[] {
-  const masks = [8725724278095871n, 8725728556220671n, 1157144660301377551n, 1207822528635744451n, 1317624576693539401n];
+  const masks = [
+    8725724278095871n,
+    8725728556220671n,
+    1157144660301377551n,
+    1207822528635744451n,
+    1317624576693539401n,
+  ];
   const shifts = [32, 16, 8, 4, 2];
   return masks.map((m, i) => {
     const prev = i === 0 ? v : `${v}_${i - 1}`;

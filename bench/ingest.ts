@@ -4,11 +4,11 @@
  * same run. Reports points/s, MB/s and peak RSS for both, and our peak RSS at two input sizes to
  * show memory stays flat as the input grows.
  *
- * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000]
+ * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000 --repeat 3]
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printTable, seeded } from './harness.js';
@@ -22,6 +22,14 @@ const arg = (name: string, fallback: number) => {
 };
 const ROWS = arg('rows', 5_000_000);
 const BIG = arg('big', 20_000_000);
+const REPEAT = arg('repeat', 3);
+
+/** Runs the jobs round-robin `REPEAT` times and keeps each job's median run (by time). */
+function medians(jobs: (() => Run)[]): Run[] {
+  const runs: Run[][] = jobs.map(() => []);
+  for (let r = 0; r < REPEAT; r++) jobs.forEach((job, i) => runs[i]!.push(job()));
+  return runs.map((rs) => rs.sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
+}
 
 /** Writes `rows` points: 30 days of a sensor field over a 1 km cube, epoch-second times. */
 async function generateCsv(path: string, rows: number): Promise<void> {
@@ -97,13 +105,36 @@ mkdirSync(work, { recursive: true });
 const small = join(work, `points-${ROWS}.csv`);
 await generateCsv(small, ROWS);
 const mb = statSync(small).size / 2 ** 20;
-const ours = octaIngest(small, join(work, 'lake-small'));
-const peer = duckdbIngest(small, join(work, 'duckdb-small'), 'sorted');
-const peerUnsorted = duckdbIngest(small, join(work, 'duckdb-small-unsorted'), 'unsorted');
+const [ours, peer, peerUnsorted] = medians([
+  () => octaIngest(small, join(work, 'lake-small')),
+  () => duckdbIngest(small, join(work, 'duckdb-small'), 'sorted'),
+  () => duckdbIngest(small, join(work, 'duckdb-small-unsorted'), 'unsorted'),
+]) as [Run, Run, Run];
 const rows: (string | number)[][] = [
-  ['octa ingest (CLI process)', ROWS, ours.seconds.toFixed(2), (ROWS / ours.seconds / 1e6).toFixed(2), (mb / ours.seconds).toFixed(1), ours.peakMb.toFixed(0)],
-  ['DuckDB SQL, sorted by cell (same job)', ROWS, peer.seconds.toFixed(2), (ROWS / peer.seconds / 1e6).toFixed(2), (mb / peer.seconds).toFixed(1), peer.peakMb.toFixed(0)],
-  ['DuckDB SQL, unsorted', ROWS, peerUnsorted.seconds.toFixed(2), (ROWS / peerUnsorted.seconds / 1e6).toFixed(2), (mb / peerUnsorted.seconds).toFixed(1), peerUnsorted.peakMb.toFixed(0)],
+  [
+    'octa ingest (CLI process)',
+    ROWS,
+    ours.seconds.toFixed(2),
+    (ROWS / ours.seconds / 1e6).toFixed(2),
+    (mb / ours.seconds).toFixed(1),
+    ours.peakMb.toFixed(0),
+  ],
+  [
+    'DuckDB SQL, sorted by cell (same job)',
+    ROWS,
+    peer.seconds.toFixed(2),
+    (ROWS / peer.seconds / 1e6).toFixed(2),
+    (mb / peer.seconds).toFixed(1),
+    peer.peakMb.toFixed(0),
+  ],
+  [
+    'DuckDB SQL, unsorted',
+    ROWS,
+    peerUnsorted.seconds.toFixed(2),
+    (ROWS / peerUnsorted.seconds / 1e6).toFixed(2),
+    (mb / peerUnsorted.seconds).toFixed(1),
+    peerUnsorted.peakMb.toFixed(0),
+  ],
 ];
 let bigRun: Run | null = null;
 if (BIG > 0) {
@@ -111,9 +142,23 @@ if (BIG > 0) {
   await generateCsv(big, BIG);
   bigRun = octaIngest(big, join(work, 'lake-big'));
   const bigMb = statSync(big).size / 2 ** 20;
-  rows.push(['octa ingest (CLI process)', BIG, bigRun.seconds.toFixed(2), (BIG / bigRun.seconds / 1e6).toFixed(2), (bigMb / bigRun.seconds).toFixed(1), bigRun.peakMb.toFixed(0)]);
+  rows.push([
+    'octa ingest (CLI process)',
+    BIG,
+    bigRun.seconds.toFixed(2),
+    (BIG / bigRun.seconds / 1e6).toFixed(2),
+    (bigMb / bigRun.seconds).toFixed(1),
+    bigRun.peakMb.toFixed(0),
+  ]);
 }
-console.log(`# bench/ingest — Node ${process.version}, CSV of ${ROWS.toLocaleString('en')} rows (${mb.toFixed(0)} MB)\n`);
+console.log(
+  `# bench/ingest — Node ${process.version}, CSV of ${ROWS.toLocaleString('en')} rows (${mb.toFixed(0)} MB), median of ${REPEAT} runs each, round-robin\n`,
+);
 printTable(['job', 'rows', 'seconds', 'M points/s', 'MB/s', 'peak RSS MB'], rows);
-console.log(`\nthroughput ratio octa / DuckDB (same job, sorted): ${(peer.seconds / ours.seconds).toFixed(2)}×`);
-if (bigRun) console.log(`peak RSS ${BIG.toLocaleString('en')} vs ${ROWS.toLocaleString('en')} rows: ${(bigRun.peakMb / ours.peakMb).toFixed(2)}×`);
+console.log(
+  `\nthroughput ratio octa / DuckDB (same job, sorted): ${(peer.seconds / ours.seconds).toFixed(2)}×`,
+);
+if (bigRun)
+  console.log(
+    `peak RSS ${BIG.toLocaleString('en')} vs ${ROWS.toLocaleString('en')} rows: ${(bigRun.peakMb / ours.peakMb).toFixed(2)}×`,
+  );

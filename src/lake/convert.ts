@@ -81,6 +81,10 @@ export function toFloat64(
   n: number,
   fail: (i: number, reason: string) => void,
 ): Float64Array {
+  if (data.type === 'float64' && !data.valid && (!data.invalid || data.invalid.size === 0)) {
+    // Every value present and numeric: the source's own array, no copy.
+    return data.values.length === n ? data.values : data.values.subarray(0, n);
+  }
   const out = new Float64Array(n);
   switch (data.type) {
     case 'float64':
@@ -235,6 +239,24 @@ function payloadColumn(
       }
     }
     return { type, values, valid };
+  }
+  if (data && data.type === type && (type === 'float64' || type === 'int32')) {
+    // Same type in and out: copy the values, keep the nulls, reject what the reader could not parse.
+    const typed = data as {
+      values: Float64Array | Int32Array;
+      valid?: Uint8Array;
+      invalid?: Map<number, string>;
+    };
+    const values = typed.values.slice(0, n);
+    if (typed.valid) valid.set(typed.valid.subarray(0, n));
+    else valid.fill(1);
+    for (const [i, text] of typed.invalid ?? []) {
+      valid[i] = 0;
+      fail(i, `column ${name}: expected a number (${type}), got ${show(text)}`);
+    }
+    // Nulls hold 0, as in the general path, so equal rows are equal bytes (stream batch digests).
+    if (typed.valid) for (let i = 0; i < n; i++) if (valid[i] === 0) values[i] = 0;
+    return { type, values, valid } as PayloadArray;
   }
   const values =
     type === 'float64' ? new Float64Array(n) : type === 'int32' ? new Int32Array(n) : new Uint8Array(n);

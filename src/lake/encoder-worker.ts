@@ -5,8 +5,8 @@ import { type EncodeJob, encodeInline } from './encoder.js';
 
 parentPort?.on('message', (job: EncodeJob & { id: number }) => {
   try {
-    const { bytes, sha256 } = encodeInline(job);
-    parentPort?.postMessage({ id: job.id, bytes, sha256 }, [bytes.buffer as ArrayBuffer]);
+    const encoded = encodeInline(job);
+    parentPort?.postMessage({ id: job.id, ...encoded }, [encoded.bytes.buffer as ArrayBuffer]);
   } catch (err) {
     parentPort?.postMessage({
       id: job.id,

@@ -15,16 +15,25 @@ import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
 import { EmbeddedCatalog, type TableConfig, validateName } from './catalog.js';
 import {
   type ConversionPlan,
+  type ConvertedRows,
   type CoordinateMapping,
   convertChunk,
   inferPayloadType,
   isoToMicros,
+  type RowReject,
   type TimeMapping,
 } from './convert.js';
 import type { TimeBucket } from './layout.js';
 import { PartitionWriter } from './partition-writer.js';
 import { RejectSink } from './rejects.js';
-import { openSource, type Source, type SourceChunk, type SourceFormat } from './sources/index.js';
+import {
+  inferFormat,
+  openSource,
+  type Source,
+  type SourceChunk,
+  type SourceFormat,
+} from './sources/index.js';
+import { canThreadSources, openThreadedSource } from './sources/threaded.js';
 import type { Storage } from './storage.js';
 
 /** One input: a file path, or a stream (stdin) with a display name. */
@@ -101,6 +110,13 @@ interface Prepared {
   name: string;
   source: Source;
   identity: string | null;
+}
+
+/** Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists. */
+async function openFileSource(path: string, format: SourceFormat | undefined): Promise<Source> {
+  const f = format ?? inferFormat(path);
+  if ((f === 'csv' || f === 'ndjson') && canThreadSources()) return openThreadedSource({ path, format: f });
+  return openSource({ path, ...(format ? { format } : {}) });
 }
 
 const nameOf = (input: IngestInput) => ('path' in input ? input.path : (input.name ?? '-'));
@@ -213,14 +229,26 @@ function batchId(plan: ConversionPlan, table: string, identity: string, force: b
   return h.digest('hex');
 }
 
-function digestChunk(h: ReturnType<typeof createHash>, chunk: SourceChunk): void {
-  h.update(`${chunk.firstRow}:${chunk.rows}`);
-  for (const name of Object.keys(chunk.columns).sort()) {
-    const c = chunk.columns[name]!;
+/**
+ * Feeds a stream's converted rows to its digest: the stored values (not the parsed text), so the
+ * same rows give the same batch id however the reader was asked to parse them.
+ */
+function digestRows(
+  h: ReturnType<typeof createHash>,
+  rows: ConvertedRows,
+  rejected: readonly RowReject[],
+): void {
+  const bytes = (a: ArrayBufferView) => h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  h.update(`${rows.rows}:${rejected.map((r) => r.row).join(',')};`);
+  for (const a of [rows.rowNumbers, rows.cell, rows.x, rows.y, rows.z, rows.timeUs]) bytes(a);
+  for (const name of Object.keys(rows.payload).sort()) {
+    const c = rows.payload[name]!;
     h.update(name);
-    if (c.type === 'text' || c.type === 'json')
-      h.update(JSON.stringify(c.values, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-    else h.update(new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength));
+    if (c.type === 'utf8') h.update(JSON.stringify(c.values));
+    else {
+      bytes(c.values);
+      bytes(c.valid);
+    }
   }
 }
 
@@ -255,7 +283,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
         'source' in input
           ? input.source
           : 'path' in input && input.path !== '-'
-            ? await openSource({ path: input.path, ...(opts.format ? { format: opts.format } : {}) })
+            ? await openFileSource(input.path, opts.format)
             : await openSource({
                 stream: 'stream' in input ? input.stream : process.stdin,
                 ...(opts.format ? { format: opts.format } : {}),
@@ -373,10 +401,12 @@ async function run(
           ...(coords.depthKm ? [coords.depthKm] : []),
         ];
   if (time.kind === 'column' && opts.timeUnit !== undefined) numeric.push(time.column);
-  const chunkOptions = { chunkRows, numeric };
-  const firstChunks = first.chunks(chunkOptions)[Symbol.asyncIterator]();
-  const peek = await firstChunks.next();
+  const firstInput = prepared[0]!.input;
+  const textFile =
+    (first.format === 'csv' || first.format === 'ndjson') && 'path' in firstInput && firstInput.path !== '-';
   let payload: PayloadColumn[];
+  let peek: IteratorResult<SourceChunk> | undefined;
+  let firstChunks: AsyncIterator<SourceChunk> | undefined;
   if (existing) {
     const known = new Map(existing.payload.map((c) => [c.name, c]));
     const extra = payloadSources.filter((c) => !known.has(c.name));
@@ -389,11 +419,44 @@ async function run(
     }
     payload = [...existing.payload];
   } else {
+    // Payload types come from the first chunk. A text file is sampled through a second reader, so
+    // the real read can parse the numeric payload columns straight into doubles too; a stream
+    // cannot be read twice, so its first chunk is kept and its payload parsed from text.
+    let sample: SourceChunk | undefined;
+    if (textFile) {
+      const sampler = await openSource({ path: firstInput.path, format: first.format as SourceFormat });
+      try {
+        const it = sampler.chunks({ chunkRows, numeric })[Symbol.asyncIterator]();
+        const r = await it.next();
+        sample = r.done ? undefined : r.value;
+      } finally {
+        await sampler.close();
+      }
+    } else {
+      firstChunks = first.chunks({ chunkRows, numeric })[Symbol.asyncIterator]();
+      peek = await firstChunks.next();
+      sample = peek.done ? undefined : peek.value;
+    }
     payload = payloadSources.map((c) => ({
       name: c.name,
-      type: inferPayloadType(c, peek.done ? undefined : peek.value.columns[c.name]),
+      type: inferPayloadType(c, sample?.columns[c.name]),
     }));
   }
+  const chunkOptions = {
+    chunkRows,
+    numeric: [
+      ...numeric,
+      ...payload
+        .filter((c) => (c.type === 'float64' || c.type === 'int32') && !exclude.has(c.name))
+        .map((c) => c.name),
+    ],
+  };
+  const optionsFor = (source: Source) => ({
+    chunkRows,
+    numeric: chunkOptions.numeric.filter((name) => source.columns.some((c) => c.name === name)),
+  });
+  firstChunks ??= first.chunks(optionsFor(first))[Symbol.asyncIterator]();
+  peek ??= await firstChunks.next();
   // Every input must fit the table: a column of a later input that the table lacks is refused
   // too, not silently dropped.
   const tableColumns = new Set(payload.map((c) => c.name));
@@ -470,13 +533,13 @@ async function run(
       const firstFile = writer.files.length;
       let rows = 0;
       const chunks: AsyncIterator<SourceChunk> =
-        index === 0 ? firstChunks : p.source.chunks(chunkOptions)[Symbol.asyncIterator]();
+        index === 0 ? firstChunks : p.source.chunks(optionsFor(p.source))[Symbol.asyncIterator]();
       let next = index === 0 ? peek : await chunks.next();
       while (!next.done) {
         const chunk = next.value;
-        if (known === null) digestChunk(digest, chunk);
         summary.rows_read += chunk.rows + chunk.rejects.length;
         const { rows: converted, rejects: bad } = convertChunk(plan, chunk);
+        if (known === null) digestRows(digest, converted, bad);
         await rejects.add(p.name, bad);
         summary.rows_rejected += bad.length;
         if (summary.rows_rejected > maxRejects) {

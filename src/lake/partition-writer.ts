@@ -52,7 +52,16 @@ interface Partition {
   t: string;
   r: string;
   buffer: PointBuffer;
+  /** The `add` call that last gave this partition rows. */
+  touched: number;
 }
+
+/**
+ * A partition that got no rows for this many `add` calls is flushed: time-ordered input (the usual
+ * sensor or survey stream) finishes its buckets one after another, and encoding a finished bucket
+ * while the next one is read keeps both cores busy instead of encoding everything at the end.
+ */
+const COLD_AFTER_ADDS = 4;
 
 /** Splits as (high signed word, low unsigned word) pairs for per-row comparison without BigInt. */
 function splitWords(splits: bigint[]): { hi: Int32Array; lo: Uint32Array } {
@@ -90,6 +99,7 @@ export class PartitionWriter {
   readonly #partitions = new Map<number, Partition>();
   readonly #splits: { hi: Int32Array; lo: Uint32Array };
   readonly #files: FileRecord[] = [];
+  #adds = 0;
 
   private constructor(opts: PartitionWriterOptions) {
     this.#opts = { fileRows: 1_000_000, memoryBytes: 256 * 2 ** 20, ...opts };
@@ -142,6 +152,7 @@ export class PartitionWriter {
         t: bucketLabel(bucket, timeBucket),
         r: rangeLabel(range === 0 ? null : splits[range - 1]!),
         buffer: PointBuffer.create({ schema, capacity: 4096 }),
+        touched: this.#adds,
       };
       this.#partitions.set(key, p);
     }
@@ -155,6 +166,7 @@ export class PartitionWriter {
   async add(rows: ConvertedRows): Promise<void> {
     const n = rows.rows;
     if (n === 0) return;
+    const adds = ++this.#adds;
     const { timeBucket } = this.#opts.table;
     const ranges = this.#splits.hi.length + 1;
     const words = new Int32Array(rows.cell.buffer, rows.cell.byteOffset, 2 * n);
@@ -187,6 +199,7 @@ export class PartitionWriter {
       // Cut the group where the partition reaches fileRows, so no file holds more.
       for (let at = 0; at < count; ) {
         const p = this.#partition(key, buckets[first]!, rangeOf[first]!);
+        p.touched = adds;
         const take = Math.min(count - at, this.#opts.fileRows - p.buffer.rows);
         const part =
           all === null
@@ -199,6 +212,8 @@ export class PartitionWriter {
         if (p.buffer.rows >= this.#opts.fileRows) await this.#flush(key);
       }
     }
+    for (const [key, p] of [...this.#partitions])
+      if (adds - p.touched >= COLD_AFTER_ADDS) await this.#flush(key);
     while (this.bufferedBytes > this.#opts.memoryBytes && this.#partitions.size > 0) {
       let largest = -1;
       let size = -1;
@@ -236,9 +251,8 @@ export class PartitionWriter {
     this.#partitions.delete(key);
     if (p.buffer.rows === 0) return;
     const { table, storage, writer } = this.#opts;
-    const sorted = p.buffer.take(p.buffer.sortByCell());
-    const stats = sorted.getStatistics()!;
-    const ipc = tableToIPC(pointBufferToArrow(sorted), 'stream');
+    // The encoder sorts by cell off the main thread; the IPC copy frees the buffer at once.
+    const ipc = tableToIPC(pointBufferToArrow(p.buffer), 'stream');
     const fileKey = dataFileKey({
       table: table.name,
       lod: table.lod,
@@ -253,7 +267,7 @@ export class PartitionWriter {
         metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
         ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
       })
-      .then(async ({ bytes, sha256 }) => {
+      .then(async ({ bytes, sha256, stats }) => {
         await storage.write(fileKey, bytes);
         const b = stats.bbox;
         const record: FileRecord = {
@@ -265,10 +279,10 @@ export class PartitionWriter {
           rows: stats.rows,
           bytes: bytes.length,
           sha256,
-          cellMin: stats.cellMin.toString(),
-          cellMax: stats.cellMax.toString(),
-          timeMin: microsToIso(stats.timeMin),
-          timeMax: microsToIso(stats.timeMax),
+          cellMin: stats.cellMin,
+          cellMax: stats.cellMax,
+          timeMin: microsToIso(BigInt(stats.timeMin)),
+          timeMax: microsToIso(BigInt(stats.timeMax)),
           bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
           batch: '',
           writer,
