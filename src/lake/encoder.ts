@@ -6,77 +6,55 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
-import { arrowToPointBuffer, pointBufferToArrow } from '../export/arrow.js';
-import type { BoundingBox } from '../export/container.js';
 import type { PointFileDescriptor } from '../export/metadata.js';
 import { writeParquet } from '../export/parquet.js';
 import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
 
 /** One file to encode. */
 export interface EncodeJob {
-  /** The rows, in any order, as an Arrow IPC stream; the encoder sorts them by cell. */
+  /** The rows, sorted by cell, as an Arrow IPC stream. */
   ipc: Uint8Array;
   metadata: PointFileDescriptor;
   rowGroupSize?: number;
 }
 
-/** An encoded file, its SHA-256, and what it holds (64-bit values as decimal strings). */
+/** An encoded file and its SHA-256. */
 export interface Encoded {
   bytes: Uint8Array;
   sha256: string;
-  stats: {
-    rows: number;
-    cellMin: string;
-    cellMax: string;
-    timeMin: string;
-    timeMax: string;
-    bbox: BoundingBox;
-  };
 }
 
-/**
- * Sorts a job's rows by cell and encodes them, on the current thread (the worker runs this same
- * function): sorting here too keeps the main thread free for parsing and routing.
- */
+/** Encodes a job on the current thread (the worker runs this same function). */
 export function encodeInline({ ipc, metadata, rowGroupSize }: EncodeJob): Encoded {
-  const buffer = arrowToPointBuffer(tableFromIPC(ipc));
-  const sorted = buffer.take(buffer.sortByCell());
-  const s = sorted.getStatistics()!;
   const bytes = writeParquet({
-    table: pointBufferToArrow(sorted),
+    table: tableFromIPC(ipc),
     metadata,
     ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
   });
-  return {
-    bytes,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    stats: {
-      rows: s.rows,
-      cellMin: s.cellMin.toString(),
-      cellMax: s.cellMax.toString(),
-      timeMin: s.timeMin.toString(),
-      timeMax: s.timeMax.toString(),
-      bbox: s.bbox,
-    },
-  };
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
 
 type Reply = ({ id: number } & Encoded) | { id: number; error: { code?: string; message: string } };
 
-/** Encodes Parquet files on a worker thread (or inline). Call `close()` when done. */
+/** Encodes Parquet files on worker threads (or inline). Call `close()` when done. */
 export class ParquetEncoder {
-  #worker: Worker | null;
+  #workers: Worker[];
   #next = 0;
   readonly #pending = new Map<number, { resolve: (e: Encoded) => void; reject: (err: Error) => void }>();
 
-  private constructor(worker: Worker | null) {
-    this.#worker = worker;
-    worker?.on('message', (reply: Reply) => {
+  private constructor(workers: Worker[]) {
+    this.#workers = workers;
+    for (const worker of workers) this.#listen(worker);
+  }
+
+  #listen(worker: Worker): void {
+    worker.on('message', (reply: Reply) => {
       const p = this.#pending.get(reply.id);
       if (!p) return;
       this.#pending.delete(reply.id);
@@ -89,9 +67,9 @@ export class ParquetEncoder {
               )
             : new Error(reply.error.message),
         );
-      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256, stats: reply.stats });
+      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256 });
     });
-    worker?.on('error', (err) => {
+    worker.on('error', (err) => {
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
     });
@@ -99,20 +77,25 @@ export class ParquetEncoder {
 
   /**
    * Starts an encoder.
-   * @param options.workers - 1 to encode on a worker thread (default when the compiled worker exists), 0 inline
+   * @param options.workers - worker threads (default: one per core, at most 2, when the compiled
+   *   worker exists; else 0, inline)
    */
-  static create({ workers = existsSync(WORKER_SCRIPT) ? 1 : 0 }: { workers?: number } = {}): ParquetEncoder {
-    return new ParquetEncoder(workers > 0 ? new Worker(WORKER_SCRIPT) : null);
+  static create({
+    workers = existsSync(WORKER_SCRIPT) ? Math.min(2, availableParallelism()) : 0,
+  }: {
+    workers?: number;
+  } = {}): ParquetEncoder {
+    return new ParquetEncoder(Array.from({ length: workers }, () => new Worker(WORKER_SCRIPT)));
   }
 
-  /** Whether jobs run on a worker thread. */
-  get threaded(): boolean {
-    return this.#worker !== null;
+  /** How many worker threads encode (0: inline). */
+  get threads(): number {
+    return this.#workers.length;
   }
 
   /** Encodes one file; the IPC bytes are transferred to the worker (do not reuse them). */
   encode(job: EncodeJob): Promise<Encoded> {
-    const worker = this.#worker;
+    const worker = this.#workers[this.#next % Math.max(1, this.#workers.length)];
     if (!worker) {
       try {
         return Promise.resolve(encodeInline(job));
@@ -133,8 +116,8 @@ export class ParquetEncoder {
 
   /** Stops the worker. */
   async close(): Promise<void> {
-    const worker = this.#worker;
-    this.#worker = null;
-    if (worker) await worker.terminate();
+    const workers = this.#workers;
+    this.#workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -93,7 +93,7 @@ export class PartitionWriter {
   readonly #opts: Required<Omit<PartitionWriterOptions, 'onFile' | 'rowGroupSize' | 'workers'>> &
     Pick<PartitionWriterOptions, 'onFile' | 'rowGroupSize'>;
   readonly #encoder: ParquetEncoder;
-  /** Files being encoded and written; at most two, so memory stays bounded. */
+  /** Files being encoded and written; at most one more than encoder threads, so memory stays bounded. */
   readonly #inflight = new Set<Promise<void>>();
   #failure: unknown = null;
   readonly #partitions = new Map<number, Partition>();
@@ -251,8 +251,10 @@ export class PartitionWriter {
     this.#partitions.delete(key);
     if (p.buffer.rows === 0) return;
     const { table, storage, writer } = this.#opts;
-    // The encoder sorts by cell off the main thread; the IPC copy frees the buffer at once.
-    const ipc = tableToIPC(pointBufferToArrow(p.buffer), 'stream');
+    // Sort here (the main thread has room while a worker parses); encode on the encoder's threads.
+    const sorted = p.buffer.take(p.buffer.sortByCell());
+    const stats = sorted.getStatistics()!;
+    const ipc = tableToIPC(pointBufferToArrow(sorted), 'stream');
     const fileKey = dataFileKey({
       table: table.name,
       lod: table.lod,
@@ -267,7 +269,7 @@ export class PartitionWriter {
         metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
         ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
       })
-      .then(async ({ bytes, sha256, stats }) => {
+      .then(async ({ bytes, sha256 }) => {
         await storage.write(fileKey, bytes);
         const b = stats.bbox;
         const record: FileRecord = {
@@ -279,10 +281,10 @@ export class PartitionWriter {
           rows: stats.rows,
           bytes: bytes.length,
           sha256,
-          cellMin: stats.cellMin,
-          cellMax: stats.cellMax,
-          timeMin: microsToIso(BigInt(stats.timeMin)),
-          timeMax: microsToIso(BigInt(stats.timeMax)),
+          cellMin: stats.cellMin.toString(),
+          cellMax: stats.cellMax.toString(),
+          timeMin: microsToIso(stats.timeMin),
+          timeMax: microsToIso(stats.timeMax),
           bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
           batch: '',
           writer,
@@ -295,7 +297,7 @@ export class PartitionWriter {
       });
     this.#inflight.add(job);
     void job.finally(() => this.#inflight.delete(job));
-    if (this.#inflight.size >= 2) await Promise.race(this.#inflight);
+    if (this.#inflight.size > this.#encoder.threads) await Promise.race(this.#inflight);
     this.#check();
   }
 }
