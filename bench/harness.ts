@@ -64,14 +64,5 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 }
 
-/** A seeded PRNG (mulberry32) so benchmark inputs are the same every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG so benchmark inputs are the same every run (the demo scene's mulberry32). */
+export { mulberry32 as seeded } from '../src/lake/demo-scene.js';

@@ -40,7 +40,8 @@ export interface SceneOptions {
 export const SCENE_FRAME = 'cartesian:0,0,-64,1024';
 const SITE = 1000;
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same scene, test or benchmark input. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,19 +3,11 @@
  * the plain row objects the independent readers are compared against.
  */
 import { createPointSchema, type PointChunk, type PointSchema } from '../../src/export/index.js';
+/** A deterministic PRNG, so every failure reproduces. */
+import { mulberry32 as makeRandom } from '../../src/lake/demo-scene.js';
 import { latticeToIndex64 } from '../../src/lattice/index.js';
 
-/** A small deterministic PRNG (mulberry32), so every failure reproduces. */
-export function makeRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { makeRandom };
 
 /** A random signed 64-bit value from 32-bit halves; edges come up often. */
 export function randomInt64(random: () => number): bigint {
