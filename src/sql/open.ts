@@ -8,6 +8,7 @@ import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } fr
 import { openStorage } from '../lake/open.js';
 import type { Storage } from '../lake/storage.js';
 import { OctaError } from '../lattice/errors.js';
+import { registerBccFunctions } from './functions.js';
 
 /** An open lake: a DuckDB connection with the lake's views, and the catalog state they show. */
 export interface LakeSession {
@@ -79,6 +80,7 @@ export async function openLake({
   let connection: DuckDBConnection | undefined;
   try {
     connection = await instance.connect();
+    await registerBccFunctions(connection);
     // The lake is UTC (t= buckets, footers, catalog): so is the session, whatever the machine's zone,
     // so that CAST(time AS DATE) agrees with t and results do not depend on where they are run.
     await connection.run("SET TimeZone = 'UTC'");

@@ -1,0 +1,174 @@
+/** `octa sql`: run SQL (with the bcc_* functions) over a lake, or print the functions as a .sql file. */
+import { once } from 'node:events';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { Argv } from 'yargs';
+import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
+import { openLake, quoteLiteral } from '../../src/sql/open.js';
+import { formatTable, toJson, UsageError } from '../output.js';
+
+const FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
+type Format = (typeof FORMATS)[number];
+/** The lake `octa demo` and `octa ingest` write when not told otherwise. */
+const DEFAULT_LAKE = './octa-lake';
+
+/** One CSV field (RFC 4180): NULL is empty, nested values are JSON, quoted when needed. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const text = typeof v === 'object' ? toJson(v) : String(v);
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Writes text to a stream, waiting when it is full (large results, slow pipes). */
+function write(out: Writable, text: string): Promise<void> {
+  return new Promise((done, failed) => {
+    if (out.write(text)) done();
+    else {
+      out.once('drain', done);
+      out.once('error', failed);
+    }
+  });
+}
+
+/** Streams the result as CSV (with a header) or a JSON array of objects, one object per line. */
+async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | 'json', out: Writable) {
+  const result = await conn.stream(sql);
+  const names = result.columnNames();
+  if (format === 'csv') await write(out, `${names.map(csvField).join(',')}\n`);
+  else await write(out, '[');
+  let first = true;
+  for await (const rows of result.yieldRowsJson()) {
+    let text = '';
+    for (const row of rows) {
+      if (format === 'csv') text += `${row.map(csvField).join(',')}\n`;
+      else {
+        const obj: Record<string, unknown> = {};
+        names.forEach((n, i) => {
+          obj[n] = row[i];
+        });
+        text += `${first ? '\n' : ',\n'}${toJson(obj)}`;
+        first = false;
+      }
+    }
+    if (text !== '') await write(out, text);
+  }
+  if (format === 'json') await write(out, first ? ']\n' : '\n]\n');
+}
+
+/** Runs one query and writes it in the format asked for. */
+async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
+  if (format === 'parquet') {
+    // COPY reads a query: a trailing semicolon would end it early.
+    const query = sql.trim().replace(/;+\s*$/, '');
+    await conn.run(`COPY (${query}) TO ${quoteLiteral(resolve(out!))} (FORMAT parquet, COMPRESSION zstd)`);
+    return;
+  }
+  if (format === 'table') {
+    const reader = await conn.runAndReadAll(sql);
+    const text = `${formatTable(reader.getRowObjectsJson())}\n`;
+    if (out === undefined) await write(process.stdout, text);
+    else await writeFile(out, text);
+    return;
+  }
+  if (out === undefined) {
+    await streamRows(conn, sql, format, process.stdout);
+    return;
+  }
+  const file = createWriteStream(out);
+  await once(file, 'open');
+  try {
+    await streamRows(conn, sql, format, file);
+  } finally {
+    await new Promise<void>((done) => file.end(done));
+  }
+}
+
+/** The lake to open: the one named, or the default when it exists, or none (functions only). */
+function lakeDir(lake: string | undefined): string | undefined {
+  if (lake === undefined) return existsSync(DEFAULT_LAKE) ? DEFAULT_LAKE : undefined;
+  if (!existsSync(lake) || !statSync(lake).isDirectory()) {
+    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory`);
+  }
+  return lake;
+}
+
+/** Reads the query from stdin when it is piped and no query was given. */
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Registers `octa sql`. */
+export function sqlCommand(y: Argv): Argv {
+  return y.command(
+    'sql [query]',
+    'Run SQL over a lake (views per table, bcc_* functions), or print the functions as a .sql file',
+    (c) =>
+      c
+        .positional('query', { type: 'string', describe: 'the SQL (read from stdin when piped and omitted)' })
+        .option('lake', {
+          type: 'string',
+          describe: `lake directory (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+        })
+        .option('format', {
+          type: 'string',
+          default: 'table',
+          describe: `output format: ${FORMATS.join(', ')}`,
+        })
+        .option('out', { type: 'string', describe: 'write to this file (required for parquet)' })
+        .option('emit-macros', {
+          type: 'boolean',
+          default: false,
+          describe: 'print the bcc_* functions as CREATE MACRO statements for the DuckDB CLI or Python',
+        })
+        .example('$0 sql "SELECT bcc_decode(cell) FROM survey LIMIT 3"', 'decode ids from the demo lake')
+        .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql'),
+    async (a) => {
+      const format = FORMATS.find((f) => f === a.format);
+      if (format === undefined) {
+        throw new UsageError(
+          `--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`,
+        );
+      }
+      if (a.emitMacros) {
+        if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
+        if (a.out === undefined) await write(process.stdout, emitMacros());
+        else await writeFile(a.out, emitMacros());
+        return;
+      }
+      if (format === 'parquet' && a.out === undefined) {
+        throw new UsageError('--format parquet writes a file: add --out FILE');
+      }
+      const query = a.query ?? (process.stdin.isTTY ? undefined : await readStdin());
+      if (query === undefined || query.trim() === '') {
+        throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
+      }
+      const lake = lakeDir(a.lake);
+      if (lake !== undefined) {
+        const session = await openLake({ lake });
+        try {
+          await runQuery(session.connection, query, format, a.out);
+        } finally {
+          session.close();
+        }
+        return;
+      }
+      const instance = await DuckDBInstance.create(':memory:');
+      try {
+        const conn = await instance.connect();
+        try {
+          await registerBccFunctions(conn);
+          await runQuery(conn, query, format, a.out);
+        } finally {
+          conn.closeSync();
+        }
+      } finally {
+        instance.closeSync();
+      }
+    },
+  );
+}
