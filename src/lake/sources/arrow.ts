@@ -11,9 +11,8 @@ import {
   type RecordBatch,
   RecordBatchReader,
 } from 'apache-arrow';
-import { OctaError } from '../../lattice/errors.js';
 import { arrowToColumnData, arrowToSourceColumns } from './arrow-columns.js';
-import { planChunks, sliceColumn, typedChunk } from './chunk.js';
+import { chunksOnce, planChunks, sliceColumn, typedChunk } from './chunk.js';
 import { corrupt, ioError } from './errors.js';
 import { magicOf } from './format.js';
 import type { ByteInput } from './input.js';
@@ -91,7 +90,6 @@ export async function openArrowSource(input: ByteInput): Promise<Source> {
     throw corrupt(input.name, 'Arrow IPC', error);
   }
   const columns = arrowToSourceColumns(reader.schema.fields);
-  let used = false;
   const close = async () => {
     try {
       await reader.cancel();
@@ -108,15 +106,9 @@ export async function openArrowSource(input: ByteInput): Promise<Source> {
     format: 'arrow',
     columns,
     identity: input.identity,
-    chunks(options) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      used = true;
-      return recordBatchesToChunks(reader, options, columns, (error) =>
-        corrupt(input.name, 'Arrow IPC', error),
-      );
-    },
+    chunks: chunksOnce(columns, input.name, (_plan, options) =>
+      recordBatchesToChunks(reader, options, columns, (error) => corrupt(input.name, 'Arrow IPC', error)),
+    ),
     close,
   };
 }

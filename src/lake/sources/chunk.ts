@@ -137,3 +137,21 @@ export function hasNull(valid: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (valid[i] === 0) return true;
   return false;
 }
+
+/**
+ * The `chunks` method of a source: checks the options into a plan and starts `read` with it, once;
+ * a second call throws, as the Source contract says.
+ */
+export function chunksOnce(
+  columns: readonly SourceColumn[],
+  name: string,
+  read: (plan: ChunkPlan, options: ChunkOptions | undefined) => AsyncIterable<SourceChunk>,
+): (options?: ChunkOptions) => AsyncIterable<SourceChunk> {
+  let used = false;
+  return (options) => {
+    if (used) throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', name);
+    const plan = planChunks(columns, options);
+    used = true;
+    return read(plan, options);
+  };
+}

@@ -3,7 +3,7 @@
  * Memory holds one block, the record that straddles it, and one chunk of columns.
  */
 import { OctaError } from '../../lattice/errors.js';
-import { type ChunkPlan, planChunks } from './chunk.js';
+import { type ChunkPlan, chunksOnce } from './chunk.js';
 import { headerNames, splitHeader } from './csv-header.js';
 import {
   CsvChunk,
@@ -17,7 +17,7 @@ import {
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
 import { TextFeed } from './text-feed.js';
-import type { ChunkOptions, Source, SourceChunk, SourceColumn } from './types.js';
+import type { Source, SourceChunk, SourceColumn } from './types.js';
 
 /**
  * Opens a CSV input and reads its header.
@@ -58,7 +58,6 @@ export async function openCsvSource(
   feed.pos = header.end;
   const names = headerNames(header.fields, input.name);
   const cursor: CsvCursor = { line: 1 + header.lines, row: 0 };
-  let used = false;
   const columns: SourceColumn[] = names.map((name) => ({ name, type: 'text' }));
 
   async function* read({ chunkRows, selected, numeric }: ChunkPlan): AsyncGenerator<SourceChunk> {
@@ -86,14 +85,7 @@ export async function openCsvSource(
     format: 'csv',
     columns,
     identity: input.identity,
-    chunks(options?: ChunkOptions) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      const plan = planChunks(columns, options);
-      used = true;
-      return read(plan);
-    },
+    chunks: chunksOnce(columns, input.name, (plan) => read(plan)),
     close: () => input.close(),
   };
 }

@@ -4,7 +4,7 @@
  * promises fails at open; a stream that ends early fails when the records run out.
  */
 import { OctaError } from '../../lattice/errors.js';
-import { planChunks, typedChunk } from './chunk.js';
+import { chunksOnce, typedChunk } from './chunk.js';
 import { BlockReader, type ByteInput } from './input.js';
 import { type LasHeader, lasColumns } from './las-header.js';
 import { lasRecordsToColumns } from './las-records.js';
@@ -31,7 +31,6 @@ export function openLasSource(input: ByteInput, header: LasHeader): Source {
   const need = header.offsetToPoints + count * header.recordLength;
   if (input.size !== undefined && input.size < need) throw truncated(input.name, header, input.size);
   const columns = lasColumns(pointFormat);
-  let used = false;
 
   async function* read(chunkRows: number, names: string[]): AsyncGenerator<SourceChunk> {
     const reader = BlockReader.create(input.blocks());
@@ -56,17 +55,12 @@ export function openLasSource(input: ByteInput, header: LasHeader): Source {
     columns,
     identity: input.identity,
     lasHeader: header.info,
-    chunks(options) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      const { chunkRows, selected } = planChunks(columns, options);
-      used = true;
-      return read(
+    chunks: chunksOnce(columns, input.name, ({ chunkRows, selected }) =>
+      read(
         chunkRows,
         selected.map((c) => c.name),
-      );
-    },
+      ),
+    ),
     close: () => input.close(),
   };
 }

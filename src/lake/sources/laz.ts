@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { OctaError } from '../../lattice/errors.js';
-import { planChunks, typedChunk } from './chunk.js';
+import { chunksOnce, typedChunk } from './chunk.js';
 import { corrupt, ioError, messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
 import { type LasHeader, lasColumns } from './las-header.js';
@@ -135,7 +135,6 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
     }
   };
   const columns = lasColumns(pointFormat);
-  let used = false;
 
   async function* read(chunkRows: number, names: string[]): AsyncGenerator<SourceChunk> {
     for (let done = 0; done < count; ) {
@@ -166,17 +165,12 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
     columns,
     identity: input.identity,
     lasHeader: header.info,
-    chunks(options) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      const { chunkRows, selected } = planChunks(columns, options);
-      used = true;
-      return read(
+    chunks: chunksOnce(columns, input.name, ({ chunkRows, selected }) =>
+      read(
         chunkRows,
         selected.map((c) => c.name),
-      );
-    },
+      ),
+    ),
     async close() {
       release();
       await input.close();

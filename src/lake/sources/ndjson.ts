@@ -5,12 +5,12 @@
  * data rows. Values stay as `JSON.parse` made them (`json` columns) unless named `numeric`.
  */
 import { OctaError } from '../../lattice/errors.js';
-import { type ChunkPlan, cutRejectText, hasNull, planChunks } from './chunk.js';
+import { type ChunkPlan, chunksOnce, cutRejectText, hasNull } from './chunk.js';
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
 import { textToFloat64 } from './numbers.js';
 import { TextFeed } from './text-feed.js';
-import type { ChunkOptions, ColumnData, Source, SourceChunk, SourceColumn, SourceReject } from './types.js';
+import type { ColumnData, Source, SourceChunk, SourceColumn, SourceReject } from './types.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -94,7 +94,6 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
   }
   const columns: SourceColumn[] = Object.keys(parsed).map((name) => ({ name, type: 'json' }));
   const cursor = { line: blank + 1, row: 0 };
-  let used = false;
 
   async function* read({ chunkRows, selected, numeric }: ChunkPlan): AsyncGenerator<SourceChunk> {
     for (;;) {
@@ -177,14 +176,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
     format: 'ndjson',
     columns,
     identity: input.identity,
-    chunks(options?: ChunkOptions) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      const plan = planChunks(columns, options);
-      used = true;
-      return read(plan);
-    },
+    chunks: chunksOnce(columns, input.name, (plan) => read(plan)),
     close: () => input.close(),
   };
 }

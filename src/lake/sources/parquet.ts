@@ -21,7 +21,7 @@ import {
   parquetSchema,
 } from 'hyparquet';
 import { OctaError } from '../../lattice/errors.js';
-import { planChunks, sliceColumn, typedChunk } from './chunk.js';
+import { chunksOnce, sliceColumn, typedChunk } from './chunk.js';
 import { corrupt, ioError } from './errors.js';
 import type { ByteInput } from './input.js';
 import { MICROSECOND_PARSERS, parquetToColumnData, parquetToSourceColumns } from './parquet-columns.js';
@@ -114,7 +114,6 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
     await handle.close();
     throw error;
   }
-  let used = false;
   let closed = false;
 
   async function* read(chunkRows: number, selected: SourceColumn[]): AsyncGenerator<SourceChunk> {
@@ -188,14 +187,7 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
     format: 'parquet',
     columns,
     identity: input.identity,
-    chunks(options) {
-      if (used) {
-        throw new OctaError('INVALID_ARGUMENT', 'chunks() of a source can be read only once', input.name);
-      }
-      const { chunkRows, selected } = planChunks(columns, options);
-      used = true;
-      return read(chunkRows, selected);
-    },
+    chunks: chunksOnce(columns, input.name, ({ chunkRows, selected }) => read(chunkRows, selected)),
     async close() {
       if (!closed) {
         closed = true;
