@@ -10,32 +10,59 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
+import { arrowToPointBuffer, pointBufferToArrow } from '../export/arrow.js';
+import type { BoundingBox } from '../export/container.js';
 import type { PointFileDescriptor } from '../export/metadata.js';
 import { writeParquet } from '../export/parquet.js';
 import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
 
 /** One file to encode. */
 export interface EncodeJob {
-  /** The rows, sorted by cell, as an Arrow IPC stream. */
+  /** The rows, in any order, as an Arrow IPC stream; the encoder sorts them by cell. */
   ipc: Uint8Array;
   metadata: PointFileDescriptor;
   rowGroupSize?: number;
 }
 
-/** An encoded file and its SHA-256. */
+/** An encoded file, its SHA-256, and what it holds (64-bit values as decimal strings). */
 export interface Encoded {
   bytes: Uint8Array;
   sha256: string;
+  stats: {
+    rows: number;
+    cellMin: string;
+    cellMax: string;
+    timeMin: string;
+    timeMax: string;
+    bbox: BoundingBox;
+  };
 }
 
-/** Encodes a job on the current thread (the worker runs this same function). */
+/**
+ * Sorts a job's rows by cell and encodes them, on the current thread (a worker runs this same
+ * function): sorting on the encoder threads keeps the main thread free for converting and routing.
+ */
 export function encodeInline({ ipc, metadata, rowGroupSize }: EncodeJob): Encoded {
+  const buffer = arrowToPointBuffer(tableFromIPC(ipc));
+  const sorted = buffer.take(buffer.sortByCell());
+  const s = sorted.getStatistics()!;
   const bytes = writeParquet({
-    table: tableFromIPC(ipc),
+    table: pointBufferToArrow(sorted),
     metadata,
     ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
   });
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return {
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    stats: {
+      rows: s.rows,
+      cellMin: s.cellMin.toString(),
+      cellMax: s.cellMax.toString(),
+      timeMin: s.timeMin.toString(),
+      timeMax: s.timeMax.toString(),
+      bbox: s.bbox,
+    },
+  };
 }
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
@@ -67,7 +94,7 @@ export class ParquetEncoder {
               )
             : new Error(reply.error.message),
         );
-      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256 });
+      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256, stats: reply.stats });
     });
     worker.on('error', (err) => {
       for (const p of this.#pending.values()) p.reject(err);

@@ -251,10 +251,8 @@ export class PartitionWriter {
     this.#partitions.delete(key);
     if (p.buffer.rows === 0) return;
     const { table, storage, writer } = this.#opts;
-    // Sort here (the main thread has room while a worker parses); encode on the encoder's threads.
-    const sorted = p.buffer.take(p.buffer.sortByCell());
-    const stats = sorted.getStatistics()!;
-    const ipc = tableToIPC(pointBufferToArrow(sorted), 'stream');
+    // The encoder threads sort by cell and encode; the IPC copy frees the buffer at once.
+    const ipc = tableToIPC(pointBufferToArrow(p.buffer), 'stream');
     const fileKey = dataFileKey({
       table: table.name,
       lod: table.lod,
@@ -269,7 +267,7 @@ export class PartitionWriter {
         metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
         ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
       })
-      .then(async ({ bytes, sha256 }) => {
+      .then(async ({ bytes, sha256, stats }) => {
         await storage.write(fileKey, bytes);
         const b = stats.bbox;
         const record: FileRecord = {
@@ -281,10 +279,10 @@ export class PartitionWriter {
           rows: stats.rows,
           bytes: bytes.length,
           sha256,
-          cellMin: stats.cellMin.toString(),
-          cellMax: stats.cellMax.toString(),
-          timeMin: microsToIso(stats.timeMin),
-          timeMax: microsToIso(stats.timeMax),
+          cellMin: stats.cellMin,
+          cellMax: stats.cellMax,
+          timeMin: microsToIso(BigInt(stats.timeMin)),
+          timeMax: microsToIso(BigInt(stats.timeMax)),
           bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
           batch: '',
           writer,
