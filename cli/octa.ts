@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { idCommand } from './commands/id.js';
 import { ingestCommand } from './commands/ingest.js';
 import { latticeCommand } from './commands/lattice.js';
+import { queryCommand } from './commands/query.js';
 import { rangesCommand } from './commands/ranges.js';
 import { sqlCommand } from './commands/sql.js';
 import { EXIT_USAGE, fail, handleClosedPipe } from './output.js';
@@ -28,6 +29,7 @@ cli = rangesCommand(cli);
 cli = ingestCommand(cli);
 cli = demoCommand(cli);
 cli = sqlCommand(cli);
+cli = queryCommand(cli);
 cli.demandCommand(1, 'name a command (octa --help lists them)').fail((msg, err) => {
   if (err) throw err;
   process.stderr.write(`octa: ${msg.split('\n')[0]} (see --help)\n`);

@@ -16,7 +16,7 @@ type Format = (typeof FORMATS)[number];
 const DEFAULT_LAKE = './octa-lake';
 
 /** One CSV field (RFC 4180): NULL is empty, nested values are JSON, quoted when needed. */
-function csvField(v: unknown): string {
+export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
   const text = typeof v === 'object' ? toJson(v) : String(v);
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replaceAll('"', '""')}"` : text;
@@ -87,7 +87,7 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out
 }
 
 /** The lake to open: the one named, or the default when it exists, or none (functions only). */
-function lakeDir(lake: string | undefined): string | undefined {
+export function lakeDir(lake: string | undefined): string | undefined {
   if (lake === undefined) return existsSync(DEFAULT_LAKE) ? DEFAULT_LAKE : undefined;
   if (!existsSync(lake) || !statSync(lake).isDirectory()) {
     throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory`);

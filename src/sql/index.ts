@@ -1,2 +1,3 @@
 export * from './open.js';
 export * from './functions.js';
+export * from './planner.js';

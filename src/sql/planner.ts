@@ -1,0 +1,340 @@
+/**
+ * The spatial query planner: a box or sphere in frame metres and a time window become the catalog
+ * files that can hold matching points (time bucket, bounding box, id range), the id ranges that
+ * cover the region at the table's LOD, and one SQL statement over exactly those files that prunes
+ * row groups by id and then filters the coordinates exactly.
+ */
+import { isoToMicros, microsToIso } from '../export/metadata.js';
+import { type CatalogSnapshot, type FileRecord, liveFiles } from '../lake/catalog-state.js';
+import { OctaError } from '../lattice/errors.js';
+import { latticeUnit } from '../lattice/frame.js';
+import { toI64 } from '../lattice/index64.js';
+import {
+  boxToRanges,
+  metresBoxToLatticeBox,
+  metresSphereToLattice,
+  sphereToRanges,
+} from '../lattice/ranges.js';
+import { type LakeSession, openLake, quoteLiteral } from './open.js';
+import {
+  boundingBox,
+  doubleLiteral,
+  type PlanRange,
+  type PlanRegion,
+  planSql,
+  type RangeShape,
+  timeLiteral,
+} from './planner-sql.js';
+
+export type { PlanRange, RangeShape } from './planner-sql.js';
+
+/** What {@link planQuery} decided. */
+export interface QueryPlan {
+  table: string;
+  /** The files the query reads. */
+  files: FileRecord[];
+  /** Live files of the table. */
+  totalFiles: number;
+  /** Id ranges covering the region, signed INT64, sorted; empty when the region misses the domain. */
+  ranges: PlanRange[];
+  /** One SELECT over exactly `files`. */
+  sql: string;
+}
+
+/** A spatial query: exactly one of `box` and `sphere`. */
+export interface QueryOptions {
+  table: string;
+  /** Inclusive box in frame metres [x0, y0, z0, x1, y1, z1]. */
+  box?: readonly number[];
+  /** Sphere in frame metres [x, y, z, r]. */
+  sphere?: readonly number[];
+  /** ISO 8601 time, inclusive (a zone, or a bare `YYYY-MM-DD` meaning UTC midnight). */
+  from?: string;
+  /** ISO 8601 time, exclusive. */
+  to?: string;
+  /** Columns to return; default all. */
+  select?: readonly string[];
+  /** At most this many id ranges (default 64). */
+  maxRanges?: number;
+  /** How the ranges reach DuckDB (default `span`; see {@link RangeShape}). */
+  shape?: RangeShape;
+}
+
+/** How much of the table a plan reads, from the catalog and each selected file's Parquet footer. */
+export interface QueryExplain {
+  filesConsidered: number;
+  filesTotal: number;
+  /**
+   * Row groups of the selected files DuckDB reads: those whose statistics meet every prunable
+   * conjunct of the SQL (the id span, x/y/z bounds, the time window).
+   */
+  rowGroupsConsidered: number;
+  /** Of those, the row groups whose cell statistics meet one of the id ranges (an ideal reader's). */
+  rowGroupsMatching: number;
+  /** Row groups of every live file of the table. */
+  rowGroupsTotal: number;
+  ranges: PlanRange[];
+  sql: string;
+}
+
+/** Parses a query time to its normal ISO form (six fraction digits, `Z`). */
+function normalTime(name: string, value: string): bigint {
+  const text = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
+  try {
+    return isoToMicros(text);
+  } catch {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      `${name} must be an ISO 8601 time with a zone (2025-06-03T12:00:00Z) or a date (2025-06-03)`,
+      value,
+    );
+  }
+}
+
+function checkRegion(box: readonly number[] | undefined, sphere: readonly number[] | undefined): PlanRegion {
+  if ((box === undefined) === (sphere === undefined)) {
+    throw new OctaError('INVALID_ARGUMENT', 'give exactly one of box and sphere', { box, sphere });
+  }
+  if (box !== undefined) {
+    if (box.length !== 6 || !box.every(Number.isFinite)) {
+      throw new OctaError('INVALID_ARGUMENT', 'box must be 6 finite numbers [x0, y0, z0, x1, y1, z1]', box);
+    }
+    if (box[0]! > box[3]! || box[1]! > box[4]! || box[2]! > box[5]!) {
+      throw new OctaError('INVALID_ARGUMENT', 'box is reversed: need x0 <= x1, y0 <= y1, z0 <= z1', box);
+    }
+    return { kind: 'box', box: [box[0]!, box[1]!, box[2]!, box[3]!, box[4]!, box[5]!] };
+  }
+  const s = sphere!;
+  if (s.length !== 4 || !s.every(Number.isFinite) || s[3]! < 0) {
+    throw new OctaError('INVALID_ARGUMENT', 'sphere must be 4 finite numbers [x, y, z, r] with r >= 0', s);
+  }
+  return { kind: 'sphere', center: [s[0]!, s[1]!, s[2]!], radius: s[3]! };
+}
+
+/** Squared distance from a point to a box (0 inside); the clamp keeps it ≤ any inside point's. */
+function boxDistance2(c: readonly number[], bbox: readonly number[]): number {
+  let d2 = 0;
+  for (let a = 0; a < 3; a++) {
+    const v = Math.min(Math.max(c[a]!, bbox[a]!), bbox[a + 3]!);
+    d2 += (v - c[a]!) * (v - c[a]!);
+  }
+  return d2;
+}
+
+function bboxHits(region: PlanRegion, bbox: FileRecord['bbox']): boolean {
+  if (region.kind === 'sphere') return boxDistance2(region.center, bbox) <= region.radius * region.radius;
+  const b = region.box;
+  return (
+    bbox[0] <= b[3] &&
+    bbox[3] >= b[0] &&
+    bbox[1] <= b[4] &&
+    bbox[4] >= b[1] &&
+    bbox[2] <= b[5] &&
+    bbox[5] >= b[2]
+  );
+}
+
+/** True when some range meets [lo, hi] (ranges sorted and disjoint). */
+function rangesHit(ranges: readonly PlanRange[], lo: bigint, hi: bigint): boolean {
+  let a = 0;
+  let b = ranges.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (ranges[m]!.hi < lo) a = m + 1;
+    else b = m;
+  }
+  return a < ranges.length && ranges[a]!.lo <= hi;
+}
+
+/**
+ * Plans a spatial query against a catalog snapshot.
+ * @param options - snapshot, table, `box` or `sphere` in frame metres, optional `from` / `to`,
+ *   `select` (default all), `maxRanges` (default 64), `shape` (default `span`), and `pathOf`
+ *   mapping a file key to the path DuckDB reads (default the key itself)
+ * @returns the files to read, the id ranges and the SQL
+ * @throws {OctaError} NOT_FOUND for an unknown table; INVALID_ARGUMENT for both or neither of box
+ *   and sphere, a reversed or non-finite region, a bad time or select list
+ */
+export function planQuery({
+  snapshot,
+  table,
+  box,
+  sphere,
+  from,
+  to,
+  select = ['*'],
+  maxRanges = 64,
+  shape = 'span',
+  pathOf = (key: string) => key,
+}: QueryOptions & { snapshot: CatalogSnapshot; pathOf?: (key: string) => string }): QueryPlan {
+  const region = checkRegion(box, sphere);
+  const fromUs = from === undefined ? undefined : normalTime('from', from);
+  const toUs = to === undefined ? undefined : normalTime('to', to);
+  if (select.length === 0 || select.some((c) => c === '')) {
+    throw new OctaError('INVALID_ARGUMENT', 'select must name at least one column (or *)', select);
+  }
+  if (!Number.isInteger(maxRanges) || maxRanges < 1) {
+    throw new OctaError('INVALID_ARGUMENT', 'maxRanges must be an integer >= 1', maxRanges);
+  }
+  const all = liveFiles(snapshot, table);
+  const config = snapshot.tables.get(table)!.config;
+  const { frame, lod } = config;
+  const grid = { origin: frame.origin, unit: latticeUnit(frame, lod), lod };
+  const rangeOptions = { lod, frame: frame.id, curve: config.idKind, maxRanges };
+  let ranges: PlanRange[] = [];
+  if (region.kind === 'box') {
+    const lattice = metresBoxToLatticeBox({ ...grid, box: region.box });
+    if (lattice !== null) ranges = boxToRanges({ ...rangeOptions, box: lattice }).ranges;
+  } else {
+    const lattice = metresSphereToLattice({ ...grid, center: region.center, radius: region.radius });
+    if (lattice !== null) ranges = sphereToRanges({ ...rangeOptions, ...lattice }).ranges;
+  }
+  ranges = ranges.map((r) => ({ lo: toI64(r.lo), hi: toI64(r.hi), contained: r.contained }));
+  const emptyWindow = fromUs !== undefined && toUs !== undefined && fromUs >= toUs;
+  const files = emptyWindow
+    ? []
+    : all.filter(
+        (f) =>
+          (fromUs === undefined || isoToMicros(f.timeMax) >= fromUs) &&
+          (toUs === undefined || isoToMicros(f.timeMin) < toUs) &&
+          bboxHits(region, f.bbox) &&
+          rangesHit(ranges, BigInt(f.cellMin), BigInt(f.cellMax)),
+      );
+  const sql = planSql({
+    config,
+    paths: files.map((f) => pathOf(f.key)),
+    region,
+    ...(fromUs === undefined ? {} : { from: microsToIso(fromUs) }),
+    ...(toUs === undefined ? {} : { to: microsToIso(toUs) }),
+    select,
+    ranges,
+    shape,
+  });
+  return { table, files, totalFiles: all.length, ranges, sql };
+}
+
+/** The footer statistics test of one row group, as SQL over `parquet_metadata` rows (lo, hi text). */
+function rowGroupTest(
+  ranges: readonly PlanRange[],
+  region: PlanRegion,
+  fromIso?: string,
+  toIso?: string,
+): string {
+  const cell = ranges.map((r) => `(TRY_CAST(hi AS BIGINT) >= ${r.lo} AND TRY_CAST(lo AS BIGINT) <= ${r.hi})`);
+  const box = boundingBox(region);
+  const axis = (i: number) =>
+    `TRY_CAST(hi AS DOUBLE) >= ${doubleLiteral(box[i]!)} AND TRY_CAST(lo AS DOUBLE) <= ${doubleLiteral(box[i + 3]!)}`;
+  const time = [
+    ...(fromIso === undefined ? [] : [`TRY_CAST(hi AS TIMESTAMPTZ) >= ${timeLiteral(fromIso)}`]),
+    ...(toIso === undefined ? [] : [`TRY_CAST(lo AS TIMESTAMPTZ) < ${timeLiteral(toIso)}`]),
+  ];
+  // A column without statistics (NULL lo/hi) cannot rule its row group out.
+  const guard = (test: string) => `(lo IS NULL OR hi IS NULL OR coalesce(${test}, true))`;
+  return `CASE col
+    WHEN 'cell' THEN ${guard(cell.length === 0 ? 'false' : cell.join(' OR '))}
+    WHEN 'x' THEN ${guard(axis(0))} WHEN 'y' THEN ${guard(axis(1))} WHEN 'z' THEN ${guard(axis(2))}
+    WHEN 'time' THEN ${guard(time.length === 0 ? 'true' : time.join(' AND '))}
+    ELSE true END`;
+}
+
+/**
+ * Counts row groups from Parquet footers: all of the table's, and those of the selected files whose
+ * statistics intersect the query.
+ */
+async function countRowGroups(
+  session: LakeSession,
+  plan: QueryPlan,
+  options: QueryOptions,
+): Promise<{ considered: number; matching: number; total: number }> {
+  const conn = session.connection;
+  const all = liveFiles(session.snapshot, plan.table).map((f) => session.storage.localPath(f.key)!);
+  if (all.length === 0) return { considered: 0, matching: 0, total: 0 };
+  const list = (paths: string[]) => `[${paths.map(quoteLiteral).join(', ')}]`;
+  const total = await conn.runAndReadAll(
+    `SELECT count(*)::INTEGER FROM (SELECT DISTINCT file_name, row_group_id FROM parquet_metadata(${list(all)}))`,
+  );
+  const selected = plan.files.map((f) => session.storage.localPath(f.key)!);
+  let considered = 0;
+  let matching = 0;
+  if (selected.length > 0 && plan.ranges.length > 0) {
+    const region = checkRegion(options.box, options.sphere);
+    const iso = (t: string | undefined, name: string) =>
+      t === undefined ? undefined : microsToIso(normalTime(name, t));
+    const [from, to] = [iso(options.from, 'from'), iso(options.to, 'to')];
+    const span = [{ lo: plan.ranges[0]!.lo, hi: plan.ranges[plan.ranges.length - 1]!.hi, contained: false }];
+    // `union` scans prune by each range; the other shapes only by the span (see RangeShape).
+    const read = rowGroupTest(options.shape === 'union' ? plan.ranges : span, region, from, to);
+    const ideal = rowGroupTest(plan.ranges, region, from, to);
+    const r = await conn.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE hit)::INTEGER, count(*) FILTER (WHERE hit AND ideal)::INTEGER FROM (
+        SELECT file_name, row_group_id, bool_and(${read}) AS hit, bool_and(${ideal}) AS ideal
+        FROM (SELECT file_name, row_group_id, path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi
+              FROM parquet_metadata(${list(selected)}))
+        GROUP BY file_name, row_group_id)`,
+    );
+    considered = Number(r.getRows()[0]![0]);
+    matching = Number(r.getRows()[0]![1]);
+  }
+  return { considered, matching, total: Number(total.getRows()[0]![0]) };
+}
+
+/**
+ * Plans and runs a spatial query on a lake.
+ * @param options - `session` (an open lake, left open) or `lake` (a directory, opened and closed
+ *   here), the query, `explain` to count files and row groups considered, and `values`: `js`
+ *   (default: BIGINT as bigint, timestamps as Date) or `json` (64-bit integers and timestamps as text)
+ * @returns the rows, the plan, and the explanation when asked for
+ * @throws {OctaError} as {@link planQuery}; IO_ERROR or CORRUPT opening the lake
+ */
+export async function runQuery({
+  lake,
+  session,
+  explain = false,
+  values = 'js',
+  ...query
+}: QueryOptions & {
+  lake?: string;
+  session?: LakeSession;
+  explain?: boolean;
+  values?: 'js' | 'json';
+}): Promise<{
+  rows: Record<string, unknown>[];
+  plan: QueryPlan;
+  explain?: QueryExplain;
+}> {
+  if ((lake === undefined) === (session === undefined)) {
+    throw new OctaError('INVALID_ARGUMENT', 'runQuery needs exactly one of lake and session', lake);
+  }
+  const s = session ?? (await openLake({ lake: lake! }));
+  try {
+    const plan = planQuery({
+      ...query,
+      snapshot: s.snapshot,
+      pathOf: (key) => {
+        const p = s.storage.localPath(key);
+        if (p === null) throw new OctaError('INVALID_ARGUMENT', 'this lake has no local files to read', key);
+        return p;
+      },
+    });
+    const reader = await s.connection.runAndReadAll(plan.sql);
+    const rows: Record<string, unknown>[] =
+      values === 'js' ? reader.getRowObjectsJS() : reader.getRowObjectsJson();
+    if (!explain) return { rows, plan };
+    const groups = await countRowGroups(s, plan, query);
+    return {
+      rows,
+      plan,
+      explain: {
+        filesConsidered: plan.files.length,
+        filesTotal: plan.totalFiles,
+        rowGroupsConsidered: groups.considered,
+        rowGroupsMatching: groups.matching,
+        rowGroupsTotal: groups.total,
+        ranges: plan.ranges,
+        sql: plan.sql,
+      },
+    };
+  } finally {
+    if (session === undefined) s.close();
+  }
+}
