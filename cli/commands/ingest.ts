@@ -90,6 +90,10 @@ export function ingestCommand(y: Argv): Argv {
         })
         .option('frame-id', { type: 'number', describe: 'frame id 0..255 of a new frame (default 0)' })
         .option('lod', { type: 'number', describe: 'level of detail 0..15 of a new table (default 15)' })
+        .option('id-kind', {
+          choices: ['index64', 'hilbert64'] as const,
+          describe: 'cell id kind of a new table (default index64; hilbert64 sorts into tighter row groups)',
+        })
         .option('exclude', {
           type: 'string',
           describe: 'comma-separated input columns not to carry as payload',
@@ -155,6 +159,7 @@ export function ingestCommand(y: Argv): Argv {
         ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
         ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
         ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
+        ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
         ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
         rejectFile: a.rejectFile ?? resolve(lake, '_rejects', `${a.table}-${stamp}.ndjson`),
         maxRejects: intArg('--max-rejects', a.maxRejects),

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '../export/schema.js';
+import { index64ToHilbert64Batch } from '../lattice/batch.js';
 import { checkInt, OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
 import { EmbeddedCatalog, type TableConfig, validateName } from './catalog.js';
@@ -70,6 +71,8 @@ export interface IngestOptions {
   /** Unit of numeric times (default seconds). */
   timeUnit?: 's' | 'ms' | 'us';
   timeBucket?: TimeBucket;
+  /** Cell id kind of a new table: `index64` (default) or `hilbert64` (sorts into tighter row groups). */
+  idKind?: 'index64' | 'hilbert64';
   /** Source columns not to carry as payload. */
   exclude?: string[];
   rejectFile?: string | null;
@@ -336,11 +339,13 @@ async function run(
   else frame = parseFrameSpec(opts.frame, { id: frameId });
   const lod = opts.lod ?? existing?.lod ?? 15;
   const timeBucket = opts.timeBucket ?? existing?.timeBucket ?? 'day';
+  const idKind = opts.idKind ?? existing?.idKind ?? 'index64';
   if (existing) {
     const diffs: string[] = [];
     if (!sameFrame(existing.frame, frame))
       diffs.push(`frame ${frameToJSON(frame)} (the table has ${frameToJSON(existing.frame)})`);
     if (existing.lod !== lod) diffs.push(`LOD ${lod} (the table has ${existing.lod})`);
+    if (existing.idKind !== idKind) diffs.push(`id kind ${idKind} (the table has ${existing.idKind})`);
     if (existing.timeBucket !== timeBucket)
       diffs.push(`time bucket ${timeBucket} (the table has ${existing.timeBucket})`);
     if (diffs.length > 0) {
@@ -485,7 +490,7 @@ async function run(
     name: opts.table,
     frame,
     lod,
-    idKind: 'index64',
+    idKind,
     timeBucket,
     payload,
     splits: [],
@@ -498,7 +503,7 @@ async function run(
       name: config.name,
       frame,
       lod,
-      idKind: 'index64',
+      idKind,
       timeBucket,
       schema,
       splits: config.splits.map(BigInt),
@@ -539,6 +544,7 @@ async function run(
         const chunk = next.value;
         summary.rows_read += chunk.rows + chunk.rejects.length;
         const { rows: converted, rejects: bad } = convertChunk(plan, chunk);
+        if (idKind === 'hilbert64') index64ToHilbert64Batch(converted.cell);
         if (known === null) digestRows(digest, converted, bad);
         await rejects.add(p.name, bad);
         summary.rows_rejected += bad.length;

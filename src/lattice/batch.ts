@@ -6,8 +6,8 @@
  */
 import { NEIGHBOR_OFFSETS, snapInto } from './bcc.js';
 import { checkInt, OctaError } from './errors.js';
-import { INDEX64_HEADER, type TileKeyOptions, tileKeyPrefix } from './index64.js';
-import { compact24, SPREAD } from './morton.js';
+import { HILBERT64_HEADER, INDEX64_HEADER, type TileKeyOptions, tileKeyPrefix } from './index64.js';
+import { compact24, grayDigits24, SPREAD } from './morton.js';
 
 /** A 64-bit id column in either signed (INT64) or unsigned form. */
 export type IdArray = BigUint64Array | BigInt64Array;
@@ -342,6 +342,38 @@ export function index64ToNeighborsBatch<T extends IdArray = BigUint64Array>(
         w[q + 1] = prefix | AXIS_HI[a]! | AXIS_HI[b]! | AXIS_HI[c]!;
       }
     }
+  }
+  return dst;
+}
+
+/**
+ * Converts Index64 ids to the Hilbert64 ids of the same cells in place (or into `out`): the
+ * crate's per-digit Gray code of the Morton digits and header `11`, without a BigInt per id.
+ * @param ids - Index64 ids, signed or unsigned
+ * @param options.out - where to write (default: `ids` itself)
+ * @returns the Hilbert64 ids
+ * @throws {OctaError} INVALID_ID naming the first id without the Index64 header
+ */
+export function index64ToHilbert64Batch<T extends IdArray>(ids: T, { out }: { out?: T } = {}): T {
+  const dst = out ?? ids;
+  if (dst.length < ids.length)
+    throw new OctaError('INVALID_ARGUMENT', 'output array shorter than the input', dst.length);
+  const src = words(ids);
+  const w = words(dst);
+  for (let i = 0; i < ids.length; i++) {
+    const lo32 = src[2 * i]!;
+    const hi32 = src[2 * i + 1]!;
+    if (hi32 >>> 30 !== INDEX64_HEADER) {
+      throw new OctaError(
+        'INVALID_ID',
+        `id ${i} is not an Index64 (header bits must be 10)`,
+        BigInt.asUintN(64, ids[i]!),
+      );
+    }
+    const lo = grayDigits24(lo32 & 0xffffff);
+    const hi = grayDigits24((lo32 >>> 24) | ((hi32 & 0xffff) << 8));
+    w[2 * i] = ((hi & 0xff) << 24) | lo;
+    w[2 * i + 1] = (hi32 & 0x3fff0000) | (HILBERT64_HEADER << 30) | (hi >>> 8);
   }
   return dst;
 }
