@@ -2,7 +2,9 @@
  * A small timing harness for the benchmarks: warm-up runs, then the median of timed runs, printed as
  * Markdown rows so results paste straight into bench/RESULTS.md.
  */
+
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 
 /** One measured figure. */
 export interface Timing {
@@ -66,3 +68,13 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
 
 /** A seeded PRNG so benchmark inputs are the same every run (the demo scene's mulberry32). */
 export { mulberry32 as seeded } from '../src/lake/demo-scene.js';
+
+/** Where benchmarks keep generated inputs and lakes: $OCTA_BENCH_DIR, else bench/out in the repository. */
+export const BENCH_DIR =
+  process.env.OCTA_BENCH_DIR ?? fileURLToPath(new URL('../../bench/out/', import.meta.url));
+
+/** A numeric `--name value` command-line argument, or `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}

@@ -30,7 +30,9 @@ interface Groups {
 }
 
 function groupsOf(keys: BigUint64Array): Groups {
-  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) =>
+    keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0,
+  );
   const g = Math.ceil(N / GROUP);
   const out: Groups = { lo: new Float64Array(g), hi: new Float64Array(g), box: new Float64Array(6 * g) };
   for (let k = 0; k < g; k++) {
@@ -51,7 +53,8 @@ function considered(g: Groups, q: number[]): number {
   let n = 0;
   for (let k = 0; k < g.box.length / 6; k++) {
     let meets = true;
-    for (let a = 0; a < 3; a++) if (g.box[6 * k + a + 3]! < q[a]! || g.box[6 * k + a]! > q[a + 3]!) meets = false;
+    for (let a = 0; a < 3; a++)
+      if (g.box[6 * k + a + 3]! < q[a]! || g.box[6 * k + a]! > q[a + 3]!) meets = false;
     if (meets) n++;
   }
   return n;
@@ -71,7 +74,17 @@ for (const size of [10, 80, 400, 1600]) {
     si += considered(gi, q);
     sh += considered(gh, q);
   }
-  rows.push([`${size} × ${size} units, full height`, (si / trials).toFixed(2), (sh / trials).toFixed(2), (sh / si).toFixed(3)]);
+  rows.push([
+    `${size} × ${size} units, full height`,
+    (si / trials).toFixed(2),
+    (sh / trials).toFixed(2),
+    (sh / si).toFixed(3),
+  ]);
 }
-console.log(`# bench/hilbert — ${N.toLocaleString('en')} points, row groups of ${GROUP}, 200 random boxes per size\n`);
-printTable(['query box', 'row groups met, Index64 order', 'row groups met, Hilbert64 order', 'Hilbert / Index'], rows);
+console.log(
+  `# bench/hilbert — ${N.toLocaleString('en')} points, row groups of ${GROUP}, 200 random boxes per size\n`,
+);
+printTable(
+  ['query box', 'row groups met, Index64 order', 'row groups met, Hilbert64 order', 'Hilbert / Index'],
+  rows,
+);

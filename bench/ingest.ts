@@ -11,15 +11,12 @@ import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { printTable, seeded } from './harness.js';
+import { BENCH_DIR, numberArg, printTable, seeded } from './harness.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
-const work = process.env.OCTA_BENCH_DIR ?? join(root, 'bench', 'out');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const work = BENCH_DIR;
+const arg = numberArg;
 const ROWS = arg('rows', 5_000_000);
 const BIG = arg('big', 20_000_000);
 const REPEAT = arg('repeat', 3);

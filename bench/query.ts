@@ -21,15 +21,12 @@ import { LocalStorage } from '../src/lake/local-storage.js';
 import type { Source, SourceChunk } from '../src/lake/sources/index.js';
 import { openLake, quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
-import { measureAsync, printTable, seeded } from './harness.js';
+import { BENCH_DIR, measureAsync, numberArg, printTable, seeded } from './harness.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
-const work = process.env.OCTA_BENCH_DIR ?? join(root, 'bench', 'out');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const work = BENCH_DIR;
+const arg = numberArg;
 const ROWS = arg('rows', 20_000_000);
 const RUNS = arg('runs', 7);
 const DAYS = 30;

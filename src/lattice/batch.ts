@@ -16,6 +16,15 @@ if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
   throw new OctaError('INVALID_ARGUMENT', 'octa-lake batch kernels need a little-endian host');
 }
 
+/** The error for the first id of a batch that lacks the Index64 header. */
+function notIndex64(ids: IdArray, i: number): OctaError {
+  return new OctaError(
+    'INVALID_ID',
+    `id ${i} is not an Index64 (header bits must be 10)`,
+    BigInt.asUintN(64, ids[i]!),
+  );
+}
+
 function words(ids: IdArray): Uint32Array {
   return new Uint32Array(ids.buffer, ids.byteOffset, ids.length * 2);
 }
@@ -117,13 +126,7 @@ export function index64ToLatticeBatch<T extends Uint16Array | Int32Array | Float
   for (let i = 0; i < n; i++) {
     const lo32 = w[2 * i]!;
     const hi32 = w[2 * i + 1]!;
-    if (hi32 >>> 30 !== INDEX64_HEADER) {
-      throw new OctaError(
-        'INVALID_ID',
-        `id ${i} is not an Index64 (header bits must be 10)`,
-        BigInt.asUintN(64, ids[i]!),
-      );
-    }
+    if (hi32 >>> 30 !== INDEX64_HEADER) throw notIndex64(ids, i);
     const lo = lo32 & 0xffffff;
     const hi = (lo32 >>> 24) | ((hi32 & 0xffff) << 8);
     coords[3 * i] = compact24(lo) | (compact24(hi) << 8);
@@ -251,13 +254,7 @@ export function index64ToNeighborsBatch<T extends IdArray = BigUint64Array>(
   for (let i = 0; i < n; i++) {
     const lo32 = src[2 * i]!;
     const hi32 = src[2 * i + 1]!;
-    if (hi32 >>> 30 !== INDEX64_HEADER) {
-      throw new OctaError(
-        'INVALID_ID',
-        `id ${i} is not an Index64 (header bits must be 10)`,
-        BigInt.asUintN(64, ids[i]!),
-      );
-    }
+    if (hi32 >>> 30 !== INDEX64_HEADER) throw notIndex64(ids, i);
     const prefix = hi32 & 0xffff0000;
     const lo = lo32 & 0xffffff;
     const hi = (lo32 >>> 24) | ((hi32 & 0xffff) << 8);
@@ -363,13 +360,7 @@ export function index64ToHilbert64Batch<T extends IdArray>(ids: T, { out }: { ou
   for (let i = 0; i < ids.length; i++) {
     const lo32 = src[2 * i]!;
     const hi32 = src[2 * i + 1]!;
-    if (hi32 >>> 30 !== INDEX64_HEADER) {
-      throw new OctaError(
-        'INVALID_ID',
-        `id ${i} is not an Index64 (header bits must be 10)`,
-        BigInt.asUintN(64, ids[i]!),
-      );
-    }
+    if (hi32 >>> 30 !== INDEX64_HEADER) throw notIndex64(ids, i);
     const lo = grayDigits24(lo32 & 0xffffff);
     const hi = grayDigits24((lo32 >>> 24) | ((hi32 & 0xffff) << 8));
     w[2 * i] = ((hi & 0xff) << 24) | lo;
