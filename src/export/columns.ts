@@ -116,7 +116,13 @@ export class FixedColumn implements Column {
 
   gather(indices: RowIndices, count: number): FixedColumn {
     const out = FixedColumn.create(this.type, this.nullable, count);
-    if (this.width === 8) {
+    if (this.type === 'float64') {
+      // Doubles move as doubles (one load and store each); a NaN stays a NaN.
+      const src = new Float64Array(this.#buffer);
+      const dst = new Float64Array(out.#buffer);
+      for (let i = 0; i < count; i++) dst[i] = src[indices[i]!]!;
+    } else if (this.width === 8) {
+      // Ids and times move as two 32-bit words: as a double, an id could be a NaN whose bits change.
       const src = new Uint32Array(this.#buffer);
       const dst = new Uint32Array(out.#buffer);
       for (let i = 0; i < count; i++) {

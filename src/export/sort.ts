@@ -37,13 +37,28 @@ export function isSortedInt64(values: BigInt64Array): boolean {
  * @returns the extremes, or undefined for an empty column
  */
 export function int64Range(values: BigInt64Array): { min: bigint; max: bigint } | undefined {
-  if (values.length === 0) return undefined;
+  const n = values.length;
+  if (n === 0) return undefined;
   const w = wordsOf(values);
+  // Extremes held as (signed high word, unsigned low word) in locals: no call or index per value.
+  let minHi = w[HI]! | 0;
+  let minLo = w[LO]!;
+  let maxHi = minHi;
+  let maxLo = minLo;
   let min = 0;
   let max = 0;
-  for (let i = 1; i < values.length; i++) {
-    if (compareWords(w, i, min) < 0) min = i;
-    else if (compareWords(w, i, max) > 0) max = i;
+  for (let i = 1; i < n; i++) {
+    const hi = w[2 * i + HI]! | 0;
+    const lo = w[2 * i + LO]!;
+    if (hi < minHi || (hi === minHi && lo < minLo)) {
+      minHi = hi;
+      minLo = lo;
+      min = i;
+    } else if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+      maxHi = hi;
+      maxLo = lo;
+      max = i;
+    }
   }
   return { min: values[min]!, max: values[max]! };
 }

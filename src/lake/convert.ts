@@ -324,6 +324,8 @@ export function convertChunk(
   };
   const points = new Float64Array(3 * n);
   const c = plan.coords;
+  // Frame metres as separate columns when the input gives them (x, y, z mapping): kept as they are.
+  let metres: Float64Array[] | undefined;
   if (c.kind === 'xyz') {
     const cols = [
       toFloat64(column(c.x), c.x, n, fail),
@@ -335,6 +337,7 @@ export function convertChunk(
       points[3 * i + 1] = cols[1]![i]!;
       points[3 * i + 2] = cols[2]![i]!;
     }
+    metres = cols;
   } else {
     const lat = toFloat64(column(c.lat), c.lat, n, fail);
     const lon = toFloat64(column(c.lon), c.lon, n, fail);
@@ -387,17 +390,33 @@ export function convertChunk(
   const take = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T => {
     if (k === n) return a;
     const out = new (a.constructor as new (len: number) => T)(k);
-    for (let j = 0; j < k; j++) out[j] = a[keep[j]!]!;
+    if (a instanceof BigInt64Array) {
+      // Two 32-bit words per value: no BigInt per row.
+      const src = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+      const dst = new Uint32Array(out.buffer);
+      for (let j = 0; j < k; j++) {
+        const i = 2 * keep[j]!;
+        dst[2 * j] = src[i]!;
+        dst[2 * j + 1] = src[i + 1]!;
+      }
+    } else {
+      const src = a as Float64Array | Int32Array | Uint8Array;
+      const dst = out as Float64Array | Int32Array | Uint8Array;
+      for (let j = 0; j < k; j++) dst[j] = src[keep[j]!]!;
+    }
     return out;
   };
-  const xs = new Float64Array(k);
-  const ys = new Float64Array(k);
-  const zs = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const i = keep[j]!;
-    xs[j] = points[3 * i]!;
-    ys[j] = points[3 * i + 1]!;
-    zs[j] = points[3 * i + 2]!;
+  let [xs, ys, zs] = k === n && metres !== undefined ? metres : [];
+  if (xs === undefined || ys === undefined || zs === undefined) {
+    xs = new Float64Array(k);
+    ys = new Float64Array(k);
+    zs = new Float64Array(k);
+    for (let j = 0; j < k; j++) {
+      const i = keep[j]!;
+      xs[j] = points[3 * i]!;
+      ys[j] = points[3 * i + 1]!;
+      zs[j] = points[3 * i + 2]!;
+    }
   }
   const out: Record<string, PayloadArray> = {};
   plan.payload.forEach((p, idx) => {

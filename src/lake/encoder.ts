@@ -1,8 +1,9 @@
 /**
- * Parquet encoding off the main thread: the partition writer hands a sorted Arrow table (as IPC
- * bytes) to a worker that runs the parquet-wasm writer and hashes the file, while the main thread
- * goes on parsing and routing rows. With no worker script beside this module (running from
- * TypeScript sources) or `workers: 0`, encoding runs inline with the same result.
+ * Parquet encoding off the main thread: the partition writer hands a partition's rows (as chunks
+ * whose buffers are transferred, or as an Arrow IPC stream) to a worker that joins them, sorts them
+ * by cell, runs the parquet-wasm writer and hashes the file, while the main thread goes on parsing
+ * and routing rows. With no worker script beside this module (running from TypeScript sources) or
+ * `workers: 0`, encoding runs inline with the same result.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,17 +12,54 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { arrowToPointBuffer, pointBufferToArrow } from '../export/arrow.js';
-import type { BoundingBox } from '../export/container.js';
+import { type BoundingBox, PointBuffer, type PointChunk } from '../export/container.js';
 import type { PointFileDescriptor } from '../export/metadata.js';
 import { writeParquet } from '../export/parquet.js';
+import type { PointSchema } from '../export/schema.js';
 import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
 
-/** One file to encode. */
-export interface EncodeJob {
-  /** The rows, in any order, as an Arrow IPC stream; the encoder sorts them by cell. */
-  ipc: Uint8Array;
+/** One file to encode: its rows in any order (the encoder sorts them by cell). */
+export type EncodeJob = (
+  | {
+      /** The rows as an Arrow IPC stream. */
+      ipc: Uint8Array;
+    }
+  | {
+      schema: PointSchema;
+      /** The rows as chunks of the schema; their buffers are transferred to the worker. */
+      chunks: PointChunk[];
+    }
+) & {
   metadata: PointFileDescriptor;
   rowGroupSize?: number;
+};
+
+function jobRows(job: EncodeJob): PointBuffer {
+  if ('ipc' in job) return arrowToPointBuffer(tableFromIPC(job.ipc));
+  let rows = 0;
+  for (const chunk of job.chunks) rows += chunk.cell.length;
+  const buffer = PointBuffer.create({ schema: job.schema, capacity: rows });
+  for (const chunk of job.chunks) buffer.append(chunk);
+  return buffer;
+}
+
+/** The distinct buffers under a job's typed arrays: what postMessage can move instead of copy. */
+function transferables(job: EncodeJob): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (v: unknown) => {
+    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+  };
+  if ('ipc' in job) add(job.ipc);
+  else
+    for (const chunk of job.chunks) {
+      for (const v of [chunk.cell, chunk.x, chunk.y, chunk.z, chunk.time]) add(v);
+      for (const p of Object.values(chunk.payload ?? {})) {
+        if (ArrayBuffer.isView(p)) add(p);
+        else if (!Array.isArray(p) && typeof p === 'object' && p !== null)
+          for (const v of Object.values(p)) add(v);
+      }
+    }
+  return [...out];
 }
 
 /** An encoded file, its SHA-256, and what it holds (64-bit values as decimal strings). */
@@ -42,8 +80,9 @@ export interface Encoded {
  * Sorts a job's rows by cell and encodes them, on the current thread (a worker runs this same
  * function): sorting on the encoder threads keeps the main thread free for converting and routing.
  */
-export function encodeInline({ ipc, metadata, rowGroupSize }: EncodeJob): Encoded {
-  const buffer = arrowToPointBuffer(tableFromIPC(ipc));
+export function encodeInline(job: EncodeJob): Encoded {
+  const { metadata, rowGroupSize } = job;
+  const buffer = jobRows(job);
   const sorted = buffer.take(buffer.sortByCell());
   const s = sorted.getStatistics()!;
   const bytes = writeParquet({
@@ -120,7 +159,7 @@ export class ParquetEncoder {
     return this.#workers.length;
   }
 
-  /** Encodes one file; the IPC bytes are transferred to the worker (do not reuse them). */
+  /** Encodes one file; the job's buffers are transferred to the worker (do not reuse them). */
   encode(job: EncodeJob): Promise<Encoded> {
     const worker = this.#workers[this.#next % Math.max(1, this.#workers.length)];
     if (!worker) {
@@ -133,11 +172,12 @@ export class ParquetEncoder {
     const id = this.#next++;
     return new Promise<Encoded>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      const ipc =
-        job.ipc.byteOffset === 0 && job.ipc.byteLength === job.ipc.buffer.byteLength
-          ? job.ipc
-          : job.ipc.slice();
-      worker.postMessage({ id, ...job, ipc }, [ipc.buffer as ArrayBuffer]);
+      // An IPC view into a larger buffer is copied out first: only its own bytes may move.
+      const owned =
+        'ipc' in job && (job.ipc.byteOffset !== 0 || job.ipc.byteLength !== job.ipc.buffer.byteLength)
+          ? { ...job, ipc: job.ipc.slice() }
+          : job;
+      worker.postMessage({ id, ...owned }, transferables(owned));
     });
   }
 

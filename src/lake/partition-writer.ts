@@ -1,14 +1,14 @@
 /**
  * The partition writer: routes converted rows to their (time bucket, identifier range) partition,
- * buffers each partition in a struct-of-arrays PointBuffer, and flushes a partition as one sorted,
- * zstd Parquet file when it reaches `fileRows`, when all buffers together pass `memoryBytes` (the
- * largest goes first), or when the caller ends a batch. Files are written to storage but stay
- * invisible until the caller commits their records to the catalog.
+ * buffers each partition as a list of struct-of-arrays chunks it owns, and flushes a partition as
+ * one sorted, zstd Parquet file when it reaches `fileRows`, when all buffers together pass
+ * `memoryBytes` (the largest goes first), or when the caller ends a batch. A flushed partition's
+ * chunks move to an encoder thread without a copy (their buffers are transferred), where they are
+ * joined, sorted by cell and encoded. Files are written to storage but stay invisible until the
+ * caller commits their records to the catalog.
  */
 import { randomUUID } from 'node:crypto';
-import { tableToIPC } from 'apache-arrow';
-import { pointBufferToArrow } from '../export/arrow.js';
-import { type PayloadValues, PointBuffer, type PointChunk } from '../export/container.js';
+import type { PayloadValues, PointChunk } from '../export/container.js';
 import { microsToIso } from '../export/metadata.js';
 import type { PointSchema } from '../export/schema.js';
 import type { Frame } from '../lattice/frame.js';
@@ -51,7 +51,10 @@ export interface PartitionWriterOptions {
 interface Partition {
   t: string;
   r: string;
-  buffer: PointBuffer;
+  /** Rows routed here, in arrival order; the partition owns every array in them. */
+  chunks: PointChunk[];
+  rows: number;
+  bytes: number;
   /** The `add` call that last gave this partition rows. */
   touched: number;
 }
@@ -120,14 +123,14 @@ export class PartitionWriter {
   /** Bytes held in buffers now. */
   get bufferedBytes(): number {
     let n = 0;
-    for (const p of this.#partitions.values()) n += p.buffer.byteSize;
+    for (const p of this.#partitions.values()) n += p.bytes;
     return n;
   }
 
   /** Rows held in buffers now. */
   get bufferedRows(): number {
     let n = 0;
-    for (const p of this.#partitions.values()) n += p.buffer.rows;
+    for (const p of this.#partitions.values()) n += p.rows;
     return n;
   }
 
@@ -147,11 +150,13 @@ export class PartitionWriter {
   #partition(key: number, bucket: number, range: number): Partition {
     let p = this.#partitions.get(key);
     if (!p) {
-      const { timeBucket, splits, schema } = this.#opts.table;
+      const { timeBucket, splits } = this.#opts.table;
       p = {
         t: bucketLabel(bucket, timeBucket),
         r: rangeLabel(range === 0 ? null : splits[range - 1]!),
-        buffer: PointBuffer.create({ schema, capacity: 4096 }),
+        chunks: [],
+        rows: 0,
+        bytes: 0,
         touched: this.#adds,
       };
       this.#partitions.set(key, p);
@@ -170,46 +175,62 @@ export class PartitionWriter {
     const { timeBucket } = this.#opts.table;
     const ranges = this.#splits.hi.length + 1;
     const words = new Int32Array(rows.cell.buffer, rows.cell.byteOffset, 2 * n);
-    const keys = new Float64Array(n);
-    const buckets = new Float64Array(n);
-    const rangeOf = new Int32Array(n);
+    // Group rows by partition key with a counting sort: keys change rarely along time-ordered
+    // input, so the key → group lookup runs once per run of equal keys, not once per row.
+    const groupOf = new Uint32Array(n);
+    const groupKeys: number[] = [];
+    const groupBucket: number[] = [];
+    const groupRange: number[] = [];
+    const groupIndex = new Map<number, number>();
+    let lastKey = Number.NaN;
+    let lastGroup = 0;
     for (let i = 0; i < n; i++) {
       const b = bucketIndex(rows.timeUs[i]!, timeBucket);
       const r = ranges === 1 ? 0 : this.#rangeOf(words[2 * i + 1]!, words[2 * i]! >>> 0);
-      buckets[i] = b;
-      rangeOf[i] = r;
-      keys[i] = b * 4096 + r;
-    }
-    const groups = new Map<number, number[]>();
-    let single = true;
-    for (let i = 1; i < n && single; i++) single = keys[i] === keys[0];
-    if (single) groups.set(keys[0]!, []);
-    else
-      for (let i = 0; i < n; i++) {
-        const k = keys[i]!;
-        const g = groups.get(k);
-        if (g) g.push(i);
-        else groups.set(k, [i]);
+      const key = b * 4096 + r;
+      if (key !== lastKey) {
+        let g = groupIndex.get(key);
+        if (g === undefined) {
+          g = groupKeys.length;
+          groupIndex.set(key, g);
+          groupKeys.push(key);
+          groupBucket.push(b);
+          groupRange.push(r);
+        }
+        lastKey = key;
+        lastGroup = g;
       }
+      groupOf[i] = lastGroup;
+    }
+    const groups = groupKeys.length;
+    const starts = new Uint32Array(groups + 1);
+    let order: Uint32Array | null = null;
+    if (groups > 1) {
+      for (let i = 0; i < n; i++) starts[groupOf[i]! + 1]!++;
+      for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
+      const at = starts.slice(0, groups);
+      order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[at[groupOf[i]!]!++] = i;
+    } else starts[1] = n;
     const time = doublesToInt64(rows.timeUs);
-    for (const [key, idx] of groups) {
-      const first = single ? 0 : idx[0]!;
-      const all = single ? null : Uint32Array.from(idx);
-      const count = all === null ? n : all.length;
+    for (let g = 0; g < groups; g++) {
+      const key = groupKeys[g]!;
+      const from = starts[g]!;
+      const count = starts[g + 1]! - from;
       // Cut the group where the partition reaches fileRows, so no file holds more.
       for (let at = 0; at < count; ) {
-        const p = this.#partition(key, buckets[first]!, rangeOf[first]!);
+        const p = this.#partition(key, groupBucket[g]!, groupRange[g]!);
         p.touched = adds;
-        const take = Math.min(count - at, this.#opts.fileRows - p.buffer.rows);
-        const part =
-          all === null
-            ? take === n
-              ? null
-              : Uint32Array.from({ length: take }, (_, j) => at + j)
-            : all.subarray(at, at + take);
-        p.buffer.append(part === null ? toChunk(rows, time) : toChunk(rows, time, part));
+        const take = Math.min(count - at, this.#opts.fileRows - p.rows);
+        const chunk =
+          order === null
+            ? toChunk(rows, time, from + at, from + at + take)
+            : toChunk(rows, time, order.subarray(from + at, from + at + take));
+        p.chunks.push(chunk);
+        p.rows += take;
+        p.bytes += chunkBytes(chunk);
         at += take;
-        if (p.buffer.rows >= this.#opts.fileRows) await this.#flush(key);
+        if (p.rows >= this.#opts.fileRows) await this.#flush(key);
       }
     }
     for (const [key, p] of [...this.#partitions])
@@ -218,8 +239,8 @@ export class PartitionWriter {
       let largest = -1;
       let size = -1;
       for (const [k, p] of this.#partitions) {
-        if (p.buffer.byteSize > size) {
-          size = p.buffer.byteSize;
+        if (p.bytes > size) {
+          size = p.bytes;
           largest = k;
         }
       }
@@ -249,10 +270,8 @@ export class PartitionWriter {
     const p = this.#partitions.get(key);
     if (!p) return;
     this.#partitions.delete(key);
-    if (p.buffer.rows === 0) return;
+    if (p.rows === 0) return;
     const { table, storage, writer } = this.#opts;
-    // The encoder threads sort by cell and encode; the IPC copy frees the buffer at once.
-    const ipc = tableToIPC(pointBufferToArrow(p.buffer), 'stream');
     const fileKey = dataFileKey({
       table: table.name,
       lod: table.lod,
@@ -263,7 +282,8 @@ export class PartitionWriter {
     });
     const job = this.#encoder
       .encode({
-        ipc,
+        schema: table.schema,
+        chunks: p.chunks,
         metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
         ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
       })
@@ -300,22 +320,44 @@ export class PartitionWriter {
   }
 }
 
-function gather<T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T, idx: Uint32Array): T {
-  const out = new (a.constructor as new (n: number) => T)(idx.length);
-  for (let j = 0; j < idx.length; j++) out[j] = a[idx[j]!]!;
+type FixedArray = Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** The values at `idx`; 64-bit values move as two 32-bit words, never as a BigInt or a double. */
+function gather<T extends FixedArray>(a: T, idx: Uint32Array): T {
+  const n = idx.length;
+  const out = new (a.constructor as new (n: number) => T)(n);
+  if (a.BYTES_PER_ELEMENT === 8) {
+    const src = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+    const dst = new Uint32Array(out.buffer);
+    for (let j = 0; j < n; j++) {
+      const i = 2 * idx[j]!;
+      dst[2 * j] = src[i]!;
+      dst[2 * j + 1] = src[i + 1]!;
+    }
+  } else {
+    const src = a as Int32Array | Uint8Array;
+    const dst = out as Int32Array | Uint8Array;
+    for (let j = 0; j < n; j++) dst[j] = src[idx[j]!]!;
+  }
   return out;
 }
 
-function toChunk(rows: ConvertedRows, time: BigInt64Array, idx?: Uint32Array): PointChunk {
-  const pick = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T =>
-    idx ? gather(a, idx) : (a.subarray(0, rows.rows) as T);
+/**
+ * Rows of a converted batch as a chunk the partition owns: the rows at `idx`, or the range
+ * `[from, to)`, always copied, so the chunk's buffers can be transferred to an encoder thread.
+ */
+function toChunk(rows: ConvertedRows, time: BigInt64Array, idx: Uint32Array): PointChunk;
+function toChunk(rows: ConvertedRows, time: BigInt64Array, from: number, to: number): PointChunk;
+function toChunk(rows: ConvertedRows, time: BigInt64Array, idx: Uint32Array | number, to = 0): PointChunk {
+  const pick = <T extends FixedArray>(a: T): T =>
+    typeof idx === 'number' ? (a.slice(idx, to) as T) : gather(a, idx);
   const payload: Record<string, PayloadValues> = {};
   for (const [name, col] of Object.entries(rows.payload)) {
     payload[name] =
       col.type === 'utf8'
-        ? idx
-          ? Array.from(idx, (i) => col.values[i] ?? null)
-          : col.values
+        ? typeof idx === 'number'
+          ? col.values.slice(idx, to)
+          : Array.from(idx, (i) => col.values[i] ?? null)
         : { values: pick(col.values), valid: pick(col.valid) };
   }
   return {
@@ -326,4 +368,20 @@ function toChunk(rows: ConvertedRows, time: BigInt64Array, idx?: Uint32Array): P
     time: pick(time),
     payload,
   };
+}
+
+/** Bytes a chunk holds (text counted at two bytes a character plus a slot). */
+function chunkBytes(chunk: PointChunk): number {
+  let bytes = chunk.cell.byteLength * 5;
+  for (const values of Object.values(chunk.payload ?? {})) {
+    if (Array.isArray(values)) {
+      for (const v of values as readonly unknown[]) bytes += 8 + (typeof v === 'string' ? 2 * v.length : 0);
+    } else if (ArrayBuffer.isView(values)) bytes += values.byteLength;
+    else if ('offsets' in values) bytes += values.offsets.byteLength + values.data.byteLength;
+    else {
+      const v = values as { values: ArrayBufferView; valid?: Uint8Array };
+      bytes += v.values.byteLength + (v.valid?.byteLength ?? 0);
+    }
+  }
+  return bytes;
 }

@@ -147,6 +147,10 @@ describe('writeParquet read back by DuckDB', () => {
       ['cell', 'x', 'time', 'intensity', 'gps'].map(encodings).some((e) => e.includes('DICTIONARY')),
     ).toBe(false);
     expect(encodings('label')).toContain('RLE_DICTIONARY');
+    // Sorted cells and bucketed times are delta-packed; coordinates stay PLAIN.
+    expect(encodings('cell')).toContain('DELTA_BINARY_PACKED');
+    expect(encodings('time')).toContain('DELTA_BINARY_PACKED');
+    expect(encodings('x')).toContain('PLAIN');
     // Statistics on every column, payload included.
     expect(meta.every((m) => m.stats_min_value !== null)).toBe(true);
 

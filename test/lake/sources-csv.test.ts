@@ -176,11 +176,15 @@ describe('CSV records', () => {
     expect(all.chunks).toEqual([]);
   });
 
-  it('reads a .tsv with a tab delimiter, and any delimiter on request', async () => {
+  it('reads a .tsv with a tab delimiter, and any ASCII delimiter on request', async () => {
     const tsv = await readAll(await openSource({ path: file('a\tb\n1,5\t2\n', 'tsv') }));
     expect(tsv.values).toEqual({ a: ['1,5'], b: ['2'] });
     const semi = await csv('a;b\n"1;5";2\n', undefined, { delimiter: ';' });
     expect(semi.values).toEqual({ a: ['1;5'], b: ['2'] });
+    for (const delimiter of ['§', '"', ';;']) {
+      const error = await openError({ path: file('a§b\n1§2\n'), delimiter });
+      expect(error.code).toBe('INVALID_ARGUMENT');
+    }
   });
 });
 

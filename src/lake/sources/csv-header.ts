@@ -12,65 +12,65 @@ const QUOTE = 34;
 /** A header record split into fields. */
 export interface HeaderRecord {
   fields: string[];
-  /** Position after the record's terminator. */
+  /** Byte position after the record's terminator. */
   end: number;
   /** Line terminators consumed (blank lines before it included). */
   lines: number;
 }
 
 /**
- * Splits the first record of `text` (the header), skipping blank lines before it.
- * @param text - decoded input from its start (BOM removed)
- * @param eof - whether `text` is the whole input
+ * Splits the first record of `bytes` (the header), skipping blank lines before it.
+ * @param bytes - UTF-8 input from its start (BOM removed)
+ * @param eof - whether `bytes` is the whole input
  * @param delimiter - delimiter character code
- * @returns the record; null when the text holds no complete record yet (or none at all at eof)
+ * @returns the record; null when the bytes hold no complete record yet (or none at all at eof)
  * @throws {Error} with a message for an unterminated quote, which the caller wraps
  */
-export function splitHeader(text: string, eof: boolean, delimiter: number): HeaderRecord | null {
-  const len = text.length;
+export function splitHeader(bytes: Buffer, eof: boolean, delimiter: number): HeaderRecord | null {
+  const len = bytes.length;
   let p = 0;
   let lines = 0;
   for (;;) {
     if (p >= len) return null;
-    const c = text.charCodeAt(p);
+    const c = bytes[p]!;
     if (c !== LF && c !== CR) break;
     if (c === CR && p + 1 >= len && !eof) return null;
-    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+    p += c === CR && bytes[p + 1] === LF ? 2 : 1;
     lines++;
   }
   const fields: string[] = [];
   for (;;) {
-    let c = p < len ? text.charCodeAt(p) : -1;
+    let c = p < len ? bytes[p]! : -1;
     if (c === QUOTE) {
       let value = '';
       let from = p + 1;
       for (;;) {
-        const k = text.indexOf('"', from);
+        const k = bytes.indexOf(QUOTE, from);
         if (k < 0 || (k + 1 >= len && !eof)) {
           if (!eof) return null;
           throw new Error('the header has an unterminated quoted field');
         }
-        value += text.slice(from, k);
-        if (text.charCodeAt(k + 1) === QUOTE) {
+        value += bytes.toString('utf8', from, k);
+        if (bytes[k + 1] === QUOTE) {
           value += '"';
           from = k + 2;
           continue;
         }
-        lines += countLines(text, p, k);
+        lines += countLines(bytes, p, k);
         p = k + 1;
         break;
       }
       fields.push(value);
     } else {
-      const e = fieldEnd(text, p, delimiter);
-      fields.push(text.slice(p, e));
+      const e = fieldEnd(bytes, p, delimiter);
+      fields.push(bytes.toString('utf8', p, e));
       p = e;
     }
     if (p >= len) {
       if (!eof) return null;
       return { fields, end: p, lines };
     }
-    c = text.charCodeAt(p);
+    c = bytes[p]!;
     if (c === delimiter) {
       p++;
       continue;
@@ -78,7 +78,7 @@ export function splitHeader(text: string, eof: boolean, delimiter: number): Head
     if (c !== LF && c !== CR)
       throw new Error(`the header has text after a closing quote in field ${fields.length}`);
     if (c === CR && p + 1 >= len && !eof) return null;
-    p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+    p += c === CR && bytes[p + 1] === LF ? 2 : 1;
     return { fields, end: p, lines: lines + 1 };
   }
 }

@@ -1,6 +1,8 @@
 /**
- * The CSV hot loop: RFC 4180 records from decoded text into typed columns. Numeric columns are
- * parsed inline from the characters, with no string per field: a plain decimal of at most 15
+ * The CSV hot loop: RFC 4180 records from UTF-8 bytes into typed columns. Delimiters, quotes and
+ * line breaks are ASCII bytes, which never occur inside a multi-byte UTF-8 character, so records
+ * are split on bytes and only text fields are decoded. Numeric columns are parsed inline from the
+ * bytes, with no string per field: a plain decimal of at most 15
  * significant digits and a power-of-ten scale within ±22 is `mantissa / 10^k` (or `* 10^k`), one
  * correctly rounded operation on exact operands, so it equals `Number(text)` bit for bit; anything
  * else takes the slow path in numbers.ts.
@@ -8,11 +10,12 @@
  * Decisions: a record ends at LF, CRLF or a lone CR; blank lines are skipped and are not data rows;
  * a `"` inside an unquoted field is an ordinary character; text after a closing quote, a wrong field
  * count and an unterminated quote at the end make the record a reject. A record cut by the end of
- * the text is left for the next call, which starts again at its first character.
+ * the bytes is left for the next call, which starts again at its first byte. Positions are byte
+ * offsets; a text field decodes as TextDecoder does (an invalid byte becomes U+FFFD).
  */
 import { cutRejectText, hasNull } from './chunk.js';
 import { POW10, textToFloat64 } from './numbers.js';
-import type { ColumnData, SourceReject } from './types.js';
+import { type ColumnData, REJECT_TEXT_CHARS, type SourceReject } from './types.js';
 
 const LF = 10;
 const CR = 13;
@@ -35,7 +38,7 @@ export interface CsvPlan {
   names: readonly string[];
   /** `SKIP`, `TEXT` or `NUMERIC` per header position. */
   kinds: Uint8Array;
-  /** Delimiter character code. */
+  /** Delimiter byte (an ASCII character code). */
   delimiter: number;
 }
 
@@ -152,53 +155,58 @@ function numericSlow(chunk: CsvChunk, field: number, row: number, text: string):
   }
 }
 
-/** The end of an unquoted field: the first delimiter, CR or LF at or after `p`, else the text's end. */
-export function fieldEnd(text: string, p: number, delimiter: number): number {
-  const len = text.length;
+/** The end of an unquoted field: the first delimiter, CR or LF at or after `p`, else the end. */
+export function fieldEnd(bytes: Uint8Array, p: number, delimiter: number): number {
+  const len = bytes.length;
   let e = p;
   for (; e < len; e++) {
-    const c = text.charCodeAt(e);
+    const c = bytes[e]!;
     if (c === delimiter || c === LF || c === CR) break;
   }
   return e;
 }
 
-/** LF characters in `text[from..to)`. */
-export function countLines(text: string, from: number, to: number): number {
+/** LF bytes in `bytes[from..to)`. */
+export function countLines(bytes: Uint8Array, from: number, to: number): number {
   let n = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  for (let i = bytes.indexOf(LF, from); i >= 0 && i < to; i = bytes.indexOf(LF, i + 1)) n++;
   return n;
 }
 
+/** The raw text of a rejected record for the reject file: decoded, cut, without its line break. */
+export function rejectText(bytes: Buffer, from: number, to: number): string {
+  return cutRejectText(bytes.toString('utf8', from, Math.min(to, from + 4 * REJECT_TEXT_CHARS)));
+}
+
 /**
- * Parses records from `text[start..]` into `chunk` until it is full or the text runs out.
- * @param text - decoded input; `text[start]` begins a record or a blank line
+ * Parses records from `bytes[start..]` into `chunk` until it is full or the bytes run out.
+ * @param bytes - input bytes (BOM removed); `bytes[start]` begins a record or a blank line
  * @param start - where to begin
- * @param eof - whether `text` reaches the end of the input (else a cut record waits for more)
+ * @param eof - whether `bytes` reaches the end of the input (else a cut record waits for more)
  * @param plan - the column plan
  * @param chunk - the chunk to fill
  * @param cursor - line and row counters, advanced past every consumed record
  * @returns the position after the last consumed record
  */
 export function parseCsvRecords(
-  text: string,
+  bytes: Buffer,
   start: number,
   eof: boolean,
   plan: CsvPlan,
   chunk: CsvChunk,
   cursor: CsvCursor,
 ): number {
-  const len = text.length;
+  const len = bytes.length;
   const { kinds, delimiter } = plan;
   const ncols = kinds.length;
   const { numbers, valid, texts } = chunk;
   let pos = start;
   while (chunk.span < chunk.capacity) {
     if (pos >= len) return pos;
-    let c = text.charCodeAt(pos);
+    let c = bytes[pos]!;
     if (c === LF || c === CR) {
       if (c === CR && pos + 1 >= len && !eof) return pos;
-      pos += c === CR && text.charCodeAt(pos + 1) === LF ? 2 : 1;
+      pos += c === CR && bytes[pos + 1] === LF ? 2 : 1;
       cursor.line++;
       continue;
     }
@@ -209,15 +217,15 @@ export function parseCsvRecords(
     let error: string | undefined;
     for (;;) {
       const kind = field < ncols ? kinds[field]! : SKIP;
-      c = p < len ? text.charCodeAt(p) : -1;
+      c = p < len ? bytes[p]! : -1;
       if (c === QUOTE) {
         let from = p + 1;
         let close = -1;
         let escaped = false;
         for (;;) {
-          const k = text.indexOf('"', from);
+          const k = bytes.indexOf(QUOTE, from);
           if (k < 0 || (k + 1 >= len && !eof)) break;
-          if (text.charCodeAt(k + 1) === QUOTE) {
+          if (bytes[k + 1] === QUOTE) {
             escaped = true;
             from = k + 2;
             continue;
@@ -235,23 +243,23 @@ export function parseCsvRecords(
             row: cursor.row,
             line: cursor.line,
             reason: `unterminated quoted field ${field + 1}: a " opens a field that never closes`,
-            text: cutRejectText(text.slice(pos)),
+            text: rejectText(bytes, pos, len),
           });
-          cursor.line += countLines(text, pos, len);
+          cursor.line += countLines(bytes, pos, len);
           return len;
         }
-        lines += countLines(text, p + 1, close);
+        lines += countLines(bytes, p + 1, close);
         if (kind !== SKIP) {
-          let value = text.slice(p + 1, close);
+          let value = bytes.toString('utf8', p + 1, close);
           if (escaped) value = value.replaceAll('""', '"');
           if (kind === TEXT) texts[field]![row] = value;
           else numericSlow(chunk, field, row, value);
         }
         p = close + 1;
-        c = p < len ? text.charCodeAt(p) : -1;
+        c = p < len ? bytes[p]! : -1;
         if (c !== delimiter && c !== LF && c !== CR && c !== -1) {
           error ??= `field ${field + 1}: unexpected text after a closing quote`;
-          p = fieldEnd(text, p, delimiter);
+          p = fieldEnd(bytes, p, delimiter);
         }
       } else if (kind === NUMERIC) {
         let j = p;
@@ -264,34 +272,34 @@ export function parseCsvRecords(
         let digits = 0;
         let scale = 0;
         let exponent = 0;
-        let ch = j < len ? text.charCodeAt(j) : -1;
+        let ch = j < len ? bytes[j]! : -1;
         for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
           mantissa = mantissa * 10 + d;
           digits++;
-          ch = ++j < len ? text.charCodeAt(j) : -1;
+          ch = ++j < len ? bytes[j]! : -1;
         }
         if (ch === DOT) {
-          ch = ++j < len ? text.charCodeAt(j) : -1;
+          ch = ++j < len ? bytes[j]! : -1;
           for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
             mantissa = mantissa * 10 + d;
             digits++;
             scale++;
-            ch = ++j < len ? text.charCodeAt(j) : -1;
+            ch = ++j < len ? bytes[j]! : -1;
           }
         }
         let fast = digits > 0 && digits <= 15;
         if (fast && (ch === LOWER_E || ch === UPPER_E)) {
-          ch = ++j < len ? text.charCodeAt(j) : -1;
+          ch = ++j < len ? bytes[j]! : -1;
           let expNegative = false;
           if (ch === MINUS || ch === PLUS) {
             expNegative = ch === MINUS;
-            ch = ++j < len ? text.charCodeAt(j) : -1;
+            ch = ++j < len ? bytes[j]! : -1;
           }
           let expDigits = 0;
           for (let d = ch - ZERO; d >= 0 && d <= 9 && expDigits < 4; d = ch - ZERO) {
             exponent = exponent * 10 + d;
             expDigits++;
-            ch = ++j < len ? text.charCodeAt(j) : -1;
+            ch = ++j < len ? bytes[j]! : -1;
           }
           if (expNegative) exponent = -exponent;
           fast = expDigits > 0;
@@ -303,13 +311,13 @@ export function parseCsvRecords(
           valid[field]![row] = 1;
           p = j;
         } else {
-          const e = fieldEnd(text, p, delimiter);
-          numericSlow(chunk, field, row, text.slice(p, e));
+          const e = fieldEnd(bytes, p, delimiter);
+          numericSlow(chunk, field, row, bytes.toString('utf8', p, e));
           p = e;
         }
       } else {
-        const e = fieldEnd(text, p, delimiter);
-        if (kind === TEXT) texts[field]![row] = e === p ? null : text.slice(p, e);
+        const e = fieldEnd(bytes, p, delimiter);
+        if (kind === TEXT) texts[field]![row] = e === p ? null : bytes.toString('utf8', p, e);
         p = e;
       }
       field++;
@@ -317,13 +325,13 @@ export function parseCsvRecords(
         if (!eof) return pos;
         break;
       }
-      c = text.charCodeAt(p);
+      c = bytes[p]!;
       if (c === delimiter) {
         p++;
         continue;
       }
       if (c === CR && p + 1 >= len && !eof) return pos;
-      p += c === CR && text.charCodeAt(p + 1) === LF ? 2 : 1;
+      p += c === CR && bytes[p + 1] === LF ? 2 : 1;
       lines++;
       break;
     }
@@ -340,7 +348,7 @@ export function parseCsvRecords(
         row: cursor.row,
         line: cursor.line,
         reason: error,
-        text: cutRejectText(text.slice(pos, p)),
+        text: rejectText(bytes, pos, p),
       });
     }
     cursor.line += lines;

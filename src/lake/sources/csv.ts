@@ -1,8 +1,9 @@
 /**
- * CSV source: reads the header at open, then hands blocks of decoded text to the record parser.
+ * CSV source: reads the header at open, then hands blocks of bytes to the record parser.
  * Memory holds one block, the record that straddles it, and one chunk of columns.
  */
 import { OctaError } from '../../lattice/errors.js';
+import { ByteFeed } from './byte-feed.js';
 import { type ChunkPlan, chunksOnce } from './chunk.js';
 import { headerNames, splitHeader } from './csv-header.js';
 import {
@@ -16,7 +17,6 @@ import {
 } from './csv-records.js';
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
-import { TextFeed } from './text-feed.js';
 import type { Source, SourceChunk, SourceColumn } from './types.js';
 
 /**
@@ -30,19 +30,25 @@ export async function openCsvSource(
   input: ByteInput,
   { delimiter = ',' }: { delimiter?: string } = {},
 ): Promise<Source> {
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+  const code = delimiter.charCodeAt(0);
+  if (
+    delimiter.length !== 1 ||
+    code > 0x7f ||
+    delimiter === '"' ||
+    delimiter === '\n' ||
+    delimiter === '\r'
+  ) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'the CSV delimiter must be one character other than a quote or newline',
+      'the CSV delimiter must be one ASCII character other than a quote or newline',
       delimiter,
     );
   }
-  const code = delimiter.charCodeAt(0);
-  const feed = TextFeed.create(input);
+  const feed = ByteFeed.create(input);
   let header: ReturnType<typeof splitHeader> = null;
   for (;;) {
     try {
-      header = splitHeader(feed.text, feed.eof, code);
+      header = feed.undecided ? null : splitHeader(feed.bytes, feed.eof, code);
     } catch (error) {
       throw new OctaError('INVALID_INPUT', `${input.name}: ${messageOf(error)}`, input.name);
     }
@@ -69,9 +75,9 @@ export async function openCsvSource(
     };
     let chunk = CsvChunk.create({ plan, capacity: chunkRows, firstRow: 1 });
     for (;;) {
-      feed.pos = parseCsvRecords(feed.text, feed.pos, feed.eof, plan, chunk, cursor);
+      feed.pos = parseCsvRecords(feed.bytes, feed.pos, feed.eof, plan, chunk, cursor);
       const full = chunk.span === chunk.capacity;
-      if (full || (feed.eof && feed.pos >= feed.text.length)) {
+      if (full || (feed.eof && feed.pos >= feed.bytes.length)) {
         if (chunk.span > 0) yield finish(chunk, cursor, feed.bytePosition());
         if (!full) return;
         chunk = CsvChunk.create({ plan, capacity: chunkRows, firstRow: cursor.row + 1 });

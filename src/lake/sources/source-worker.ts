@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { OctaError } from '../../lattice/errors.js';
 import { openSource } from './open.js';
 import type { SourceWorkerMessage } from './threaded.js';
-import type { ChunkOptions, Source } from './types.js';
+import type { ChunkOptions, Source, SourceChunk } from './types.js';
 
 const port = parentPort!;
 const send = (m: SourceWorkerMessage) => port.postMessage(m);
@@ -13,6 +13,28 @@ const fail = (err: unknown) =>
       ? { type: 'error', code: err.code, message: err.message, value: err.value }
       : { type: 'error', message: err instanceof Error ? err.message : String(err) },
   );
+
+/**
+ * The buffers a chunk owns alone, moved to the main thread instead of copied: the CSV reader
+ * allocates every chunk's arrays afresh; other readers may keep a buffer for the next chunk, so
+ * their chunks are copied.
+ */
+function ownedBuffers(chunk: SourceChunk): ArrayBuffer[] {
+  if (source?.format !== 'csv') return [];
+  const out = new Set<ArrayBuffer>();
+  const add = (v: unknown) => {
+    if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+  };
+  add(chunk.rowNumbers);
+  add(chunk.lineNumbers);
+  for (const column of Object.values(chunk.columns)) {
+    if (column.type === 'float64') {
+      add(column.values);
+      add(column.valid);
+    }
+  }
+  return [...out];
+}
 
 let credits = 0;
 let wake: (() => void) | null = null;
@@ -35,7 +57,7 @@ async function run(options: ChunkOptions): Promise<void> {
         wake = null;
       }
       credits--;
-      send({ type: 'chunk', chunk });
+      port.postMessage({ type: 'chunk', chunk } satisfies SourceWorkerMessage, ownedBuffers(chunk));
     }
     send({ type: 'end' });
   } catch (err) {

@@ -127,6 +127,8 @@ export const MAX_CHUNK_ROWS = 1 << 24;
  * of growing memory without bound.
  */
 export const MAX_RECORD_CHARS = 16 * 1024 * 1024;
+/** The same bound for readers that scan bytes (CSV), in bytes. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 /** Length at which a reject's raw text is cut. */
 export const REJECT_TEXT_CHARS = 1024;
