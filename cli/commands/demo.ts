@@ -1,8 +1,7 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
-import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { runDemo } from '../../src/lake/demo.js';
-import { openStorage } from '../../src/lake/open.js';
+import { openStorage, resolveLake } from '../../src/lake/open.js';
 import { openLake } from '../../src/sql/open.js';
 import { formatTable, intArg, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -23,7 +22,17 @@ export function demoCommand(y: Argv): Argv {
     'Generate a seeded synthetic LiDAR survey over several days, ingest it, and query it',
     (c) =>
       c
-        .option('lake', { type: 'string', default: './octa-lake', describe: 'lake directory' })
+        .option('lake', {
+          type: 'string',
+          default: './octa-lake',
+          describe: 'lake directory or s3://bucket/prefix',
+        })
+        .option('s3-endpoint', {
+          type: 'string',
+          default: process.env.OCTA_S3_ENDPOINT || undefined,
+          defaultDescription: '$OCTA_S3_ENDPOINT',
+          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+        })
         .option('points', { type: 'number', default: 500_000, describe: 'points to generate' })
         .option('days', { type: 'number', default: 5, describe: 'survey days' })
         .option('seed', { type: 'number', default: 7, describe: 'generator seed' })
@@ -34,7 +43,7 @@ export function demoCommand(y: Argv): Argv {
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
     async (a) => {
-      const storage = await openStorage(resolve(a.lake));
+      const storage = await openStorage(resolveLake(a.lake), { s3Endpoint: a.s3Endpoint });
       const progress = createProgress({ quiet: a.quiet });
       const points = intArg('--points', a.points);
       const summary = await runDemo({
@@ -56,7 +65,7 @@ export function demoCommand(y: Argv): Argv {
           return;
         }
         printSummary(summary, false);
-        println(`\nlake: ${resolve(a.lake)}\n\n${DEMO_QUERY}\n`);
+        println(`\nlake: ${resolveLake(a.lake)}\n\n${DEMO_QUERY}\n`);
         println(formatTable(rows));
       } finally {
         lake.close();

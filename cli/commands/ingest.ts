@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
-import { openStorage } from '../../src/lake/open.js';
+import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
 import { intArg, println, toJson, UsageError } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -53,7 +53,17 @@ export function ingestCommand(y: Argv): Argv {
     (c) =>
       c
         .positional('files', { type: 'string', array: true, describe: 'input files, or - for stdin' })
-        .option('lake', { type: 'string', default: './octa-lake', describe: 'lake directory' })
+        .option('lake', {
+          type: 'string',
+          default: './octa-lake',
+          describe: 'lake directory or s3://bucket/prefix',
+        })
+        .option('s3-endpoint', {
+          type: 'string',
+          default: process.env.OCTA_S3_ENDPOINT || undefined,
+          defaultDescription: '$OCTA_S3_ENDPOINT',
+          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+        })
         .option('table', {
           type: 'string',
           default: 'points',
@@ -100,7 +110,8 @@ export function ingestCommand(y: Argv): Argv {
         })
         .option('reject-file', {
           type: 'string',
-          describe: 'where rejected rows go (default <lake>/_rejects/<table>-<time>.ndjson)',
+          describe:
+            'where rejected rows go (default <lake>/_rejects/<table>-<time>.ndjson; ./_rejects/… for an s3:// lake)',
         })
         .option('max-rejects', {
           type: 'number',
@@ -132,8 +143,8 @@ export function ingestCommand(y: Argv): Argv {
       const files = inputFiles((a.files ?? []) as string[], hideBin(process.argv));
       if (files.length === 0) throw new UsageError('name input files, or - for stdin');
       if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
-      const lake = resolve(a.lake);
-      const storage = await openStorage(lake);
+      const lake = resolveLake(a.lake);
+      const storage = await openStorage(lake, { s3Endpoint: a.s3Endpoint });
       const progress = createProgress({ quiet: a.quiet });
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const summary = await ingest({
@@ -161,7 +172,9 @@ export function ingestCommand(y: Argv): Argv {
         ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
         ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
         ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
-        rejectFile: a.rejectFile ?? resolve(lake, '_rejects', `${a.table}-${stamp}.ndjson`),
+        // The reject file is a local file: an S3 lake's go to the working directory.
+        rejectFile:
+          a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
         maxRejects: intArg('--max-rejects', a.maxRejects),
         force: a.force,
         ...(a.fileRows === undefined ? {} : { fileRows: intArg('--file-rows', a.fileRows) }),

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { runQuery } from '../../src/sql/planner.js';
 import { formatTable, println, toJson, UsageError } from '../output.js';
-import { csvField, lakeDir } from './sql.js';
+import { csvField, lakeDir, remoteReadArgs } from './sql.js';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
 
@@ -31,7 +31,16 @@ export function queryCommand(y: Argv): Argv {
           describe: 'first time, inclusive (ISO 8601 with a zone, or a date)',
         })
         .option('to', { type: 'string', describe: 'end time, exclusive' })
-        .option('lake', { type: 'string', describe: 'lake directory (default ./octa-lake)' })
+        .option('lake', {
+          type: 'string',
+          describe: 'lake directory or s3://bucket/prefix (default ./octa-lake)',
+        })
+        .option('s3-endpoint', {
+          type: 'string',
+          default: process.env.OCTA_S3_ENDPOINT || undefined,
+          defaultDescription: '$OCTA_S3_ENDPOINT',
+          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+        })
         .option('select', { type: 'string', default: '*', describe: 'comma-separated columns' })
         .option('format', {
           type: 'string',
@@ -39,6 +48,17 @@ export function queryCommand(y: Argv): Argv {
           describe: `output format: ${FORMATS.join(', ')}`,
         })
         .option('max-ranges', { type: 'string', default: '64', describe: 'at most this many id ranges' })
+        .option('remote-read', {
+          type: 'string',
+          default: 'auto',
+          describe:
+            "how to read an S3 lake: auto, httpfs, cache (auto: DuckDB's httpfs when it loads, else the file cache)",
+        })
+        .option('cache-mb', {
+          type: 'string',
+          describe:
+            'size of the file cache for an S3 lake, in MiB (default 2048); only the selected files are fetched',
+        })
         .option('explain', {
           type: 'boolean',
           default: false,
@@ -73,6 +93,8 @@ export function queryCommand(y: Argv): Argv {
         maxRanges,
         explain: a.explain,
         values: 'json',
+        ...remoteReadArgs(a),
+        ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
       });
       if (a.explain) {
         const e = result.explain!;

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
+import { isS3Lake } from '../../src/lake/open.js';
 import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
 import { openLake, quoteLiteral } from '../../src/sql/open.js';
 import { formatTable, toJson, UsageError } from '../output.js';
@@ -86,13 +87,41 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out
   }
 }
 
-/** The lake to open: the one named, or the default when it exists, or none (functions only). */
+/**
+ * The lake to open: the one named (a directory or an s3:// URL), or the default when it exists, or
+ * none (functions only).
+ */
 export function lakeDir(lake: string | undefined): string | undefined {
   if (lake === undefined) return existsSync(DEFAULT_LAKE) ? DEFAULT_LAKE : undefined;
+  if (isS3Lake(lake)) return lake;
   if (!existsSync(lake) || !statSync(lake).isDirectory()) {
     throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory`);
   }
   return lake;
+}
+
+const REMOTE_READS = ['auto', 'httpfs', 'cache'] as const;
+
+/**
+ * The `--remote-read` and `--cache-mb` options as `openLake` / `runQuery` options.
+ * @throws {UsageError} for an unknown mode or a cache size that is not a positive number
+ */
+export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: string }): {
+  remoteRead: (typeof REMOTE_READS)[number];
+  cacheMaxBytes?: number;
+} {
+  const remoteRead = REMOTE_READS.find((r) => r === (a.remoteRead ?? 'auto'));
+  if (remoteRead === undefined) {
+    throw new UsageError(
+      `--remote-read must be one of ${REMOTE_READS.join(', ')}, not ${JSON.stringify(a.remoteRead)}`,
+    );
+  }
+  if (a.cacheMb === undefined) return { remoteRead };
+  const mb = Number(String(a.cacheMb).trim());
+  if (String(a.cacheMb).trim() === '' || !Number.isFinite(mb) || mb <= 0) {
+    throw new UsageError(`--cache-mb must be a positive number of MiB, got ${JSON.stringify(a.cacheMb)}`);
+  }
+  return { remoteRead, cacheMaxBytes: Math.max(1, Math.round(mb * 1024 * 1024)) };
 }
 
 /** Reads the query from stdin when it is piped and no query was given. */
@@ -112,7 +141,13 @@ export function sqlCommand(y: Argv): Argv {
         .positional('query', { type: 'string', describe: 'the SQL (read from stdin when piped and omitted)' })
         .option('lake', {
           type: 'string',
-          describe: `lake directory (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+          describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+        })
+        .option('s3-endpoint', {
+          type: 'string',
+          default: process.env.OCTA_S3_ENDPOINT || undefined,
+          defaultDescription: '$OCTA_S3_ENDPOINT',
+          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
         })
         .option('format', {
           type: 'string',
@@ -120,6 +155,15 @@ export function sqlCommand(y: Argv): Argv {
           describe: `output format: ${FORMATS.join(', ')}`,
         })
         .option('out', { type: 'string', describe: 'write to this file (required for parquet)' })
+        .option('remote-read', {
+          type: 'string',
+          default: 'auto',
+          describe: `how to read an S3 lake: ${REMOTE_READS.join(', ')} (auto: DuckDB's httpfs when it loads, else the file cache)`,
+        })
+        .option('cache-mb', {
+          type: 'string',
+          describe: 'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
+        })
         .option('emit-macros', {
           type: 'boolean',
           default: false,
@@ -149,7 +193,13 @@ export function sqlCommand(y: Argv): Argv {
       }
       const lake = lakeDir(a.lake);
       if (lake !== undefined) {
-        const session = await openLake({ lake });
+        // An S3 lake read through the file cache downloads the files of the tables the query names.
+        const session = await openLake({
+          lake,
+          views: { mentionedIn: query },
+          ...remoteReadArgs(a),
+          ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
+        });
         try {
           await runQuery(session.connection, query, format, a.out);
         } finally {

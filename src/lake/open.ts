@@ -1,21 +1,58 @@
 /**
- * Opening a lake's storage from what a user types: a directory path (or a `file://` URL).
+ * Opening a lake's storage from what a user types: a directory path, a `file://` URL, or
+ * `s3://bucket/prefix`.
  */
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OctaError } from '../lattice/errors.js';
 import { LocalStorage } from './local-storage.js';
+import { S3Storage, s3UrlToLocation } from './s3-storage.js';
 import type { Storage } from './storage.js';
+
+/** Options of {@link openStorage}. */
+export interface OpenStorageOptions {
+  /** For `s3://` lakes: an S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (ignored for local lakes). */
+  s3Endpoint?: string;
+}
+
+/**
+ * Whether a lake location names an S3 lake (`s3://bucket/prefix`) rather than a local directory.
+ * @param lake - as the user typed it
+ */
+export function isS3Lake(lake: string): boolean {
+  return lake.startsWith('s3://');
+}
+
+/**
+ * A lake location in the form to show and to open: an `s3://` URL unchanged, a path or `file://`
+ * URL as an absolute path.
+ * @param lake - as the user typed it
+ */
+export function resolveLake(lake: string): string {
+  if (isS3Lake(lake)) return lake;
+  return resolve(lake.startsWith('file://') ? fileURLToPath(lake) : lake);
+}
 
 /**
  * The storage behind a lake location.
- * @param lake - a directory path or `file://` URL
- * @throws {OctaError} INVALID_ARGUMENT for a location this build cannot open
+ * @param lake - a directory path, a `file://` URL, or `s3://bucket/prefix`
+ * @param options.s3Endpoint - the endpoint of an S3-compatible service, for `s3://` lakes
+ * @throws {OctaError} INVALID_ARGUMENT for a location this build cannot open, a bad bucket name,
+ *   prefix or endpoint, or an S3 lake with no region configured; IO_ERROR for a local directory
+ *   that cannot be created
  */
-export async function openStorage(lake: string): Promise<Storage> {
+export async function openStorage(lake: string, { s3Endpoint }: OpenStorageOptions = {}): Promise<Storage> {
+  if (typeof lake !== 'string' || lake === '') {
+    throw new OctaError('INVALID_ARGUMENT', 'the lake must be a directory, file:// URL or s3:// URL', lake);
+  }
+  if (isS3Lake(lake)) {
+    const endpoint = s3Endpoint === undefined || s3Endpoint === '' ? {} : { endpoint: s3Endpoint };
+    return S3Storage.create({ ...s3UrlToLocation(lake), ...endpoint });
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(lake) && !lake.startsWith('file://')) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'only local lakes (a directory or file:// URL) can be opened',
+      'a lake is a directory, a file:// URL or an s3://bucket/prefix URL',
       lake,
     );
   }

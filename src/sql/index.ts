@@ -1,3 +1,5 @@
-export * from './open.js';
+export * from './file-cache.js';
 export * from './functions.js';
+export * from './open.js';
 export * from './planner.js';
+export * from './remote-read.js';

@@ -1,7 +1,8 @@
 /**
  * `openLake`: an embedded DuckDB connection with one view per catalog table over exactly the
  * committed files (never a directory glob, so uncommitted or orphaned files are never read), the
- * Hive partition columns typed, and a `files` view of the catalog's per-file records.
+ * Hive partition columns typed, and a `files` view of the catalog's per-file records. A remote lake
+ * is read through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
@@ -9,6 +10,7 @@ import { openStorage } from '../lake/open.js';
 import type { Storage } from '../lake/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { registerBccFunctions } from './functions.js';
+import { LakeReader, type RemoteRead, type S3Access } from './remote-read.js';
 
 /** An open lake: a DuckDB connection with the lake's views, and the catalog state they show. */
 export interface LakeSession {
@@ -16,6 +18,8 @@ export interface LakeSession {
   instance: DuckDBInstance;
   snapshot: CatalogSnapshot;
   storage: Storage;
+  /** How the session reads the lake's files (in place, httpfs, or the file cache). */
+  reader: LakeReader;
   /** Closes the connection and the database. */
   close(): void;
 }
@@ -59,38 +63,120 @@ export function tableViewSql(config: TableConfig, paths: string[]): string {
   return `SELECT * FROM read_parquet([${paths.map(quoteLiteral).join(', ')}], hive_partitioning = true, hive_types = {'lod': INTEGER, 't': ${t}, 'r': VARCHAR})`;
 }
 
+/** Options of {@link openLake}. */
+export interface OpenLakeOptions {
+  /** The lake location (or give `storage`). */
+  lake?: string;
+  storage?: Storage;
+  /** How to read a remote lake (default `auto`: httpfs when DuckDB can load it, else the file cache). */
+  remoteRead?: RemoteRead;
+  /** The file cache's directory (default `$OCTA_CACHE_DIR/<hash>` or `~/.cache/octa-lake/<hash>`). */
+  cacheDir?: string;
+  /** The file cache's size in bytes (default 2 GiB). */
+  cacheMaxBytes?: number;
+  /**
+   * An `s3://` lake's endpoint (for `lake`) and what httpfs uses (default: the storage's, then the
+   * AWS_* variables).
+   */
+  s3?: S3Access;
+  /**
+   * Which tables get views when the lake is read through the file cache, where a view's files are
+   * downloaded when it is created: `all` (default), `none`, or the tables an SQL text names. Local
+   * and httpfs lakes always get every view, since a view there costs nothing until it is read.
+   */
+  views?: 'all' | 'none' | { mentionedIn: string };
+  /**
+   * Install the `bcc_*` functions (default true). DuckDB binds typed macros when they are created,
+   * which costs about 0.2 s; a session that only runs planner SQL (no `bcc_*` calls) skips it.
+   */
+  functions?: boolean;
+}
+
+/**
+ * The tables an SQL text may read: those whose name appears in it as a word (any case). It errs
+ * towards more tables (a name inside a string literal counts), never fewer.
+ * @param sql - the query text
+ * @param names - the lake's table names
+ * @returns the names that appear
+ */
+export function tablesInSql(sql: string, names: Iterable<string>): string[] {
+  return [...names].filter((name) => {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(^|[^\\p{L}\\p{N}_$])${escaped}($|[^\\p{L}\\p{N}_$])`, 'iu').test(sql);
+  });
+}
+
 /**
  * Opens a lake for SQL.
- * @param options.lake - the lake directory (or give `storage`)
+ * @param options - `lake` or `storage`; for a remote lake `remoteRead`, the cache settings, `s3`
+ *   and `views` (see {@link OpenLakeOptions})
  * @returns a session; call `close()` when done (in a finally)
- * @throws {OctaError} IO_ERROR or CORRUPT from the catalog
+ * @throws {OctaError} IO_ERROR or CORRUPT from the catalog; INVALID_ARGUMENT when `remoteRead` is
+ *   `httpfs` and httpfs cannot be used, or the views' files are larger than the file cache;
+ *   CORRUPT for a downloaded file that does not match its catalog record
  */
 export async function openLake({
   lake,
   storage,
-}: {
-  lake?: string;
-  storage?: Storage;
-}): Promise<LakeSession> {
-  const store = storage ?? (lake === undefined ? undefined : await openStorage(lake));
+  remoteRead = 'auto',
+  cacheDir,
+  cacheMaxBytes,
+  s3,
+  views = 'all',
+  functions = true,
+}: OpenLakeOptions): Promise<LakeSession> {
+  if (views !== 'all' && views !== 'none' && typeof views?.mentionedIn !== 'string') {
+    throw new OctaError('INVALID_ARGUMENT', "views must be 'all', 'none' or { mentionedIn: sql }", views);
+  }
+  const store =
+    storage ??
+    (lake === undefined
+      ? undefined
+      : await openStorage(lake, s3?.endpoint === undefined ? {} : { s3Endpoint: s3.endpoint }));
   if (!store) throw new OctaError('INVALID_ARGUMENT', 'openLake needs a lake location or a storage');
-  const catalog = await EmbeddedCatalog.open({ storage: store });
-  const snapshot = await catalog.snapshot();
-  const instance = await DuckDBInstance.create(':memory:');
+  // A storage opened here is closed with the session (an S3 client's connections).
+  const closeStore = () => {
+    if (storage === undefined) (store as { close?: () => void }).close?.();
+  };
+  let snapshot: CatalogSnapshot;
+  let instance: DuckDBInstance;
+  try {
+    snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+    instance = await DuckDBInstance.create(':memory:');
+  } catch (err) {
+    closeStore();
+    throw err;
+  }
   let connection: DuckDBConnection | undefined;
+  let reader: LakeReader | undefined;
   try {
     connection = await instance.connect();
-    await registerBccFunctions(connection);
+    reader = await LakeReader.create({
+      storage: store,
+      connection,
+      remoteRead,
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+      ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }),
+      ...(s3 === undefined ? {} : { s3 }),
+    });
+    if (functions) await registerBccFunctions(connection);
     // The lake is UTC (t= buckets, footers, catalog): so is the session, whatever the machine's zone,
     // so that CAST(time AS DATE) agrees with t and results do not depend on where they are run.
     await connection.run("SET TimeZone = 'UTC'");
-    for (const [name, state] of snapshot.tables) {
-      const paths = liveFiles(snapshot, name).map((f) => {
-        const p = store.localPath(f.key);
-        if (p === null)
-          throw new OctaError('INVALID_ARGUMENT', 'this lake has no local files to read', store.url);
-        return p;
-      });
+    const names = [...snapshot.tables.keys()];
+    const viewed =
+      reader.mode !== 'cache' || views === 'all'
+        ? names
+        : views === 'none'
+          ? []
+          : tablesInSql(views.mentionedIn, names);
+    // Through the cache, one ensure for all views: the size check and the downloads see them together.
+    const files = viewed.flatMap((name) => liveFiles(snapshot, name));
+    const held = await reader.hold(files);
+    const pathOf = new Map(files.map((f, i) => [f.key, held[i]!]));
+    for (const name of viewed) {
+      const state = snapshot.tables.get(name)!;
+      const paths = liveFiles(snapshot, name).map((f) => pathOf.get(f.key)!);
       await connection.run(`CREATE VIEW ${quoteIdent(name)} AS ${tableViewSql(state.config, paths)}`);
     }
     const rows: string[] = [];
@@ -109,19 +195,25 @@ export async function openLake({
         : `CREATE VIEW files AS SELECT table_name, key, t, r, sha256, time_min::TIMESTAMPTZ AS time_min, time_max::TIMESTAMPTZ AS time_max, lod::INTEGER AS lod, rows::BIGINT AS rows, bytes::BIGINT AS bytes, cell_min::BIGINT AS cell_min, cell_max::BIGINT AS cell_max, min_x, min_y, min_z, max_x, max_y, max_z FROM (VALUES ${rows.join(', ')}) AS v(${cols})`,
     );
   } catch (err) {
+    reader?.close();
     connection?.closeSync();
     instance.closeSync();
+    closeStore();
     throw err;
   }
   const conn = connection;
+  const lakeReader = reader;
   return {
     connection: conn,
     instance,
     snapshot,
     storage: store,
+    reader: lakeReader,
     close() {
+      lakeReader.close();
       conn.closeSync();
       instance.closeSync();
+      closeStore();
     },
   };
 }

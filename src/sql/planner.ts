@@ -5,7 +5,7 @@
  * row groups by id and then filters the coordinates exactly.
  */
 import { isoToMicros, microsToIso } from '../export/metadata.js';
-import { type CatalogSnapshot, type FileRecord, liveFiles } from '../lake/catalog-state.js';
+import { type CatalogSnapshot, type FileRecord, liveFiles, type TableConfig } from '../lake/catalog-state.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { toI64 } from '../lattice/index64.js';
@@ -15,16 +15,9 @@ import {
   metresSphereToLattice,
   sphereToRanges,
 } from '../lattice/ranges.js';
-import { type LakeSession, openLake, quoteLiteral } from './open.js';
-import {
-  boundingBox,
-  doubleLiteral,
-  type PlanRange,
-  type PlanRegion,
-  planSql,
-  type RangeShape,
-  timeLiteral,
-} from './planner-sql.js';
+import { type LakeSession, type OpenLakeOptions, openLake } from './open.js';
+import { countRowGroups } from './planner-explain.js';
+import { type PlanRange, type PlanRegion, planSql, type RangeShape } from './planner-sql.js';
 
 export type { PlanRange, RangeShape } from './planner-sql.js';
 
@@ -146,16 +139,22 @@ function rangesHit(ranges: readonly PlanRange[], lo: bigint, hi: bigint): boolea
   return a < ranges.length && ranges[a]!.lo <= hi;
 }
 
-/**
- * Plans a spatial query against a catalog snapshot.
- * @param options - snapshot, table, `box` or `sphere` in frame metres, optional `from` / `to`,
- *   `select` (default all), `maxRanges` (default 64), `shape` (default `span`), and `pathOf`
- *   mapping a file key to the path DuckDB reads (default the key itself)
- * @returns the files to read, the id ranges and the SQL
- * @throws {OctaError} NOT_FOUND for an unknown table; INVALID_ARGUMENT for both or neither of box
- *   and sphere, a reversed or non-finite region, a bad time or select list
- */
-export function planQuery({
+/** The files and ranges of a plan, before the SQL names the files' paths. */
+interface PlanChoice {
+  table: string;
+  config: TableConfig;
+  region: PlanRegion;
+  from?: string;
+  to?: string;
+  select: readonly string[];
+  shape: RangeShape;
+  ranges: PlanRange[];
+  files: FileRecord[];
+  totalFiles: number;
+}
+
+/** Chooses the files and id ranges of a query (everything but the SQL text). */
+function chooseFiles({
   snapshot,
   table,
   box,
@@ -165,8 +164,7 @@ export function planQuery({
   select = ['*'],
   maxRanges = 64,
   shape = 'span',
-  pathOf = (key: string) => key,
-}: QueryOptions & { snapshot: CatalogSnapshot; pathOf?: (key: string) => string }): QueryPlan {
+}: QueryOptions & { snapshot: CatalogSnapshot }): PlanChoice {
   const region = checkRegion(box, sphere);
   const fromUs = from === undefined ? undefined : normalTime('from', from);
   const toUs = to === undefined ? undefined : normalTime('to', to);
@@ -200,140 +198,138 @@ export function planQuery({
           bboxHits(region, f.bbox) &&
           rangesHit(ranges, BigInt(f.cellMin), BigInt(f.cellMax)),
       );
-  const sql = planSql({
+  return {
+    table,
     config,
-    paths: files.map((f) => pathOf(f.key)),
     region,
     ...(fromUs === undefined ? {} : { from: microsToIso(fromUs) }),
     ...(toUs === undefined ? {} : { to: microsToIso(toUs) }),
     select,
+    shape,
+    ranges,
+    files,
+    totalFiles: all.length,
+  };
+}
+
+/** The plan of a choice, its SQL reading the files at `paths` (in the order of `choice.files`). */
+function toPlan(choice: PlanChoice, paths: readonly string[]): QueryPlan {
+  const { table, files, totalFiles, ranges, config, region, from, to, select, shape } = choice;
+  const sql = planSql({
+    config,
+    paths,
+    region,
+    ...(from === undefined ? {} : { from }),
+    ...(to === undefined ? {} : { to }),
+    select,
     ranges,
     shape,
   });
-  return { table, files, totalFiles: all.length, ranges, sql };
-}
-
-/** The footer statistics test of one row group, as SQL over `parquet_metadata` rows (lo, hi text). */
-function rowGroupTest(
-  ranges: readonly PlanRange[],
-  region: PlanRegion,
-  fromIso?: string,
-  toIso?: string,
-): string {
-  const cell = ranges.map((r) => `(TRY_CAST(hi AS BIGINT) >= ${r.lo} AND TRY_CAST(lo AS BIGINT) <= ${r.hi})`);
-  const box = boundingBox(region);
-  const axis = (i: number) =>
-    `TRY_CAST(hi AS DOUBLE) >= ${doubleLiteral(box[i]!)} AND TRY_CAST(lo AS DOUBLE) <= ${doubleLiteral(box[i + 3]!)}`;
-  const time = [
-    ...(fromIso === undefined ? [] : [`TRY_CAST(hi AS TIMESTAMPTZ) >= ${timeLiteral(fromIso)}`]),
-    ...(toIso === undefined ? [] : [`TRY_CAST(lo AS TIMESTAMPTZ) < ${timeLiteral(toIso)}`]),
-  ];
-  // A column without statistics (NULL lo/hi) cannot rule its row group out.
-  const guard = (test: string) => `(lo IS NULL OR hi IS NULL OR coalesce(${test}, true))`;
-  return `CASE col
-    WHEN 'cell' THEN ${guard(cell.length === 0 ? 'false' : cell.join(' OR '))}
-    WHEN 'x' THEN ${guard(axis(0))} WHEN 'y' THEN ${guard(axis(1))} WHEN 'z' THEN ${guard(axis(2))}
-    WHEN 'time' THEN ${guard(time.length === 0 ? 'true' : time.join(' AND '))}
-    ELSE true END`;
+  return { table, files, totalFiles, ranges, sql };
 }
 
 /**
- * Counts row groups from Parquet footers: all of the table's, and those of the selected files whose
- * statistics intersect the query.
+ * Plans a spatial query against a catalog snapshot.
+ * @param options - snapshot, table, `box` or `sphere` in frame metres, optional `from` / `to`,
+ *   `select` (default all), `maxRanges` (default 64), `shape` (default `span`), and `pathOf`
+ *   mapping a file key to the path DuckDB reads (default the key itself)
+ * @returns the files to read, the id ranges and the SQL
+ * @throws {OctaError} NOT_FOUND for an unknown table; INVALID_ARGUMENT for both or neither of box
+ *   and sphere, a reversed or non-finite region, a bad time or select list
  */
-async function countRowGroups(
-  session: LakeSession,
-  plan: QueryPlan,
-  options: QueryOptions,
-): Promise<{ considered: number; matching: number; total: number }> {
-  const conn = session.connection;
-  const all = liveFiles(session.snapshot, plan.table).map((f) => session.storage.localPath(f.key)!);
-  if (all.length === 0) return { considered: 0, matching: 0, total: 0 };
-  const list = (paths: string[]) => `[${paths.map(quoteLiteral).join(', ')}]`;
-  const total = await conn.runAndReadAll(
-    `SELECT count(*)::INTEGER FROM (SELECT DISTINCT file_name, row_group_id FROM parquet_metadata(${list(all)}))`,
+export function planQuery({
+  pathOf = (key: string) => key,
+  ...query
+}: QueryOptions & { snapshot: CatalogSnapshot; pathOf?: (key: string) => string }): QueryPlan {
+  const choice = chooseFiles(query);
+  return toPlan(
+    choice,
+    choice.files.map((f) => pathOf(f.key)),
   );
-  const selected = plan.files.map((f) => session.storage.localPath(f.key)!);
-  let considered = 0;
-  let matching = 0;
-  if (selected.length > 0 && plan.ranges.length > 0) {
-    const region = checkRegion(options.box, options.sphere);
-    const iso = (t: string | undefined, name: string) =>
-      t === undefined ? undefined : microsToIso(normalTime(name, t));
-    const [from, to] = [iso(options.from, 'from'), iso(options.to, 'to')];
-    const span = [{ lo: plan.ranges[0]!.lo, hi: plan.ranges[plan.ranges.length - 1]!.hi, contained: false }];
-    // `union` scans prune by each range; the other shapes only by the span (see RangeShape).
-    const read = rowGroupTest(options.shape === 'union' ? plan.ranges : span, region, from, to);
-    const ideal = rowGroupTest(plan.ranges, region, from, to);
-    const r = await conn.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE hit)::INTEGER, count(*) FILTER (WHERE hit AND ideal)::INTEGER FROM (
-        SELECT file_name, row_group_id, bool_and(${read}) AS hit, bool_and(${ideal}) AS ideal
-        FROM (SELECT file_name, row_group_id, path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi
-              FROM parquet_metadata(${list(selected)}))
-        GROUP BY file_name, row_group_id)`,
-    );
-    considered = Number(r.getRows()[0]![0]);
-    matching = Number(r.getRows()[0]![1]);
-  }
-  return { considered, matching, total: Number(total.getRows()[0]![0]) };
 }
 
+/** Where {@link runQuery} reads: an open session, or a lake it opens and closes itself. */
+export type RunQueryOptions = QueryOptions &
+  Pick<OpenLakeOptions, 'lake' | 'storage' | 'remoteRead' | 'cacheDir' | 'cacheMaxBytes' | 's3'> & {
+    /** An open lake (left open); else give `lake` or `storage`. */
+    session?: LakeSession;
+    /** Count files and row groups considered. */
+    explain?: boolean;
+    /** `js` (default: BIGINT as bigint, timestamps as Date) or `json` (64-bit integers and timestamps as text). */
+    values?: 'js' | 'json';
+  };
+
 /**
- * Plans and runs a spatial query on a lake.
- * @param options - `session` (an open lake, left open) or `lake` (a directory, opened and closed
- *   here), the query, `explain` to count files and row groups considered, and `values`: `js`
- *   (default: BIGINT as bigint, timestamps as Date) or `json` (64-bit integers and timestamps as text)
+ * Plans and runs a spatial query on a lake. Only the files the plan selects are read: from a
+ * remote lake through the file cache, only they are downloaded.
+ * @param options - exactly one of `session` (an open lake, left open), `lake` (a location) or
+ *   `storage` (both opened and closed here, with `remoteRead` and the cache and S3 settings), the
+ *   query, `explain` and `values` (see {@link RunQueryOptions})
  * @returns the rows, the plan, and the explanation when asked for
- * @throws {OctaError} as {@link planQuery}; IO_ERROR or CORRUPT opening the lake
+ * @throws {OctaError} as {@link planQuery}; IO_ERROR or CORRUPT opening the lake or reading its
+ *   files (CORRUPT names a downloaded file that does not match its catalog record); INVALID_ARGUMENT
+ *   when the selected files are larger than the file cache
  */
 export async function runQuery({
   lake,
+  storage,
   session,
   explain = false,
   values = 'js',
+  remoteRead,
+  cacheDir,
+  cacheMaxBytes,
+  s3,
   ...query
-}: QueryOptions & {
-  lake?: string;
-  session?: LakeSession;
-  explain?: boolean;
-  values?: 'js' | 'json';
-}): Promise<{
+}: RunQueryOptions): Promise<{
   rows: Record<string, unknown>[];
   plan: QueryPlan;
   explain?: QueryExplain;
 }> {
-  if ((lake === undefined) === (session === undefined)) {
-    throw new OctaError('INVALID_ARGUMENT', 'runQuery needs exactly one of lake and session', lake);
+  if ([lake, storage, session].filter((v) => v !== undefined).length !== 1) {
+    throw new OctaError('INVALID_ARGUMENT', 'runQuery needs exactly one of lake, storage and session', lake);
   }
-  const s = session ?? (await openLake({ lake: lake! }));
+  const remote = {
+    ...(remoteRead === undefined ? {} : { remoteRead }),
+    ...(cacheDir === undefined ? {} : { cacheDir }),
+    ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }),
+    ...(s3 === undefined ? {} : { s3 }),
+  };
+  // runQuery reads files, not views: through the file cache a session of its own fetches no view.
+  const s =
+    session ??
+    (await openLake({
+      ...(lake === undefined ? {} : { lake }),
+      ...(storage === undefined ? {} : { storage }),
+      views: 'none',
+      // The planner's SQL calls no bcc_* function.
+      functions: false,
+      ...remote,
+    }));
   try {
-    const plan = planQuery({
-      ...query,
-      snapshot: s.snapshot,
-      pathOf: (key) => {
-        const p = s.storage.localPath(key);
-        if (p === null) throw new OctaError('INVALID_ARGUMENT', 'this lake has no local files to read', key);
-        return p;
-      },
+    const choice = chooseFiles({ ...query, snapshot: s.snapshot });
+    // Only the selected files are fetched (a remote lake through the file cache), held while they are read.
+    return await s.reader.use(choice.files, async (paths) => {
+      const plan = toPlan(choice, paths);
+      const reader = await s.connection.runAndReadAll(plan.sql);
+      const rows: Record<string, unknown>[] =
+        values === 'js' ? reader.getRowObjectsJS() : reader.getRowObjectsJson();
+      if (!explain) return { rows, plan };
+      const groups = await countRowGroups({ session: s, plan, paths, ...choice });
+      return {
+        rows,
+        plan,
+        explain: {
+          filesConsidered: plan.files.length,
+          filesTotal: plan.totalFiles,
+          rowGroupsConsidered: groups.considered,
+          rowGroupsMatching: groups.matching,
+          rowGroupsTotal: groups.total,
+          ranges: plan.ranges,
+          sql: plan.sql,
+        },
+      };
     });
-    const reader = await s.connection.runAndReadAll(plan.sql);
-    const rows: Record<string, unknown>[] =
-      values === 'js' ? reader.getRowObjectsJS() : reader.getRowObjectsJson();
-    if (!explain) return { rows, plan };
-    const groups = await countRowGroups(s, plan, query);
-    return {
-      rows,
-      plan,
-      explain: {
-        filesConsidered: plan.files.length,
-        filesTotal: plan.totalFiles,
-        rowGroupsConsidered: groups.considered,
-        rowGroupsMatching: groups.matching,
-        rowGroupsTotal: groups.total,
-        ranges: plan.ranges,
-        sql: plan.sql,
-      },
-    };
   } finally {
     if (session === undefined) s.close();
   }
