@@ -1,0 +1,186 @@
+/**
+ * `octa catalog`: publish a lake's tables to other catalogs. `sync` makes an AWS Glue database
+ * match the embedded catalog (tables and partitions); `ddl` prints CREATE TABLE and partition
+ * statements for Athena, Trino, Spark or Hive.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { GlueClient } from '@aws-sdk/client-glue';
+import type { Argv } from 'yargs';
+import { EmbeddedCatalog } from '../../src/lake/catalog.js';
+import { syncGlue } from '../../src/lake/glue.js';
+import { DDL_ENGINES, type DdlEngine, hiveDdl } from '../../src/lake/hive-ddl.js';
+import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import type { Storage } from '../../src/lake/storage.js';
+import { println, toJson, UsageError } from '../output.js';
+
+/** The storage of `--lake`: an s3:// URL, or a directory that must exist. */
+async function lakeStorage(lake: string, s3Endpoint: string | undefined): Promise<Storage> {
+  if (!isS3Lake(lake) && (!existsSync(lake) || !statSync(lake).isDirectory())) {
+    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory or s3:// URL`);
+  }
+  return openStorage(resolveLake(lake), s3Endpoint === undefined ? {} : { s3Endpoint });
+}
+
+/** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
+async function openLakeCatalog(a: {
+  lake: string;
+  location?: string | undefined;
+  s3Endpoint?: string | undefined;
+}) {
+  const storage = await lakeStorage(a.lake, a.s3Endpoint);
+  const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+  return { snapshot, location: a.location ?? storage.url };
+}
+
+/** A Glue client: region and credentials from the usual AWS chain, unless given. */
+function glueClient(endpoint: string | undefined, region: string | undefined): GlueClient {
+  // AWS_DEFAULT_REGION is the CLI's name, which the JS SDK does not read; a custom endpoint (a test
+  // server, a Glue-compatible service) still needs some region to sign with.
+  const chosen =
+    region ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION ??
+    (endpoint === undefined ? undefined : 'us-east-1');
+  return new GlueClient({
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(chosen === undefined ? {} : { region: chosen }),
+  });
+}
+
+const lakeOption = {
+  type: 'string',
+  demandOption: true,
+  describe: 'lake directory or s3://bucket/prefix',
+} as const;
+const s3EndpointOption = {
+  type: 'string',
+  default: process.env.OCTA_S3_ENDPOINT || undefined,
+  defaultDescription: '$OCTA_S3_ENDPOINT',
+  describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+} as const;
+const locationOption = {
+  type: 'string',
+  describe: "the lake's root as engines reach it (default: the lake's own URL), e.g. s3://bucket/prefix",
+} as const;
+
+/** Registers `octa catalog sync` and `octa catalog ddl`. */
+export function catalogCommand(y: Argv): Argv {
+  return y.command('catalog', 'Publish lake tables to AWS Glue or as Hive DDL', (c) =>
+    c
+      .command(
+        'sync',
+        'Create or update Glue tables and partitions from the lake catalog',
+        (s) =>
+          s
+            .option('lake', lakeOption)
+            .option('s3-endpoint', s3EndpointOption)
+            .option('glue-database', {
+              type: 'string',
+              demandOption: true,
+              describe: 'Glue database (created when missing)',
+            })
+            .option('table', { type: 'string', describe: 'sync only this table (default: every table)' })
+            .option('location', locationOption)
+            .option('projection', {
+              type: 'boolean',
+              default: false,
+              describe: 'also set Athena partition projection properties',
+            })
+            .option('glue-endpoint', {
+              type: 'string',
+              describe: 'Glue endpoint URL (default: the AWS one for the region)',
+            })
+            .option('glue-region', { type: 'string', describe: 'AWS region (default: the AWS chain)' })
+            .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
+            .example('$0 catalog sync --lake s3://bucket/lake --glue-database points', 'publish every table')
+            .example(
+              '$0 catalog sync --lake ./lake --glue-database dev --glue-endpoint http://127.0.0.1:4566',
+              'a local endpoint',
+            ),
+        async (a) => {
+          const { snapshot, location } = await openLakeCatalog(a);
+          const client = glueClient(a.glueEndpoint, a.glueRegion);
+          try {
+            const summary = await syncGlue({
+              client,
+              snapshot,
+              lake: location,
+              database: a.glueDatabase,
+              projection: a.projection,
+              ...(a.table === undefined ? {} : { tables: [a.table] }),
+            });
+            if (a.json) {
+              println(toJson(summary));
+              return;
+            }
+            if (summary.databaseCreated) println(`created Glue database ${summary.database}`);
+            for (const t of summary.tables) {
+              println(
+                `${summary.database}.${t.name}: table ${t.action}; ${t.partitions} partitions (${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.retried} retried)`,
+              );
+            }
+          } finally {
+            client.destroy();
+          }
+        },
+      )
+      .command(
+        'ddl',
+        'Print CREATE TABLE and partition statements for Athena, Trino, Spark or Hive',
+        (d) =>
+          d
+            .option('lake', lakeOption)
+            .option('s3-endpoint', s3EndpointOption)
+            .option('table', { type: 'string', demandOption: true, describe: 'the lake table' })
+            .option('engine', {
+              type: 'string',
+              demandOption: true,
+              describe: `one of ${DDL_ENGINES.join(', ')}`,
+            })
+            .option('location', locationOption)
+            .option('name', {
+              type: 'string',
+              describe: "the table's name in the engine (default: the lake table's, lower case)",
+            })
+            .option('database', {
+              type: 'string',
+              describe: 'database (schema) to qualify the name with (Trino default: default)',
+            })
+            .option('projection', {
+              type: 'boolean',
+              default: false,
+              describe: 'Athena: add partition projection properties',
+            })
+            .example(
+              '$0 catalog ddl --lake ./lake --table survey --engine trino --location s3://bucket/lake',
+              '',
+            ),
+        async (a) => {
+          const engine = DDL_ENGINES.find((e) => e === a.engine);
+          if (engine === undefined) {
+            throw new UsageError(
+              `--engine must be one of ${DDL_ENGINES.join(', ')}, not ${JSON.stringify(a.engine)}`,
+            );
+          }
+          if (a.projection && engine !== 'athena') {
+            throw new UsageError(
+              '--projection is for --engine athena (partition projection is an Athena feature)',
+            );
+          }
+          const { snapshot, location } = await openLakeCatalog(a);
+          println(
+            hiveDdl({
+              snapshot,
+              table: a.table,
+              lake: location,
+              engine: engine as DdlEngine,
+              projection: a.projection,
+              ...(a.name === undefined ? {} : { name: a.name }),
+              ...(a.database === undefined ? {} : { database: a.database }),
+            }),
+          );
+        },
+      )
+      .demandCommand(1, 'name a catalog command: sync or ddl'),
+  );
+}
