@@ -255,6 +255,12 @@ export function checkAction(raw: unknown): CommitAction {
         key: checkKey(a.key as string),
         table: validateName('table', a.table as string),
       };
+    case 'forget':
+      return {
+        op: 'forget',
+        key: checkKey(a.key as string),
+        table: validateName('table', a.table as string),
+      };
     case 'set_splits': {
       const table = validateName('table', a.table as string);
       const action: CommitAction = { op: 'set_splits', table, splits: checkSplits(a.splits) };
@@ -262,7 +268,7 @@ export function checkAction(raw: unknown): CommitAction {
       return action;
     }
     default:
-      throw invalid('action op', a.op, 'must be create_table, add, remove or set_splits');
+      throw invalid('action op', a.op, 'must be create_table, add, remove, set_splits or forget');
   }
 }
 
@@ -370,10 +376,13 @@ export function decodeEntry(bytes: Uint8Array, key: string): CommitEntry {
 export function encodeCheckpoint(snapshot: CatalogSnapshot): Uint8Array {
   const tables = [...snapshot.tables.values()]
     .sort((a, b) => compareKeys(a.config.name, b.config.name))
-    .map(({ config, files, batches }) => ({
+    .map(({ config, files, batches, removed }) => ({
       config,
       files: [...files.values()].sort((a, b) => compareKeys(a.key, b.key)),
       batches: [...batches].sort(compareKeys),
+      removed: [...removed]
+        .sort(([a], [b]) => compareKeys(a, b))
+        .map(([key, removedAt]) => ({ key, removedAt })),
     }));
   const body = utf8.encode(JSON.stringify({ tables }));
   const head = {
@@ -422,7 +431,13 @@ export function decodeCheckpoint(bytes: Uint8Array, key: string): CatalogSnapsho
         files.set(file.key, file);
       }
       const batches = new Set(list('batches', t.batches).map((b) => text('batch id', b)));
-      tables.set(config.name, { config, files, batches });
+      // Checkpoints written before superseded files were recorded have no `removed`.
+      const removed = new Map<string, string>();
+      for (const rawRemoved of list('removed', t.removed ?? [])) {
+        const r = fields('removed file', rawRemoved);
+        removed.set(checkKey(r.key as string), timestamp('removedAt', r.removedAt));
+      }
+      tables.set(config.name, { config, files, batches, removed });
     }
     return { version, tables };
   });

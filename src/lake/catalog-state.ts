@@ -60,6 +60,12 @@ export interface TableState {
   files: Map<string, FileRecord>;
   /** Source batch ids committed to the table, for idempotent retries. */
   batches: Set<string>;
+  /**
+   * Superseded files: keys that a `remove` took out of `files`, with the time of that commit. Their
+   * bytes stay on storage for readers of older snapshots until `vacuum` deletes them once the
+   * grace period has passed since this time, and then drops them from here with `forget`.
+   */
+  removed: Map<string, string>;
 }
 
 /** The catalog as of one version (0 = empty lake). */
@@ -80,7 +86,9 @@ export type CatalogAction =
   | { op: 'add'; file: FileRecord }
   | { op: 'remove'; key: string; table: string }
   /** `expected`, when given, must equal the current splits (compare-and-set for rebalancing). */
-  | { op: 'set_splits'; table: string; splits: string[]; expected?: string[] };
+  | { op: 'set_splits'; table: string; splits: string[]; expected?: string[] }
+  /** Drops a superseded file's entry from `removed` once vacuum has deleted its bytes. */
+  | { op: 'forget'; key: string; table: string };
 
 /** One change, as a caller hands it to a commit. */
 export type CommitAction =
@@ -136,6 +144,7 @@ class Draft {
       config: table.config,
       files: new Map(table.files),
       batches: new Set(table.batches),
+      removed: new Map(table.removed),
     };
     this.tables.set(name, copy);
     this.#owned.add(name);
@@ -143,7 +152,7 @@ class Draft {
   }
 
   create(config: TableConfig): void {
-    this.tables.set(config.name, { config, files: new Map(), batches: new Set() });
+    this.tables.set(config.name, { config, files: new Map(), batches: new Set(), removed: new Map() });
     this.#owned.add(config.name);
   }
 }
@@ -232,7 +241,9 @@ function applyAction(draft: Draft, action: CatalogAction, timestamp: string): bo
           file.key,
         );
       }
-      draft.edit(file.table).files.set(file.key, { ...file, committedAt: timestamp });
+      const edited = draft.edit(file.table);
+      edited.files.set(file.key, { ...file, committedAt: timestamp });
+      edited.removed.delete(file.key);
       return true;
     }
     case 'remove': {
@@ -243,7 +254,15 @@ function applyAction(draft: Draft, action: CatalogAction, timestamp: string): bo
           action.key,
         );
       }
-      draft.edit(action.table).files.delete(action.key);
+      const edited = draft.edit(action.table);
+      edited.files.delete(action.key);
+      edited.removed.set(action.key, timestamp);
+      return true;
+    }
+    case 'forget': {
+      // A concurrent vacuum may have forgotten it already: nothing to change, not a conflict.
+      if (!tableOf(draft, action.table).removed.has(action.key)) return false;
+      draft.edit(action.table).removed.delete(action.key);
       return true;
     }
     case 'set_splits': {

@@ -1,0 +1,218 @@
+/** `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify`: lake maintenance. */
+import { existsSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { compact } from '../../src/lake/maintenance/compact.js';
+import { rebalance } from '../../src/lake/maintenance/rebalance.js';
+import { parseDuration, vacuum } from '../../src/lake/maintenance/vacuum.js';
+import { verify } from '../../src/lake/maintenance/verify.js';
+import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import type { Storage } from '../../src/lake/storage.js';
+import { EXIT_FAILURE, intArg, numberArg, println, toJson, UsageError } from '../output.js';
+import { createProgress } from '../progress.js';
+
+/** The lake's storage; a local lake must exist (maintenance never creates one). */
+async function lakeStorage(a: { lake: string; s3Endpoint?: string | undefined }): Promise<Storage> {
+  const lake = resolveLake(a.lake);
+  if (!isS3Lake(lake) && !existsSync(lake)) {
+    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake`);
+  }
+  return openStorage(lake, a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
+}
+
+/** Runs `task` on the lake's storage and releases it (an S3 client's connections) afterwards. */
+async function withLake<T>(
+  a: { lake: string; s3Endpoint?: string | undefined },
+  task: (storage: Storage) => Promise<T>,
+): Promise<T> {
+  const storage = await lakeStorage(a);
+  try {
+    return await task(storage);
+  } finally {
+    (storage as { close?: () => void }).close?.();
+  }
+}
+
+const common = (c: Argv) =>
+  c
+    .option('lake', {
+      type: 'string',
+      default: './octa-lake',
+      describe: 'lake directory or s3://bucket/prefix',
+    })
+    .option('s3-endpoint', {
+      type: 'string',
+      default: process.env.OCTA_S3_ENDPOINT || undefined,
+      defaultDescription: '$OCTA_S3_ENDPOINT',
+      describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+    })
+    .option('table', { type: 'string', describe: 'only this table (default every table)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' });
+
+/** Registers `octa compact`. */
+export function compactCommand(y: Argv): Argv {
+  return y.command(
+    'compact',
+    'Merge the small files of each partition into sorted files of up to --target-rows rows',
+    (c) =>
+      common(c)
+        .option('target-rows', {
+          type: 'string',
+          default: '1000000',
+          describe: 'rows per output file at most',
+        })
+        .option('min-file-rows', {
+          type: 'string',
+          describe: 'files with fewer rows are merged (default half of --target-rows)',
+        })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'report the plan, change nothing' })
+        .example('$0 compact --lake lake --table points', ''),
+    async (a) => {
+      const targetRows = intArg('--target-rows', a.targetRows);
+      const progress = createProgress({ quiet: a.quiet });
+      let partitions = 0;
+      const summary = await withLake(a, (storage) =>
+        compact({
+          storage,
+          ...(a.table === undefined ? {} : { table: a.table }),
+          targetRows,
+          ...(a.minFileRows === undefined ? {} : { minFileRows: intArg('--min-file-rows', a.minFileRows) }),
+          dryRun: a.dryRun,
+          onPartition: (p) =>
+            progress.update(`${++partitions} partitions compacted (${p.table} t=${p.t} r=${p.r})`),
+        }),
+      );
+      progress.done();
+      if (a.json) return println(toJson(summary));
+      const verb = a.dryRun ? 'would replace' : 'replaced';
+      for (const p of summary.partitions) {
+        println(
+          `${p.table} t=${p.t} r=${p.r}: ${verb} ${p.filesRemoved} files (${p.rows} rows) by ${p.filesAdded}`,
+        );
+      }
+      println(
+        `${summary.partitions.length} partitions compacted: ${summary.files_removed} files → ${summary.files_added}, ${summary.rows_rewritten} rows rewritten, catalog version ${summary.version}` +
+          (summary.conflicts > 0 ? `; ${summary.conflicts} partitions left to a concurrent compaction` : ''),
+      );
+    },
+  );
+}
+
+/** Registers `octa rebalance`. */
+export function rebalanceCommand(y: Argv): Argv {
+  return y.command(
+    'rebalance',
+    'Split identifier ranges above --target-rows at their median cell and merge small neighbours',
+    (c) =>
+      common(c)
+        .option('target-rows', { type: 'string', default: '10000000', describe: 'rows a range may hold' })
+        .option('merge-below', {
+          type: 'string',
+          default: '0.5',
+          describe: 'merge neighbours holding together at most this fraction of --target-rows (0..0.5)',
+        })
+        .option('max-operations', {
+          type: 'string',
+          default: '64',
+          describe: 'splits and merges per table at most',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'report the first operation, change nothing',
+        }),
+    async (a) => {
+      const summary = await withLake(a, (storage) =>
+        rebalance({
+          storage,
+          ...(a.table === undefined ? {} : { table: a.table }),
+          targetRows: intArg('--target-rows', a.targetRows),
+          mergeBelow: numberArg('--merge-below', a.mergeBelow),
+          maxOperations: intArg('--max-operations', a.maxOperations),
+          dryRun: a.dryRun,
+        }),
+      );
+      if (a.json) return println(toJson(summary));
+      for (const op of summary.operations) {
+        const what = op.kind === 'split' ? `split at ${op.split}` : `merged at ${op.split}`;
+        println(
+          `${op.table}: ${what} (${op.before.length} → ${op.after.length} ranges), ${op.filesRemoved} files moved as ${op.filesAdded}` +
+            (op.version === null ? ' (dry run)' : `, version ${op.version}`),
+        );
+      }
+      for (const u of summary.unsplittable) {
+        println(`${u.table} r=${u.r}: ${u.rows} rows share one cell and cannot be split`);
+      }
+      if (summary.operations.length === 0) println('ranges are balanced: nothing to do');
+    },
+  );
+}
+
+/** Registers `octa vacuum`. */
+export function vacuumCommand(y: Argv): Argv {
+  return y.command(
+    'vacuum',
+    'Delete uncommitted and superseded data files older than --grace',
+    (c) =>
+      common(c)
+        .option('grace', {
+          type: 'string',
+          default: '1h',
+          describe: 'keep files younger than this (e.g. 1h, 30m, 0 = delete now: only when no writer runs)',
+        })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be deleted' }),
+    async (a) => {
+      let graceMs: number;
+      try {
+        graceMs = parseDuration(a.grace);
+      } catch (error) {
+        throw new UsageError(`--grace ${(error as Error).message.replace(/ \(code: .*$/, '')}`);
+      }
+      const summary = await withLake(a, (storage) =>
+        vacuum({
+          storage,
+          ...(a.table === undefined ? {} : { table: a.table }),
+          graceMs,
+          dryRun: a.dryRun,
+        }),
+      );
+      if (a.json) return println(toJson(summary));
+      for (const d of summary.deleted)
+        println(`${a.dryRun ? 'would delete' : 'deleted'} ${d.reason} ${d.key}`);
+      println(
+        `${summary.deleted.length} files ${a.dryRun ? 'to delete' : 'deleted'} (${summary.bytes_deleted} bytes); ${summary.kept} younger than ${a.grace} kept`,
+      );
+    },
+  );
+}
+
+/** Registers `octa verify`. */
+export function verifyCommand(y: Argv): Argv {
+  return y.command(
+    'verify',
+    'Check the catalog, every committed file (size, SHA-256, footer) and list orphans; exit 1 on any error',
+    (c) => common(c),
+    async (a) => {
+      const progress = createProgress({ quiet: a.quiet });
+      const report = await withLake(a, (storage) =>
+        verify({
+          storage,
+          ...(a.table === undefined ? {} : { table: a.table }),
+          onFile: (checked, total) =>
+            progress.update(`${checked} of ${total} files checked`, checked / total),
+        }),
+      );
+      progress.done();
+      if (a.json) println(toJson(report));
+      else {
+        for (const p of report.problems) {
+          println(`${p.severity.padEnd(7)} ${p.code.padEnd(19)} ${p.file ?? '-'}: ${p.detail}`);
+        }
+        println(
+          `${report.errors} errors, ${report.warnings} warnings; ${report.files_checked} files (${report.bytes_checked} bytes) and ${report.log_entries} log entries checked at version ${report.version ?? '-'}`,
+        );
+      }
+      if (!report.ok) process.exitCode = EXIT_FAILURE;
+    },
+  );
+}

@@ -1,0 +1,393 @@
+/**
+ * `verify`: checks a lake end to end and collects every problem instead of stopping at the first.
+ * - The catalog: every log entry from version 1 is present and decodes, the entries replay, every
+ *   checkpoint matches the replayed state at its version, and the state readers open (newest
+ *   checkpoint plus the entries after it) equals the full replay.
+ * - Every committed file: it exists, its size and SHA-256 match the record, its Parquet footer reads,
+ *   and the footer's row count, cell and time ranges, LOD, id kind and frame match the record and the
+ *   table; the row groups add up to the file's rows.
+ * - Storage: data files no committed state lists are reported as warnings (orphans, and superseded
+ *   files that vacuum has not deleted yet), as are files holding rows outside their `r=` range.
+ * Errors make the report fail; warnings do not.
+ */
+import { createHash } from 'node:crypto';
+import { microsToIso } from '../../export/metadata.js';
+import { type ParquetFileInfo, readParquetMetadata } from '../../export/parquet.js';
+import { frameFromJSON, frameToJSON } from '../../lattice/frame.js';
+import {
+  type CatalogSnapshot,
+  CHECKPOINT_PREFIX,
+  type CommitEntry,
+  decodeCheckpoint,
+  decodeEntry,
+  EmbeddedCatalog,
+  emptySnapshot,
+  type FileRecord,
+  keyToVersion,
+  LOG_PREFIX,
+  logKey,
+  replay,
+  type TableConfig,
+} from '../catalog.js';
+import { parseDataFileKey } from '../layout.js';
+import type { Storage } from '../storage.js';
+import { isMisrouted } from './files.js';
+
+/** What went wrong, by kind. */
+export type VerifyCode =
+  | 'CATALOG_UNREADABLE'
+  | 'LOG_MISSING'
+  | 'LOG_CORRUPT'
+  | 'CHECKPOINT_DAMAGED'
+  | 'CHECKPOINT_MISMATCH'
+  | 'CATALOG_MISMATCH'
+  | 'MISSING'
+  | 'SIZE_MISMATCH'
+  | 'CHECKSUM_MISMATCH'
+  | 'FOOTER_UNREADABLE'
+  | 'ROWS_MISMATCH'
+  | 'STATS_MISMATCH'
+  | 'FOOTER_MISMATCH'
+  | 'MISROUTED'
+  | 'ORPHAN'
+  | 'SUPERSEDED';
+
+/** One problem: `file` is the storage key it concerns (a data file, log entry or checkpoint), if any. */
+export interface VerifyProblem {
+  severity: 'error' | 'warning';
+  code: VerifyCode;
+  file: string | null;
+  detail: string;
+}
+
+/** What verify found. */
+export interface VerifyReport {
+  /** No errors (warnings allowed). */
+  ok: boolean;
+  /** The catalog version checked, null when the catalog could not be read at all. */
+  version: number | null;
+  log_entries: number;
+  checkpoints: number;
+  files_checked: number;
+  bytes_checked: number;
+  errors: number;
+  warnings: number;
+  problems: VerifyProblem[];
+}
+
+/** Options of {@link verify}. */
+export interface VerifyOptions {
+  storage: Storage;
+  /** Only this table's files (default every table); the catalog is always checked whole. */
+  table?: string;
+  /** Files checked at once (default 4). */
+  concurrency?: number;
+  /** Called after each committed file is checked (for progress). */
+  onFile?: (checked: number, total: number) => void;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** A snapshot in a comparable form: configs, live file records and batches, per table. */
+function canonical(snapshot: CatalogSnapshot): string {
+  const tables = [...snapshot.tables.keys()].sort().map((name) => {
+    const t = snapshot.tables.get(name)!;
+    const files = [...t.files.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    return { config: t.config, files, batches: [...t.batches].sort() };
+  });
+  return JSON.stringify({ version: snapshot.version, tables });
+}
+
+/** Replays the whole log from version 1, checking every entry and checkpoint on the way. */
+async function checkLog(storage: Storage, problems: VerifyProblem[]) {
+  const versions = (await storage.list(LOG_PREFIX))
+    .map((e) => keyToVersion(e.key, LOG_PREFIX))
+    .filter((v): v is number => v !== null);
+  const last = versions.length === 0 ? 0 : Math.max(...versions);
+  const present = new Set(versions);
+  const checkpoints = new Map<number, string>();
+  for (const e of await storage.list(CHECKPOINT_PREFIX)) {
+    const v = keyToVersion(e.key, CHECKPOINT_PREFIX);
+    if (v !== null) checkpoints.set(v, e.key);
+  }
+  let state: CatalogSnapshot | null = emptySnapshot();
+  for (let v = 1; v <= last; v++) {
+    const key = logKey(v);
+    if (!present.has(v)) {
+      problems.push({
+        severity: 'error',
+        code: 'LOG_MISSING',
+        file: key,
+        detail: `log entry ${v} of ${last} is missing`,
+      });
+      state = null;
+      continue;
+    }
+    let entry: CommitEntry;
+    try {
+      entry = decodeEntry(await storage.read(key), key);
+    } catch (error) {
+      problems.push({ severity: 'error', code: 'LOG_CORRUPT', file: key, detail: messageOf(error) });
+      state = null;
+      continue;
+    }
+    if (state === null) continue;
+    try {
+      state = replay([entry], state);
+    } catch (error) {
+      problems.push({ severity: 'error', code: 'LOG_CORRUPT', file: key, detail: messageOf(error) });
+      state = null;
+    }
+    const checkpoint = checkpoints.get(v);
+    if (checkpoint !== undefined && state !== null)
+      await checkCheckpoint(storage, checkpoint, state, problems);
+  }
+  for (const [v, key] of checkpoints) {
+    if (v > last) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECKPOINT_DAMAGED',
+        file: key,
+        detail: `checkpoint of version ${v} is ahead of the log (version ${last}); readers ignore it`,
+      });
+    }
+  }
+  return { state, entries: versions.length, checkpoints: checkpoints.size };
+}
+
+async function checkCheckpoint(
+  storage: Storage,
+  key: string,
+  state: CatalogSnapshot,
+  problems: VerifyProblem[],
+): Promise<void> {
+  let stored: CatalogSnapshot;
+  try {
+    stored = decodeCheckpoint(await storage.read(key), key);
+  } catch (error) {
+    const detail = `${messageOf(error)}; readers skip it and replay the log instead`;
+    problems.push({ severity: 'warning', code: 'CHECKPOINT_DAMAGED', file: key, detail });
+    return;
+  }
+  if (canonical(stored) !== canonical(state)) {
+    problems.push({
+      severity: 'error',
+      code: 'CHECKPOINT_MISMATCH',
+      file: key,
+      detail: `checkpoint differs from the log replayed to version ${state.version}; readers that start from it see another state`,
+    });
+  }
+}
+
+/** Compares one file's footer with its record and table. */
+function checkFooter(
+  file: FileRecord,
+  config: TableConfig,
+  info: ParquetFileInfo,
+  problems: VerifyProblem[],
+) {
+  const problem = (code: VerifyCode, detail: string) =>
+    problems.push({ severity: 'error', code, file: file.key, detail });
+  const point = info.point;
+  if (point === undefined) {
+    problem('FOOTER_UNREADABLE', 'the footer has no octa.* keys: not a point file of this lake');
+    return;
+  }
+  if (info.rows !== file.rows || point.rows !== file.rows) {
+    problem(
+      'ROWS_MISMATCH',
+      `catalog records ${file.rows} rows, the footer says ${info.rows} (octa.rows ${point.rows})`,
+    );
+  }
+  const groupRows = info.rowGroups.reduce((n, g) => n + g.rows, 0);
+  if (groupRows !== info.rows) {
+    problem('FOOTER_MISMATCH', `row groups hold ${groupRows} rows, the footer says ${info.rows}`);
+  }
+  const stats: [string, string, string][] = [
+    ['cell min', file.cellMin, point.cellMin.toString()],
+    ['cell max', file.cellMax, point.cellMax.toString()],
+    ['time min', file.timeMin, microsToIso(point.timeMin)],
+    ['time max', file.timeMax, microsToIso(point.timeMax)],
+  ];
+  for (const [what, recorded, footer] of stats) {
+    if (recorded !== footer)
+      problem('STATS_MISMATCH', `catalog records ${what} ${recorded}, the footer says ${footer}`);
+  }
+  const groupCells = info.rowGroups.flatMap((g) => [g.cellMin, g.cellMax]);
+  if (groupCells.length > 0 && groupCells.every((c) => c !== undefined)) {
+    const cells = groupCells as bigint[];
+    let [min, max] = [cells[0]!, cells[0]!];
+    for (const c of cells) {
+      if (c < min) min = c;
+      if (c > max) max = c;
+    }
+    if (min !== point.cellMin || max !== point.cellMax) {
+      problem(
+        'STATS_MISMATCH',
+        `row group statistics span cells ${min}..${max}, the footer says ${point.cellMin}..${point.cellMax}`,
+      );
+    }
+  }
+  if (point.lod !== config.lod)
+    problem('FOOTER_MISMATCH', `footer LOD ${point.lod}, the table has ${config.lod}`);
+  if (point.idKind !== config.idKind)
+    problem('FOOTER_MISMATCH', `footer id kind ${point.idKind}, the table has ${config.idKind}`);
+  let frame: string;
+  try {
+    frame = frameToJSON(frameFromJSON(JSON.stringify(point.frame)));
+  } catch (error) {
+    frame = `unreadable (${messageOf(error)})`;
+  }
+  if (frame !== frameToJSON(config.frame)) {
+    problem('FOOTER_MISMATCH', `footer frame ${frame}, the table has ${frameToJSON(config.frame)}`);
+  }
+}
+
+/** Checks one committed file against storage and its footer. */
+async function checkFile(
+  storage: Storage,
+  file: FileRecord,
+  config: TableConfig,
+  problems: VerifyProblem[],
+): Promise<number> {
+  const problem = (code: VerifyCode, detail: string) =>
+    problems.push({ severity: 'error', code, file: file.key, detail });
+  const entry = await storage.stat(file.key);
+  if (entry === null) {
+    problem('MISSING', `committed file is missing from ${storage.url}`);
+    return 0;
+  }
+  if (entry.size !== file.bytes)
+    problem('SIZE_MISMATCH', `catalog records ${file.bytes} bytes, storage holds ${entry.size}`);
+  const bytes = await storage.read(file.key);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== file.sha256)
+    problem('CHECKSUM_MISMATCH', `SHA-256 is ${sha256}, the catalog records ${file.sha256}`);
+  let info: ParquetFileInfo;
+  try {
+    info = readParquetMetadata(bytes);
+  } catch (error) {
+    problem('FOOTER_UNREADABLE', messageOf(error));
+    return bytes.length;
+  }
+  checkFooter(file, config, info, problems);
+  if (isMisrouted(file, config.splits.map(BigInt))) {
+    problems.push({
+      severity: 'warning',
+      code: 'MISROUTED',
+      file: file.key,
+      detail: `cells ${file.cellMin}..${file.cellMax} lie outside range r=${file.r} (queries are unaffected; compact moves the rows)`,
+    });
+  }
+  return bytes.length;
+}
+
+/**
+ * Verifies a lake: catalog, committed files and storage; see the module comment.
+ * @param options - storage, table, concurrency
+ * @returns every problem found, errors and warnings
+ * @throws {OctaError} IO_ERROR only when storage cannot be listed at all; every other failure is a problem
+ */
+export async function verify({
+  storage,
+  table,
+  concurrency = 4,
+  onFile,
+}: VerifyOptions): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const log = await checkLog(storage, problems);
+  let snapshot: CatalogSnapshot | null = null;
+  try {
+    snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+  } catch (error) {
+    problems.push({ severity: 'error', code: 'CATALOG_UNREADABLE', file: null, detail: messageOf(error) });
+  }
+  if (snapshot !== null && log.state !== null && canonical(snapshot) !== canonical(log.state)) {
+    problems.push({
+      severity: 'error',
+      code: 'CATALOG_MISMATCH',
+      file: null,
+      detail: `the state readers open (version ${snapshot.version}) differs from the log replayed from version 1 (version ${log.state.version})`,
+    });
+  }
+  const state = snapshot ?? log.state;
+  const report: VerifyReport = {
+    ok: false,
+    version: state?.version ?? null,
+    log_entries: log.entries,
+    checkpoints: log.checkpoints,
+    files_checked: 0,
+    bytes_checked: 0,
+    errors: 0,
+    warnings: 0,
+    problems,
+  };
+  if (state !== null) {
+    const files: { file: FileRecord; config: TableConfig }[] = [];
+    for (const [name, t] of state.tables) {
+      if (table !== undefined && name !== table) continue;
+      for (const file of t.files.values()) files.push({ file, config: t.config });
+    }
+    let next = 0;
+    const work = async () => {
+      while (next < files.length) {
+        const { file, config } = files[next++]!;
+        try {
+          // Await first: `x += await …` would read x before the wait and lose concurrent additions.
+          const bytes = await checkFile(storage, file, config, problems);
+          report.bytes_checked += bytes;
+        } catch (error) {
+          problems.push({
+            severity: 'error',
+            code: 'MISSING',
+            file: file.key,
+            detail: `cannot read: ${messageOf(error)}`,
+          });
+        }
+        report.files_checked++;
+        onFile?.(report.files_checked, files.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, work));
+    const live = new Set<string>();
+    const removed = new Map<string, string>();
+    for (const t of state.tables.values()) {
+      for (const key of t.files.keys()) live.add(key);
+      for (const [key, at] of t.removed) removed.set(key, at);
+    }
+    for (const entry of await storage.list(table === undefined ? '' : `${table}/`)) {
+      if (parseDataFileKey(entry.key) === null || live.has(entry.key)) continue;
+      const at = removed.get(entry.key);
+      problems.push(
+        at === undefined
+          ? {
+              severity: 'warning',
+              code: 'ORPHAN',
+              file: entry.key,
+              detail: `not committed (modified ${new Date(entry.mtimeMs).toISOString()}); vacuum deletes it after the grace period`,
+            }
+          : {
+              severity: 'warning',
+              code: 'SUPERSEDED',
+              file: entry.key,
+              detail: `removed from the catalog at ${at}; vacuum deletes it after the grace period`,
+            },
+      );
+    }
+  }
+  problems.sort((a, b) =>
+    a.severity !== b.severity
+      ? a.severity === 'error'
+        ? -1
+        : 1
+      : (a.file ?? '') < (b.file ?? '')
+        ? -1
+        : (a.file ?? '') > (b.file ?? '')
+          ? 1
+          : 0,
+  );
+  report.errors = problems.filter((p) => p.severity === 'error').length;
+  report.warnings = problems.length - report.errors;
+  report.ok = report.errors === 0;
+  return report;
+}
