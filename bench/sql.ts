@@ -128,6 +128,8 @@ try {
     await q('bcc_kring(cell, 2)', SMALL, `SELECT sum(len(bcc_kring(cell, 2))) FROM ids WHERE i < ${SMALL}`),
     await q('bcc_to_string(cell)', SMALL, `SELECT count(bcc_to_string(cell)) FROM ids WHERE i < ${SMALL}`),
     await q('bcc_from_string(text)', SMALL, 'SELECT sum(bcc_from_string(s) & 1023) FROM txt'),
+    await q('bcc_lod(text), a VARCHAR id', SMALL, 'SELECT sum(bcc_lod(s)) FROM txt'),
+    await q('bcc_neighbors(text), a VARCHAR id', SMALL, 'SELECT sum(len(bcc_neighbors(s))) FROM txt'),
     await q(
       'JS UDF js_to_string(cell) (node-api)',
       SMALL,

@@ -17,6 +17,7 @@ import {
   fail,
   guard,
   INDEX64_END,
+  idFunction,
   lit,
   MASK48,
   type MacroDef,
@@ -205,34 +206,46 @@ export const GEOMETRY_MACROS: MacroDef[] = [
   helper('bcc__lp_even(a, b, c)', '((a >> 1) - (xor(a >> 1, b >> 1) & xor(a >> 1, c >> 1) & 1))'),
   // Odd p: of (p − 1)/2 and (p + 1)/2 the one with the parity of qx = (px − 1)/2.
   helper('bcc__lp_odd(px, p)', '(((p - 1) >> 1) + (xor((p - 1) >> 1, (px - 1) >> 1) & 1))'),
-  {
+  ...idFunction({
     name: 'bcc_neighbors',
-    kind: 'scalar',
     signature: 'bcc_neighbors(cell) → BIGINT[]',
-    sql: macro('bcc_neighbors', [['cell', neighborsBody]]),
-  },
-  {
+    forms: [['cell', neighborsBody]],
+    ids: ['cell'],
+    result: 'ids',
+  }),
+  ...idFunction({
     name: 'bcc_kring',
-    kind: 'scalar',
     signature: 'bcc_kring(cell, k) → BIGINT[]',
-    sql: macro('bcc_kring', [['cell, k', kringBody]]),
-  },
-  {
+    forms: [['cell, k', kringBody]],
+    ids: ['cell'],
+    result: 'ids',
+    // Its body holds a subquery (the offset list), which DuckDB does not allow inside a lambda.
+    textForms: [
+      [
+        'cell, k',
+        'list_transform(bcc__impl_kring(bcc_from_string(cell), k), lambda bcc__w: bcc_to_string(bcc__w))',
+      ],
+    ],
+  }),
+  ...idFunction({
     name: DIST,
-    kind: 'scalar',
     signature: 'bcc_distance(a, b) → INTEGER',
-    sql: macro(DIST, [['a, b', distanceBody]]),
-  },
-  {
+    forms: [['a, b', distanceBody]],
+    ids: ['a', 'b'],
+    result: 'value',
+  }),
+  ...idFunction({
     name: LP,
-    kind: 'scalar',
     signature: 'bcc_lattice_parent(cell) → BIGINT',
-    sql: macro(LP, [['cell', latticeParentBody]]),
-  },
-  {
+    forms: [['cell', latticeParentBody]],
+    ids: ['cell'],
+    result: 'id',
+  }),
+  ...idFunction({
     name: LC,
-    kind: 'scalar',
     signature: 'bcc_lattice_children(cell) → BIGINT[]',
-    sql: macro(LC, [['cell', latticeChildrenBody]]),
-  },
+    forms: [['cell', latticeChildrenBody]],
+    ids: ['cell'],
+    result: 'ids',
+  }),
 ];

@@ -10,6 +10,7 @@ import {
   checkInt,
   fail,
   guard,
+  idFunction,
   KEY_MASK,
   MASK48,
   type MacroDef,
@@ -137,49 +138,62 @@ export const ID_MACROS: MacroDef[] = [
     signature: 'bcc_encode(x, y, z, lod [, frame := 0 [, tier := 0]]) → BIGINT',
     sql: macro(ENCODE, [['x, y, z, lod, frame := 0, tier := 0', encodeBody]]),
   },
-  {
+  ...idFunction({
     name: 'bcc_decode',
-    kind: 'scalar',
     signature: 'bcc_decode(cell) → STRUCT(frame, tier, lod, x, y, z INTEGER)',
-    sql: macro('bcc_decode', [['cell', decodeBody]]),
-  },
-  {
+    forms: [['cell', decodeBody]],
+    ids: ['cell'],
+    result: 'value',
+  }),
+  ...idFunction({
     name: 'bcc_lod',
-    kind: 'scalar',
     signature: 'bcc_lod(cell) → INTEGER',
-    sql: macro('bcc_lod', [['cell', `${idGuard('bcc_lod')} + bcc__lod(cell)`]]),
-  },
-  {
+    forms: [['cell', `${idGuard('bcc_lod')} + bcc__lod(cell)`]],
+    ids: ['cell'],
+    result: 'value',
+  }),
+  ...idFunction({
     name: 'bcc_is_valid',
-    kind: 'scalar',
     signature: 'bcc_is_valid(cell) → BOOLEAN',
-    sql: macro('bcc_is_valid', [['cell', 'bcc__is_index64(cell)']]),
-  },
-  {
+    forms: [['cell', 'bcc__is_index64(cell)']],
+    ids: ['cell'],
+    result: 'value',
+    // Text that is no id at all is not valid either: false, not an error.
+    textForms: [
+      [
+        'cell',
+        'list_transform([cell], lambda bcc__t: CASE WHEN bcc__t IS NULL THEN NULL ELSE coalesce(bcc__is_index64(try(bcc_from_string(bcc__t))), false) END)[1]',
+      ],
+    ],
+  }),
+  ...idFunction({
     name: TP,
-    kind: 'scalar',
     signature: 'bcc_tile_parent(cell [, lod]) → BIGINT',
-    sql: macro(TP, [
+    forms: [
       ['cell', tileParentBody],
       ['cell, lod', tileParentAtBody],
-    ]),
-  },
-  {
+    ],
+    ids: ['cell'],
+    result: 'id',
+  }),
+  ...idFunction({
     name: 'bcc_tile_children',
-    kind: 'scalar',
     signature: 'bcc_tile_children(cell) → BIGINT[]',
-    sql: macro('bcc_tile_children', [['cell', tileChildrenBody]]),
-  },
+    forms: [['cell', tileChildrenBody]],
+    ids: ['cell'],
+    result: 'ids',
+  }),
   {
     name: FM,
     kind: 'scalar',
     signature: 'bcc_from_frame_metres(x, y, z, x0, y0, z0, edge, lod [, frame := 0 [, tier := 0]]) → BIGINT',
     sql: macro(FM, [['x, y, z, x0, y0, z0, edge, lod, frame := 0, tier := 0', fromMetresBody]]),
   },
-  {
+  ...idFunction({
     name: CC,
-    kind: 'scalar',
     signature: 'bcc_cell_centre(cell, x0, y0, z0, edge) → STRUCT(x, y, z DOUBLE)',
-    sql: macro(CC, [['cell, x0, y0, z0, edge', centreBody]]),
-  },
+    forms: [['cell, x0, y0, z0, edge', centreBody]],
+    ids: ['cell'],
+    result: 'value',
+  }),
 ];

@@ -197,3 +197,64 @@ export const HELPERS: MacroDef[] = [
   const name = signature!.slice(0, signature!.indexOf('('));
   return { name, kind: 'helper' as const, signature: signature!, sql: macro(name, [[params!, body!]]) };
 });
+
+/** What a function returns, for its VARCHAR form: ids come back as Bech32m text, values as they are. */
+export type TextResult = 'id' | 'ids' | 'value';
+
+/**
+ * A public function over ids that takes each id as BIGINT (raw bits) or VARCHAR (Bech32m, decimal
+ * or 0x hex, as `bcc_from_string` reads): DuckDB ≥ 1.5 overloads macros on parameter types, so a
+ * BIGINT call binds the body directly (no per-row type test) and a VARCHAR call binds it over
+ * `bcc_from_string(id)`; ids in the result come back as text, as h3-duckdb does for its VARCHAR
+ * cells. Both overloads call one internal `bcc__impl_*` macro holding the body, because a macro
+ * cannot name itself. Mixed BIGINT and VARCHAR ids in one call are not offered.
+ * @returns the internal macro and the public one
+ */
+export function idFunction({
+  name,
+  signature,
+  forms,
+  ids,
+  result,
+  textForms,
+}: {
+  name: string;
+  signature: string;
+  forms: [params: string, body: string][];
+  /** The parameters that are ids. */
+  ids: readonly string[];
+  result: TextResult;
+  /** VARCHAR forms to use instead of the generated ones (same parameter lists). */
+  textForms?: [params: string, body: string][];
+}): MacroDef[] {
+  const impl = `bcc__impl_${name.slice('bcc_'.length)}`;
+  const overloads: [string, string][] = [];
+  forms.forEach(([params, _], i) => {
+    const names = params.split(',').map((p) => p.trim());
+    const typed = (type: string) => names.map((p) => (ids.includes(p) ? `${p} ${type}` : p)).join(', ');
+    overloads.push([typed('BIGINT'), `${impl}(${names.join(', ')})`]);
+    // Each text is bound to a lambda parameter before anything reads it, and parsed once into
+    // another: to the body a lambda parameter is a column, whereas a macro argument is copied into
+    // every place that reads it (the Bech32m decoder's many reads, and the body's), which made
+    // creating these forms take seconds.
+    const parsed = ids.filter((p) => names.includes(p));
+    const one = parsed.length === 1;
+    const pack = (f: (p: string) => string) =>
+      one ? f(parsed[0]!) : `struct_pack(${parsed.map((p) => `${p} := ${f(p)}`).join(', ')})`;
+    const field = (v: string, p: string) => (one ? v : `${v}.${p}`);
+    const implCall = `${impl}(${names.map((p) => (ids.includes(p) ? field('bcc__v', p) : p)).join(', ')})`;
+    const out =
+      result === 'id'
+        ? `list_transform([${implCall}], lambda bcc__w: bcc_to_string(bcc__w))[1]`
+        : result === 'ids'
+          ? `list_transform(${implCall}, lambda bcc__w: bcc_to_string(bcc__w))`
+          : implCall;
+    const parse = `list_transform([${pack((p) => `bcc_from_string(${field('bcc__t', p)})`)}], lambda bcc__v: ${out})[1]`;
+    const text = textForms?.[i]?.[1] ?? `list_transform([${pack((p) => p)}], lambda bcc__t: ${parse})[1]`;
+    overloads.push([typed('VARCHAR'), text]);
+  });
+  return [
+    { name: impl, kind: 'helper', signature: `${impl}: the body of ${name}`, sql: macro(impl, forms) },
+    { name, kind: 'scalar', signature, sql: macro(name, overloads) },
+  ];
+}

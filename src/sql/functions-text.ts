@@ -9,7 +9,17 @@
  * for the crate's 14-symbol padding variant) take `list_reduce` over the symbols, the slow path.
  */
 import { HRP_INDEX64 } from '../lattice/index64.js';
-import { checkId, fail, INDEX64_END, INT64_MIN, lit, type MacroDef, macro, str } from './functions-sql.js';
+import {
+  checkId,
+  fail,
+  INDEX64_END,
+  INT64_MIN,
+  idFunction,
+  lit,
+  type MacroDef,
+  macro,
+  str,
+} from './functions-sql.js';
 
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
@@ -155,12 +165,6 @@ export const TEXT_MACROS: MacroDef[] = [
   helper('bcc__from_trimmed(text, t)', fromTrimmedBody),
   helper('bcc__from_text(text, t)', fromTextBody),
   {
-    name: 'bcc_to_string',
-    kind: 'scalar',
-    signature: 'bcc_to_string(cell) → VARCHAR',
-    sql: macro('bcc_to_string', [['cell', toStringBody]]),
-  },
-  {
     name: FS,
     kind: 'scalar',
     signature: 'bcc_from_string(text) → BIGINT',
@@ -168,4 +172,11 @@ export const TEXT_MACROS: MacroDef[] = [
       ['text', `bcc__from_text(text, regexp_replace(text, ${str(`^${JS_SPACE}+|${JS_SPACE}+$`)}, '', 'g'))`],
     ]),
   },
+  ...idFunction({
+    name: 'bcc_to_string',
+    signature: 'bcc_to_string(cell) → VARCHAR',
+    forms: [['cell', toStringBody]],
+    ids: ['cell'],
+    result: 'value',
+  }),
 ];

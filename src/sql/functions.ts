@@ -19,8 +19,8 @@ export type { MacroDef } from './functions-sql.js';
 /** Every macro in dependency order (helpers first; DuckDB binds a macro's body when it is called). */
 export const BCC_MACROS: readonly MacroDef[] = [
   ...HELPERS,
-  ...ID_MACROS,
   ...TEXT_MACROS,
+  ...ID_MACROS,
   ...GEOMETRY_MACROS,
   ...RANGE_MACROS,
 ];
@@ -32,13 +32,14 @@ export const BCC_FUNCTIONS: readonly Pick<MacroDef, 'name' | 'kind' | 'signature
 
 /**
  * The `.sql` text of the whole function set: `CREATE OR REPLACE MACRO …;` statements that load in
- * any DuckDB (≥ 1.3: Python-style lambdas) with `.read bcc.sql` or by running the text.
+ * DuckDB 1.5 (typed macro overloads, Python-style lambdas) with `.read bcc.sql` or by running the text.
  * @returns the SQL script, one statement per macro, with a header comment
  */
 export function emitMacros(): string {
   const header = [
     '-- octa-lake bcc_* SQL functions for DuckDB (pure SQL macros).',
-    "-- Index64 ids are BIGINT: the raw 64 bits, two's complement, so negative.",
+    "-- Index64 ids are BIGINT (the raw 64 bits, two's complement, so negative) or VARCHAR (Bech32m).",
+    '-- Needs DuckDB 1.5 (typed macro overloads); tested with 1.5.6.',
     '-- Load in the DuckDB CLI with  .read bcc.sql  or in Python with  con.execute(open("bcc.sql").read())',
     `-- Public: ${BCC_FUNCTIONS.map((f) => f.name).join(', ')}.`,
     '-- Macros named bcc__* are internal helpers.',

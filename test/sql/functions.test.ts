@@ -24,7 +24,7 @@ import {
 } from '../../src/lattice/index.js';
 import { prng, randInt } from '../prng.js';
 import { readVectors } from '../vectors.js';
-import { casesTable, type IdCase, idText, randomCases, rows, withDuckDB } from './bcc-sql.js';
+import { casesTable, errorOf, type IdCase, idText, randomCases, rows, withDuckDB } from './bcc-sql.js';
 
 const inAxis = (t: Triple) => t.every((v) => v >= 0 && v <= 65535);
 const encodeLike = (c: IdCase, t: Triple, lod = c.lod) =>
@@ -72,6 +72,65 @@ describe('ids: encode, decode, lod, is_valid, text', () => {
       ),
     );
     expect(got.map((r) => r.ok)).toEqual(values.map((v) => toU64(v) >> 62n === 2n));
+  });
+});
+
+describe('ids as text', () => {
+  it('every id function takes Bech32m, decimal or hex text and gives what its BIGINT form gives', async () => {
+    const cases = randomCases(prng(107), 60, true).filter((k) => k.lod > 0 && k.lod < 15);
+    const got = await withDuckDB(async (c) => {
+      await c.run(casesTable('t', cases));
+      const forms = (id: string) => `bcc_decode(${id}) AS d, bcc_lod(${id}) AS l, bcc_is_valid(${id}) AS v,
+           bcc_tile_parent(${id}) AS tp, bcc_tile_parent(${id}, 0) AS tp0, bcc_tile_children(${id}) AS tc,
+           bcc_lattice_parent(${id}) AS lp, bcc_lattice_children(${id}) AS lc, bcc_neighbors(${id}) AS n,
+           bcc_kring(${id}, 1) AS k, bcc_distance(${id}, ${id}) AS dist, bcc_to_string(${id}) AS s`;
+      const big = await rows(c, `SELECT ${forms('cell')} FROM t ORDER BY i`);
+      await c.run('CREATE TABLE tt AS SELECT i, bcc_to_string(cell) AS b, cell::VARCHAR AS d, h FROM t');
+      const text = [];
+      for (const id of ['b', 'd', 'h']) text.push(await rows(c, `SELECT ${forms(id)} FROM tt ORDER BY i`));
+      return { big, text };
+    });
+    const asText = (v: unknown): unknown =>
+      typeof v === 'string' && /^-\d+$/.test(v)
+        ? index64ToBech32m(BigInt(v))
+        : Array.isArray(v)
+          ? v.map(asText)
+          : v;
+    got.big.forEach((row, i) => {
+      // Ids in results come back as Bech32m text; every other value is the same.
+      const expected = Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [
+          k,
+          ['tp', 'tp0', 'tc', 'lp', 'lc', 'n', 'k'].includes(k) ? asText(v) : v,
+        ]),
+      );
+      for (const t of got.text) expect(t[i]).toEqual(expected);
+    });
+  });
+
+  it('NULL text gives NULL, text that is no id is an error naming it, and bcc_is_valid says false', async () => {
+    await withDuckDB(async (c) => {
+      const nulls = await rows(
+        c,
+        'SELECT bcc_lod(NULL::VARCHAR) AS l, bcc_neighbors(NULL::VARCHAR) AS n, bcc_is_valid(NULL::VARCHAR) AS v',
+      );
+      expect(nulls).toEqual([{ l: null, n: null, v: null }]);
+      expect(await errorOf(c, "SELECT bcc_lod('i3d1nope')")).toMatch(/bcc_from_string: not Index64 text/);
+      expect(await errorOf(c, "SELECT bcc_neighbors('12')")).toMatch(/not an Index64 id/);
+      const valid = await rows(
+        c,
+        `SELECT bcc_is_valid('i3d1nope') AS a, bcc_is_valid('12') AS b, bcc_is_valid(bcc_to_string(bcc_encode(2, 2, 2, 3))) AS c`,
+      );
+      expect(valid).toEqual([{ a: false, b: false, c: true }]);
+      const centre = await rows(
+        c,
+        `SELECT bcc_cell_centre(bcc_to_string(bcc_encode(6, 2, 4, 3)), 0, 0, 0, 1024) AS t,
+           bcc_cell_centre(bcc_encode(6, 2, 4, 3), 0, 0, 0, 1024) AS b`,
+      );
+      expect(centre[0]!.t).toEqual({ x: 384, y: 128, z: 256 });
+      expect(centre[0]!.t).toEqual(centre[0]!.b);
+      expect(await errorOf(c, "SELECT bcc_distance(bcc_encode(0, 0, 0, 3), 'x')")).toMatch(/bcc_distance/);
+    });
   });
 });
 
