@@ -24,7 +24,11 @@ const REPEAT = arg('repeat', 3);
 /** Runs the jobs round-robin `REPEAT` times and keeps each job's median run (by time). */
 function medians(jobs: (() => Run)[]): Run[] {
   const runs: Run[][] = jobs.map(() => []);
-  for (let r = 0; r < REPEAT; r++) jobs.forEach((job, i) => runs[i]!.push(job()));
+  for (let r = 0; r < REPEAT; r++) {
+    jobs.forEach((job, i) => {
+      runs[i]!.push(job());
+    });
+  }
   return runs.map((rs) => rs.sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
 }
 
