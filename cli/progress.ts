@@ -3,8 +3,28 @@
  * and then every few seconds otherwise (logs, CI, pipes), nothing with `quiet`.
  */
 export interface ProgressReporter {
-  update(text: string, fraction?: number): void;
+  /** `fields`: the same figures as data, for structured logs. */
+  update(text: string, fraction?: number, fields?: Record<string, unknown>): void;
   done(): void;
+}
+
+/** One structured log line on stderr: `{"ts","level","msg",...fields}` (`--log-format json`). */
+export function jsonLog(level: 'info' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields })}\n`);
+}
+
+/** Progress as JSON log lines: the first update, then one every `intervalMs`; nothing with `quiet`. */
+export function jsonProgress(quiet: boolean, intervalMs = 5000): ProgressReporter {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    update(_text, fraction, fields = {}) {
+      const now = Date.now();
+      if (quiet || now - last < intervalMs) return;
+      last = now;
+      jsonLog('info', 'progress', { ...fields, ...(fraction === undefined ? {} : { fraction }) });
+    },
+    done() {},
+  };
 }
 
 /** A reporter for the current stderr. */

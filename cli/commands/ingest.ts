@@ -1,11 +1,14 @@
 /** `octa ingest`: stream point files or stdin into a lake table. */
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
+import { Metrics } from '../../src/lake/metrics.js';
 import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import { OctaError } from '../../src/lattice/errors.js';
 import { intArg, println, toJson, UsageError } from '../output.js';
-import { createProgress } from '../progress.js';
+import { createProgress, jsonLog, jsonProgress } from '../progress.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow', 'las', 'laz'] as const;
 
@@ -133,6 +136,16 @@ export function ingestCommand(y: Argv): Argv {
         })
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .option('metrics', {
+          type: 'string',
+          describe:
+            'write Prometheus text-format counters and histograms of the run to FILE (also after a failure)',
+        })
+        .option('log-format', {
+          choices: ['text', 'json'] as const,
+          default: 'text' as const,
+          describe: 'progress and the outcome on stderr as plain lines or JSON lines',
+        })
         .example('$0 ingest survey.laz --table lidar', 'LAS/LAZ: frame and time from the header')
         .example(
           '$0 ingest quakes.csv --table quakes --lat latitude --lon longitude --depth-km depth --time time --frame ecef',
@@ -145,47 +158,80 @@ export function ingestCommand(y: Argv): Argv {
       if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
       const lake = resolveLake(a.lake);
       const storage = await openStorage(lake, { s3Endpoint: a.s3Endpoint });
-      const progress = createProgress({ quiet: a.quiet });
+      const log = a.logFormat === 'json' ? jsonLog : null;
+      const progress = log ? jsonProgress(a.quiet) : createProgress({ quiet: a.quiet });
+      const metrics = new Metrics();
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const summary = await ingest({
-        storage,
-        table: a.table,
-        inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
-        ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
-        ...(a.frame === undefined ? {} : { frame: a.frame }),
-        ...(a.frameId === undefined ? {} : { frameId: intArg('--frame-id', a.frameId) }),
-        ...(a.lod === undefined ? {} : { lod: intArg('--lod', a.lod) }),
-        coords: Object.fromEntries(
-          Object.entries({
-            x: a.x,
-            y: a.y,
-            z: a.z,
-            lat: a.lat,
-            lon: a.lon,
-            height: a.height,
-            depthKm: a.depthKm,
-          }).filter(([, v]) => v !== undefined),
-        ),
-        ...(a.time === undefined ? {} : { time: a.time }),
-        ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
-        ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
-        ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
-        ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
-        ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
-        // The reject file is a local file: an S3 lake's go to the working directory.
-        rejectFile:
-          a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
-        maxRejects: intArg('--max-rejects', a.maxRejects),
-        force: a.force,
-        ...(a.fileRows === undefined ? {} : { fileRows: intArg('--file-rows', a.fileRows) }),
-        ...(a.memoryMb === undefined ? {} : { memoryBytes: intArg('--memory-mb', a.memoryMb) * 2 ** 20 }),
-        onProgress: (p) =>
-          progress.update(
-            `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
-            p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
+      const started = performance.now();
+      const finish = async (outcome: 'ok' | 'failed') => {
+        metrics.inc('octa_ingest_runs_total', 'Ingest runs by this process', 1);
+        if (outcome === 'failed')
+          metrics.inc(
+            'octa_ingest_failures_total',
+            'Ingest runs that committed nothing because of an error',
+            1,
+          );
+        metrics.observe(
+          'octa_ingest_run_seconds',
+          'Wall time of the run',
+          (performance.now() - started) / 1000,
+        );
+        if (a.metrics) await writeFile(a.metrics, metrics.toPrometheus());
+      };
+      let summary: Awaited<ReturnType<typeof ingest>>;
+      try {
+        summary = await ingest({
+          metrics,
+          storage,
+          table: a.table,
+          inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
+          ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
+          ...(a.frame === undefined ? {} : { frame: a.frame }),
+          ...(a.frameId === undefined ? {} : { frameId: intArg('--frame-id', a.frameId) }),
+          ...(a.lod === undefined ? {} : { lod: intArg('--lod', a.lod) }),
+          coords: Object.fromEntries(
+            Object.entries({
+              x: a.x,
+              y: a.y,
+              z: a.z,
+              lat: a.lat,
+              lon: a.lon,
+              height: a.height,
+              depthKm: a.depthKm,
+            }).filter(([, v]) => v !== undefined),
           ),
-      });
+          ...(a.time === undefined ? {} : { time: a.time }),
+          ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
+          ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
+          ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
+          ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
+          ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
+          // The reject file is a local file: an S3 lake's go to the working directory.
+          rejectFile:
+            a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
+          maxRejects: intArg('--max-rejects', a.maxRejects),
+          force: a.force,
+          ...(a.fileRows === undefined ? {} : { fileRows: intArg('--file-rows', a.fileRows) }),
+          ...(a.memoryMb === undefined ? {} : { memoryBytes: intArg('--memory-mb', a.memoryMb) * 2 ** 20 }),
+          onProgress: (p) =>
+            progress.update(
+              `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
+              p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
+              { source: p.source, rows_read: p.rowsRead, rows_rejected: p.rowsRejected, files: p.files },
+            ),
+        });
+      } catch (err) {
+        progress.done();
+        await finish('failed');
+        log?.('error', 'ingest failed', {
+          code: err instanceof OctaError ? err.code : 'INTERNAL',
+          error: err instanceof Error ? err.message : String(err),
+        });
+        throw err;
+      }
       progress.done();
+      await finish('ok');
+      log?.('info', 'ingest committed', { ...summary });
       printSummary(summary, a.json);
     },
   );

@@ -56,6 +56,8 @@ export interface CommitResult {
   skippedBatches: string[];
   /** False when nothing was left to commit (no log entry was written). */
   committed: boolean;
+  /** Versions tried: 1, plus one per race lost to another writer. */
+  attempts: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -146,7 +148,8 @@ export class EmbeddedCatalog {
     for (let attempt = 1; ; attempt++) {
       const snapshot = await this.snapshot();
       const { entry, skippedBatches } = prepareCommit(snapshot, checked, new Date().toISOString());
-      if (entry === null) return { version: snapshot.version, skippedBatches, committed: false };
+      if (entry === null)
+        return { version: snapshot.version, skippedBatches, committed: false, attempts: attempt };
       const key = logKey(entry.version);
       const bytes = encodeEntry(entry);
       // Decode our own bytes before publishing them: this session folds in exactly what every other
@@ -154,7 +157,7 @@ export class EmbeddedCatalog {
       const written = decodeEntry(bytes, key);
       if (await this.storage.writeIfAbsent(key, bytes)) {
         await this.#committed(written);
-        return { version: entry.version, skippedBatches, committed: true };
+        return { version: entry.version, skippedBatches, committed: true, attempts: attempt };
       }
       if (attempt >= maxAttempts) {
         throw new OctaError(

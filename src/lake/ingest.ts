@@ -13,7 +13,7 @@ import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '..
 import { index64ToHilbert64Batch } from '../lattice/batch.js';
 import { checkInt, OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
-import { EmbeddedCatalog, type TableConfig, validateName } from './catalog.js';
+import { EmbeddedCatalog, type FileRecord, type TableConfig, validateName } from './catalog.js';
 import {
   type ConversionPlan,
   type ConvertedRows,
@@ -25,6 +25,7 @@ import {
   type TimeMapping,
 } from './convert.js';
 import type { TimeBucket } from './layout.js';
+import type { Metrics } from './metrics.js';
 import { PartitionWriter } from './partition-writer.js';
 import { RejectSink } from './rejects.js';
 import {
@@ -83,6 +84,8 @@ export interface IngestOptions {
   rowGroupSize?: number;
   chunkRows?: number;
   onProgress?: (p: IngestProgress) => void;
+  /** Counters and histograms to add this run's figures to (see metrics.ts). */
+  metrics?: Metrics;
 }
 
 /** Progress so far, reported after every chunk. */
@@ -512,6 +515,7 @@ async function run(
     ...(opts.fileRows === undefined ? {} : { fileRows: opts.fileRows }),
     ...(opts.memoryBytes === undefined ? {} : { memoryBytes: opts.memoryBytes }),
     ...(opts.rowGroupSize === undefined ? {} : { rowGroupSize: opts.rowGroupSize }),
+    ...(opts.metrics === undefined ? {} : { onFile: fileMetrics(opts.metrics) }),
   });
   const rejects = RejectSink.create({ path: opts.rejectFile ?? null });
   const summary: IngestSummary = {
@@ -540,6 +544,7 @@ async function run(
       const chunks: AsyncIterator<SourceChunk> =
         index === 0 ? firstChunks : p.source.chunks(optionsFor(p.source))[Symbol.asyncIterator]();
       let next = index === 0 ? peek : await chunks.next();
+      let sourceBytes = 0;
       while (!next.done) {
         const chunk = next.value;
         summary.rows_read += chunk.rows + chunk.rejects.length;
@@ -548,6 +553,24 @@ async function run(
         if (known === null) digestRows(digest, converted, bad);
         await rejects.add(p.name, bad);
         summary.rows_rejected += bad.length;
+        opts.metrics?.inc(
+          'octa_ingest_rows_read_total',
+          'Input rows read, rejected ones included',
+          chunk.rows + chunk.rejects.length,
+        );
+        opts.metrics?.inc(
+          'octa_ingest_rows_rejected_total',
+          'Input rows sent to the reject file',
+          bad.length,
+        );
+        if (chunk.position.bytes !== undefined) {
+          opts.metrics?.inc(
+            'octa_ingest_bytes_read_total',
+            'Input bytes read',
+            chunk.position.bytes - sourceBytes,
+          );
+          sourceBytes = chunk.position.bytes;
+        }
         if (summary.rows_rejected > maxRejects) {
           throw new OctaError(
             'INVALID_INPUT',
@@ -595,8 +618,19 @@ async function run(
   const stored = batches.filter((id) => files.some((f) => f.batch === id));
   if (stored.length === 0) return summary;
   let result: Awaited<ReturnType<EmbeddedCatalog['commit']>>;
+  const commitStart = performance.now();
   try {
     result = await catalog.commit({ operation: 'ingest', writer: writerId, batches: stored, actions });
+    opts.metrics?.observe(
+      'octa_ingest_commit_seconds',
+      'Catalog commit latency',
+      (performance.now() - commitStart) / 1000,
+    );
+    opts.metrics?.inc(
+      'octa_ingest_commit_retries_total',
+      'Catalog versions lost to other writers and retried',
+      result.attempts - 1,
+    );
   } catch (err) {
     // A refused commit (a concurrent writer created the table with other settings) leaves no files.
     await Promise.allSettled(files.map((f) => opts.storage.delete(f.key)));
@@ -610,7 +644,31 @@ async function run(
   summary.files = kept.length;
   summary.partitions = new Set(kept.map((f) => `${f.t}/${f.r}`)).size;
   summary.rows_committed = kept.reduce((n, f) => n + f.rows, 0);
+  opts.metrics?.inc(
+    'octa_ingest_rows_committed_total',
+    'Rows made visible by the commit',
+    summary.rows_committed,
+  );
+  opts.metrics?.inc(
+    'octa_ingest_files_committed_total',
+    'Data files made visible by the commit',
+    summary.files,
+  );
+  opts.metrics?.inc(
+    'octa_ingest_batches_skipped_total',
+    'Input batches already committed before',
+    skipped.size,
+  );
   return summary;
+}
+
+/** Per written file: count, bytes and the seconds from flush to stored. */
+function fileMetrics(metrics: Metrics): (file: FileRecord, seconds: number) => void {
+  return (file, seconds) => {
+    metrics.inc('octa_ingest_files_written_total', 'Data files written (committed or not)');
+    metrics.inc('octa_ingest_bytes_written_total', 'Parquet bytes written', file.bytes);
+    metrics.observe('octa_ingest_file_write_seconds', 'Sort, encode and store time per data file', seconds);
+  };
 }
 
 function missingFrame(): never {

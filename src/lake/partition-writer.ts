@@ -42,8 +42,8 @@ export interface PartitionWriterOptions {
   memoryBytes?: number;
   /** Parquet row group size (default: the export stage's). */
   rowGroupSize?: number;
-  /** Called after each file is written (for progress). */
-  onFile?: (file: FileRecord) => void;
+  /** Called after each file is written (for progress and metrics), with the seconds it took to sort, encode and store. */
+  onFile?: (file: FileRecord, seconds: number) => void;
   /** Encode on a worker thread (1, the default when available) or inline (0). */
   workers?: number;
 }
@@ -280,6 +280,7 @@ export class PartitionWriter {
       writer,
       id: randomUUID(),
     });
+    const started = performance.now();
     const job = this.#encoder
       .encode({
         schema: table.schema,
@@ -308,7 +309,7 @@ export class PartitionWriter {
           writer,
         };
         this.#files.push(record);
-        this.#opts.onFile?.(record);
+        this.#opts.onFile?.(record, (performance.now() - started) / 1000);
       })
       .catch((err: unknown) => {
         this.#failure ??= err;

@@ -216,7 +216,7 @@ describe('EmbeddedCatalog commits', () => {
     expect(plain(await catalog.snapshot())).toEqual({ version: 0, tables: [] });
     expect(await storage.list('')).toEqual([]);
     const result = await catalog.commit(ingest('b1'));
-    expect(result).toEqual({ version: 1, skippedBatches: [], committed: true });
+    expect(result).toEqual({ version: 1, skippedBatches: [], committed: true, attempts: 1 });
     expect((await storage.list('')).map((e) => e.key)).toEqual([logKey(1)]);
     const other = await EmbeddedCatalog.open({ storage });
     expect(plain(await other.snapshot())).toEqual(plain(await catalog.snapshot()));
@@ -264,7 +264,7 @@ describe('EmbeddedCatalog commits', () => {
         },
       ],
     });
-    expect(same).toEqual({ version: 1, skippedBatches: [], committed: false });
+    expect(same).toEqual({ version: 1, skippedBatches: [], committed: false, attempts: 1 });
     expect(await logVersions()).toEqual([1]);
   });
 
@@ -385,7 +385,7 @@ describe('EmbeddedCatalog commits', () => {
     const catalog = await EmbeddedCatalog.open({ storage });
     expect((await catalog.commit(ingest('b1'))).committed).toBe(true);
     const retry = await catalog.commit(ingest('b1'));
-    expect(retry).toEqual({ version: 1, skippedBatches: ['b1'], committed: false });
+    expect(retry).toEqual({ version: 1, skippedBatches: ['b1'], committed: false, attempts: 1 });
     expect(await logVersions()).toEqual([1]);
 
     // b1 again (with a new file, as a second run of the same input would write) plus b2, and an
@@ -399,7 +399,7 @@ describe('EmbeddedCatalog commits', () => {
         { op: 'add', file: fileRecord({ batch: 'b2' }) },
       ],
     });
-    expect(mixed).toEqual({ version: 2, skippedBatches: ['b1'], committed: true });
+    expect(mixed).toEqual({ version: 2, skippedBatches: ['b1'], committed: true, attempts: 1 });
     const state = await catalog.snapshot();
     expect(liveFiles(state, 'points').map((f) => f.batch)).toEqual(['b1', 'b2']);
     expect([...state.tables.get('points')!.batches].sort()).toEqual(['b1', 'b2', 'b3']);
@@ -410,7 +410,7 @@ describe('EmbeddedCatalog commits', () => {
       batches: ['b3', 'b4'],
       actions: [{ op: 'add', file: fileRecord({ batch: 'b3', writer: 'w9' }) }],
     });
-    expect(emptyNew).toEqual({ version: 3, skippedBatches: ['b3'], committed: true });
+    expect(emptyNew).toEqual({ version: 3, skippedBatches: ['b3'], committed: true, attempts: 1 });
     expect((await catalog.snapshot()).tables.get('points')!.batches.has('b4')).toBe(true);
     expect(liveFiles(await catalog.snapshot(), 'points')).toHaveLength(2);
     expect(plain(await replayAll())).toEqual(plain(await catalog.snapshot()));
@@ -484,13 +484,19 @@ describe('the commit protocol', () => {
     const catalog = await EmbeddedCatalog.open({ storage: racing, backoffMs: 0 });
 
     interpose = () => rival.commit(ingest('b1', [fileRecord({ batch: 'b1', writer: 'rival' })]));
-    expect(await catalog.commit(ingest('b2'))).toEqual({ version: 3, skippedBatches: [], committed: true });
+    expect(await catalog.commit(ingest('b2'))).toEqual({
+      version: 3,
+      skippedBatches: [],
+      committed: true,
+      attempts: 2,
+    });
 
     interpose = () => rival.commit(ingest('b3', [fileRecord({ batch: 'b3', writer: 'rival' })]));
     expect(await catalog.commit(ingest('b3'))).toEqual({
       version: 4,
       skippedBatches: ['b3'],
       committed: false,
+      attempts: 2,
     });
 
     const b0 = fileRecord({ batch: 'b0' });
