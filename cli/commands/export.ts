@@ -1,0 +1,105 @@
+/** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
+import type { Argv } from 'yargs';
+import { exportTrainingSet } from '../../src/sql/training.js';
+import { intArg, numberListArg, println, toJson, UsageError } from '../output.js';
+import { lakeDir } from './sql.js';
+
+/** Registers `octa export training-set`. */
+export function exportCommand(y: Argv): Argv {
+  return y.command('export', 'Export data from a lake', (e) =>
+    e
+      .command(
+        'training-set',
+        'Cells at a LOD with features, k-ring neighbourhoods, labels and spatial-block splits (docs/TRAINING.md)',
+        (c) =>
+          c
+            .option('lake', { type: 'string', describe: 'lake directory (default ./octa-lake)' })
+            .option('table', { type: 'string', demandOption: true, describe: 'the table to read' })
+            .option('lod', {
+              type: 'string',
+              demandOption: true,
+              describe: 'sample LOD, at most the table LOD',
+            })
+            .option('k', {
+              type: 'string',
+              default: '1',
+              describe: 'neighbourhood radius in lattice steps, 1..4',
+            })
+            .option('features', {
+              type: 'string',
+              default: 'count',
+              describe: 'comma-separated: count, mean(COL), var(COL) (population variance)',
+            })
+            .option('label', {
+              type: 'string',
+              describe: "a column; each cell's label is its most frequent value",
+            })
+            .option('where', { type: 'string', describe: 'an SQL condition on the points' })
+            .option('box', { type: 'string', describe: 'X0,Y0,Z0,X1,Y1,Z1 in frame metres, inclusive' })
+            .option('from', {
+              type: 'string',
+              describe: 'first time, inclusive (ISO 8601 with a zone, or a date)',
+            })
+            .option('to', { type: 'string', describe: 'end time, exclusive' })
+            .option('split-lod', { type: 'string', describe: 'LOD of the split blocks (default LOD − 3)' })
+            .option('ratios', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,validation,test' })
+            .option('buffer', {
+              type: 'string',
+              default: '0',
+              describe: 'blocks that must separate kept blocks of different splits',
+            })
+            .option('seed', { type: 'string', default: '0', describe: 'seed of the block hash (an integer)' })
+            .option('format', { type: 'string', default: 'parquet', describe: 'parquet or arrow (IPC file)' })
+            .option('shard-rows', {
+              type: 'string',
+              default: '65536',
+              describe: 'at most this many rows per file',
+            })
+            .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+            .option('json', { type: 'boolean', default: false, describe: 'print the manifest as JSON' })
+            .example(
+              '$0 export training-set --table survey --lod 8 --features "count,mean(intensity),var(intensity)" --label class --buffer 1 --seed 42 --out ts',
+              '',
+            ),
+        async (a) => {
+          if (a.format !== 'parquet' && a.format !== 'arrow') {
+            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(a.format)}`);
+          }
+          const lake = lakeDir(a.lake);
+          if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
+          const seedText = String(a.seed).trim();
+          if (!/^-?\d+$/.test(seedText))
+            throw new UsageError(`--seed must be an integer, got ${JSON.stringify(a.seed)}`);
+          const m = await exportTrainingSet({
+            lake,
+            table: a.table,
+            lod: intArg('--lod', a.lod),
+            k: intArg('--k', a.k),
+            features: a.features,
+            ...(a.label === undefined ? {} : { label: a.label }),
+            ...(a.where === undefined ? {} : { where: a.where }),
+            ...(a.box === undefined ? {} : { box: numberListArg('box', a.box, 6) }),
+            ...(a.from === undefined ? {} : { from: a.from }),
+            ...(a.to === undefined ? {} : { to: a.to }),
+            ...(a.splitLod === undefined ? {} : { splitLod: intArg('--split-lod', a.splitLod) }),
+            ratios: numberListArg('ratios', a.ratios, 3),
+            buffer: intArg('--buffer', a.buffer),
+            seed: BigInt(seedText),
+            format: a.format,
+            shardRows: intArg('--shard-rows', a.shardRows),
+            out: a.out,
+          });
+          if (a.json) {
+            println(toJson(m, 2));
+            return;
+          }
+          const { train, validation, test } = m.splits;
+          println(
+            `train ${train}, validation ${validation}, test ${test}, dropped by the buffer ${m.dropped}`,
+          );
+          println(`${m.files.length} files and manifest.json in ${a.out}`);
+        },
+      )
+      .demandCommand(1, 'name what to export: training-set'),
+  );
+}
