@@ -6,6 +6,9 @@
  * network, so `httpfs` is only tried with `LOAD` (it is there when someone ran `INSTALL httpfs` for
  * this DuckDB version, or set an `extension_directory` that has it).
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadataAsync } from 'hyparquet';
 import type { FileRecord } from '../lake/catalog-state.js';
@@ -295,7 +298,14 @@ export class LakeReader {
    * @throws {OctaError} as {@link FileCache.ensure}
    */
   async hold(files: readonly FileRecord[]): Promise<string[]> {
-    if (this.cache === null) return files.map((f) => this.#path(f));
+    if (this.cache === null) {
+      const paths = files.map((f) => this.#path(f));
+      // Views may cover the whole lake: local files are checked by size here (a truncated or
+      // replaced file fails naming it), by checksum when a query reads them through `use`.
+      if (this.mode === 'local')
+        await mapLimit([...files.keys()], 8, (i) => checkLocalFile(files[i]!, paths[i]!, false));
+      return paths;
+    }
     const paths = await this.cache.ensure(files);
     this.#held.push([...files]);
     return files.map((f) => paths.get(f.key)!);
@@ -309,8 +319,15 @@ export class LakeReader {
    * @returns what `task` returns
    * @throws {OctaError} as {@link FileCache.ensure}, or what `task` throws
    */
-  use<T>(files: readonly FileRecord[], task: (paths: string[]) => Promise<T>): Promise<T> {
-    if (this.cache === null) return task(files.map((f) => this.#path(f)));
+  async use<T>(files: readonly FileRecord[], task: (paths: string[]) => Promise<T>): Promise<T> {
+    if (this.cache === null) {
+      const paths = files.map((f) => this.#path(f));
+      // The planner's few files are checked whole (size and SHA-256, once per process while the
+      // file is unchanged), so a damaged file fails naming itself instead of being read as data.
+      if (this.mode === 'local')
+        await mapLimit([...files.keys()], 8, (i) => checkLocalFile(files[i]!, paths[i]!, true));
+      return task(paths);
+    }
     return this.cache.use(files, (paths) => task(files.map((f) => paths.get(f.key)!)));
   }
 
@@ -362,4 +379,39 @@ export class LakeReader {
   close(): void {
     for (const files of this.#held.splice(0)) this.cache?.release(files);
   }
+}
+
+/** Local files whose SHA-256 matched their record: path → `size:mtime:sha256` when checked. */
+const verifiedLocal = new Map<string, string>();
+
+/**
+ * Checks a committed local file against its catalog record: its size, and with `hash` its SHA-256
+ * (skipped when the same file, unchanged since, was verified before in this process).
+ * @throws {OctaError} CORRUPT naming the file when it is missing, truncated, replaced or damaged
+ */
+export async function checkLocalFile(record: FileRecord, path: string, hash: boolean): Promise<void> {
+  const fail = (what: string) =>
+    new OctaError(
+      'CORRUPT',
+      `${record.key}: ${what}; the lake's file does not match its catalog record (run octa verify)`,
+      record.key,
+    );
+  let size: number;
+  let mtime: number;
+  try {
+    const info = await stat(path);
+    size = info.size;
+    mtime = info.mtimeMs;
+  } catch {
+    throw fail('the file is missing');
+  }
+  if (size !== record.bytes) throw fail(`${size} bytes on disk, ${record.bytes} in the catalog`);
+  if (!hash) return;
+  const tag = `${size}:${mtime}:${record.sha256}`;
+  if (verifiedLocal.get(path) === tag) return;
+  const digest = createHash('sha256');
+  for await (const chunk of createReadStream(path)) digest.update(chunk as Buffer);
+  const sha = digest.digest('hex');
+  if (sha !== record.sha256) throw fail(`SHA-256 ${sha}, the catalog says ${record.sha256}`);
+  verifiedLocal.set(path, tag);
 }

@@ -284,5 +284,6 @@ ${table.join('\n')}
 | test/lake/load.test.ts | 4 writers × 50 concurrent commits (local and S3); 1,000 commits then compact | 200 + 200 + 1,000 | versions 1..200 each once, every row once; identical query results after compact |
 | test/lake/s3-storage.test.ts | SlowDown/503, connection resets, lost answers to conditional PUTs, cut bodies (per request, from the S3 test server) | see the file | retried to success or a clear IO_ERROR; a lost race never taken for a win |
 | test/lake/maintenance.test.ts | truncated file, bit flip, missing file, wrong catalog record, damaged log entry | 1 run, 6 problems | \`verify\` reports every one, exit 1 |
+| test/sql/corruption.test.ts | a flipped bit and a truncated data file under a running lake | 2 | the query (SHA-256 of the files it selected) and opening the views (sizes) fail with CORRUPT naming the file |
 `;
 }
