@@ -7,11 +7,11 @@
  * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000 --repeat 3]
  */
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DIR, numberArg, printTable, seeded } from './harness.js';
+import { BENCH_DIR, numberArg, printTable } from './harness.js';
+import { generateSensorCsv } from './sensor-csv.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -30,30 +30,6 @@ function medians(jobs: (() => Run)[]): Run[] {
     });
   }
   return runs.map((rs) => rs.sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.length / 2)]!);
-}
-
-/**
- * Writes `rows` points of a sensor field over a 1 km cube with epoch-second times, at a constant
- * rate of 1,000,000 points per 6 days (5M points span 30 days, 20M span 120): a longer stream, not
- * a denser one, so the two sizes show whether memory depends on how much has been read.
- */
-async function generateCsv(path: string, rows: number): Promise<void> {
-  if (existsSync(path)) return;
-  const rand = seeded(rows);
-  const out = createWriteStream(path);
-  const t0 = Date.UTC(2025, 3, 1) / 1000;
-  out.write('x,y,z,t,value\n');
-  let buf = '';
-  for (let i = 0; i < rows; i++) {
-    const t = t0 + (i / 1_000_000) * 6 * 86400;
-    buf += `${(rand() * 1000).toFixed(3)},${(rand() * 1000).toFixed(3)},${(rand() * 200).toFixed(3)},${t.toFixed(3)},${(rand() * 100).toFixed(2)}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await once(out, 'finish');
 }
 
 interface Run {
@@ -108,7 +84,7 @@ function duckdbIngest(csv: string, out: string, mode: 'sorted' | 'unsorted'): Ru
 
 mkdirSync(work, { recursive: true });
 const small = join(work, `points-${ROWS}-6d-per-M.csv`);
-await generateCsv(small, ROWS);
+await generateSensorCsv(small, ROWS);
 const mb = statSync(small).size / 2 ** 20;
 const [ours, peer, peerUnsorted] = medians([
   () => octaIngest(small, join(work, 'lake-small')),
@@ -144,7 +120,7 @@ const rows: (string | number)[][] = [
 let bigRun: Run | null = null;
 if (BIG > 0) {
   const big = join(work, `points-${BIG}-6d-per-M.csv`);
-  await generateCsv(big, BIG);
+  await generateSensorCsv(big, BIG);
   bigRun = octaIngest(big, join(work, 'lake-big'));
   const bigMb = statSync(big).size / 2 ** 20;
   rows.push([

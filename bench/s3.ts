@@ -18,16 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  cpSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -38,7 +29,8 @@ import { readPointFile, tablesOf, writePointFile } from '../src/lake/maintenance
 import { quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
 import { startS3Server } from '../test/support/s3-server.js';
-import { BENCH_DIR, numberArg, printTable, seeded } from './harness.js';
+import { BENCH_DIR, numberArg, printTable } from './harness.js';
+import { generateSensorCsv } from './sensor-csv.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -54,28 +46,6 @@ const BUCKET = 'octa-bench';
 const BOX = [500, 500, 0, 510, 510, 200] as const;
 const FROM = '2025-04-03';
 const TO = '2025-04-04';
-
-/** The generator of bench/ingest.ts (same file name, so the two share a cached CSV). */
-async function generateCsv(path: string, rows: number): Promise<void> {
-  if (existsSync(path)) return;
-  const rand = seeded(rows);
-  const out = createWriteStream(`${path}.tmp`);
-  const t0 = Date.UTC(2025, 3, 1) / 1000;
-  out.write('x,y,z,t,value\n');
-  let buf = '';
-  for (let i = 0; i < rows; i++) {
-    const t = t0 + (i / 1_000_000) * 6 * 86400;
-    buf += `${(rand() * 1000).toFixed(3)},${(rand() * 1000).toFixed(3)},${(rand() * 200).toFixed(3)},${t.toFixed(3)},${(rand() * 100).toFixed(2)}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await once(out, 'drain');
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await once(out, 'finish');
-  cpSync(`${path}.tmp`, path);
-  rmSync(`${path}.tmp`);
-}
 
 interface Run {
   seconds: number;
@@ -156,7 +126,7 @@ Object.assign(process.env, server.env);
 try {
   // ---- 1. ingest: local disk vs S3 ----
   const csv = join(inputs, `points-${ROWS}-6d-per-M.csv`);
-  await generateCsv(csv, ROWS);
+  await generateSensorCsv(csv, ROWS);
   const csvMb = statSync(csv).size / 2 ** 20;
   const localRuns: Run[] = [];
   const s3Runs: (Run & { requests: Record<string, number> })[] = [];
@@ -235,7 +205,7 @@ try {
   // ---- 3. rebalance one range of N rows vs reading and writing it once ----
   const N = REBALANCE_ROWS;
   const bigCsv = join(inputs, `points-${N}-6d-per-M.csv`);
-  await generateCsv(bigCsv, N);
+  await generateSensorCsv(bigCsv, N);
   const base = join(work, `rebalance-base-${N}`);
   const t0 = performance.now();
   const built = JSON.parse((await timed(ingestArgs(bigCsv, base))).stdout) as { files: number };
