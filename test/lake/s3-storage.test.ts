@@ -74,14 +74,6 @@ function randomBytes(size: number, seed: number): Uint8Array {
   return out;
 }
 
-describeStorageContract('LocalStorage', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'octa-contract-'));
-  return {
-    storage: await LocalStorage.create({ root: join(dir, 'lake') }),
-    close: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-});
-
 describeStorageContract('S3Storage', async () => {
   const storage = await s3();
   return { storage, close: async () => storage.close() };

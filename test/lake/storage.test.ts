@@ -12,6 +12,7 @@ import { LocalStorage } from '../../src/lake/local-storage.js';
 import { checkKey, checkPrefix, compareKeys } from '../../src/lake/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { prng, randInt } from '../prng.js';
+import { describeStorageContract } from './storage-contract.js';
 
 let dir: string;
 let storage: LocalStorage;
@@ -42,6 +43,15 @@ async function errorOf(promise: Promise<unknown> | (() => unknown)): Promise<Oct
 function allNames(root: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' });
 }
+
+// The contract every backend passes (s3-storage.test.ts runs it on S3Storage).
+describeStorageContract('LocalStorage', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'octa-contract-'));
+  return {
+    storage: await LocalStorage.create({ root: join(root, 'lake') }),
+    close: async () => rmSync(root, { recursive: true, force: true }),
+  };
+});
 
 describe('LocalStorage round trips', () => {
   it('creates its root and names it as a file URL', async () => {
