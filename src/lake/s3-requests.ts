@@ -39,6 +39,9 @@ function hintFor(code: string, status: number | undefined): string {
   }
   if (code === 'SlowDown' || (status !== undefined && status >= 500))
     return '; S3 is busy or failing: retry later';
+  if (code === 'TimeoutError' || code === 'ETIMEDOUT') {
+    return '; S3 or the network stalled: retry later, or allow more with OCTA_S3_IDLE_TIMEOUT_MS (ms)';
+  }
   return '';
 }
 

@@ -48,7 +48,6 @@ const MiB = 2 ** 20;
 const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * 1024 * MiB;
 const CONNECT_TIMEOUT_MS = 10_000;
-const IDLE_TIMEOUT_MS = 60_000;
 /** Attempts at a conditional write that S3 answers 409 ConditionalRequestConflict. */
 const CONFLICT_ATTEMPTS = 8;
 
@@ -74,6 +73,11 @@ export interface S3StorageOptions {
   partConcurrency?: number;
   /** Keys per list request, 1-1000 (default 1000). */
   listPageSize?: number;
+  /**
+   * A request whose connection stays silent this long, in ms, fails and is retried (default 60,000):
+   * a stalled server or network never hangs a command.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** The configured region of the AWS chain (environment, then profile), or undefined. */
@@ -144,6 +148,7 @@ export class S3Storage implements Storage {
     partSize = 8 * MiB,
     partConcurrency = 4,
     listPageSize = 1000,
+    idleTimeoutMs = 60_000,
   }: S3StorageOptions): Promise<S3Storage> {
     const location = s3UrlToLocation(`s3://${bucket}/${prefix}`);
     checkInt(maxAttempts, 1, 100, 'INVALID_ARGUMENT', 'maxAttempts');
@@ -151,6 +156,7 @@ export class S3Storage implements Storage {
     checkInt(partSize, MIN_PART, MAX_PART, 'INVALID_ARGUMENT', 'partSize');
     checkInt(partConcurrency, 1, 64, 'INVALID_ARGUMENT', 'partConcurrency');
     checkInt(listPageSize, 1, 1000, 'INVALID_ARGUMENT', 'listPageSize');
+    checkInt(idleTimeoutMs, 100, 3_600_000, 'INVALID_ARGUMENT', 'idleTimeoutMs');
     if (retryMode !== 'standard' && retryMode !== 'adaptive') {
       throw new OctaError('INVALID_ARGUMENT', 'retryMode must be standard or adaptive', retryMode);
     }
@@ -180,7 +186,7 @@ export class S3Storage implements Storage {
       maxAttempts,
       retryMode,
       // A connection that cannot be made, or that stalls, fails (and is retried) instead of hanging.
-      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: idleTimeoutMs },
       ...(endpoint === undefined ? { followRegionRedirects: true } : { endpoint, forcePathStyle: true }),
     });
     return new S3Storage(

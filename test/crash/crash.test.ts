@@ -3,13 +3,13 @@
  * SIGKILLed at seeded random moments (anywhere from start-up through buffering, Parquet writes, the
  * gap between file writes and the commit, and the commit itself), then run again to completion.
  * After each trial: every input row is visible exactly once, `octa verify` finds no error, and after
- * `octa vacuum --grace 0` no orphan is left. Local disk and the S3 test server. With
- * OCTA_RELIABILITY_OUT set, the outcome counts are written there as markdown (docs/RELIABILITY.md).
+ * `octa vacuum --grace 0` no orphan is left. Local disk and the S3 test server. The outcome counts
+ * go to the reliability report (test/crash/report.ts, docs/RELIABILITY.md).
  */
 import { spawn } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalStorage } from '../../src/lake/local-storage.js';
 import { openStorage } from '../../src/lake/open.js';
 import type { Storage } from '../../src/lake/storage.js';
@@ -18,21 +18,14 @@ import { OCTA } from '../cli/run.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { prng } from '../prng.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
+import { type CrashOutcome, saveFragment } from './report.js';
 
 const ROWS = 120_000;
 const TRIALS = Number(process.env.OCTA_CRASH_TRIALS ?? 8);
+/** Compaction and rebalancing on S3 take longer per trial: half as many trials. */
+const S3_MAINTENANCE_TRIALS = Math.max(2, Math.ceil(TRIALS / 2));
 
-interface Outcome {
-  suite: string;
-  trials: number;
-  killed: number;
-  finishedBeforeKill: number;
-  lostRows: number;
-  duplicatedRows: number;
-  verifyErrors: number;
-  orphansAfterVacuum: number;
-}
-const outcomes: Outcome[] = [];
+const outcomes: CrashOutcome[] = [];
 
 let dir: string;
 let server: S3TestServer;
@@ -91,6 +84,7 @@ async function visible(storage: Storage): Promise<{ n: number; distinct: number 
 /** verify (errors), vacuum --grace 0, verify again (warnings: orphans left). */
 async function checkLake(lakeArgs: string[]): Promise<{ errors: number; orphans: number }> {
   const first = await octa(['verify', ...lakeArgs, '--json']);
+  expect(first.stdout, first.stderr).not.toBe('');
   const errors = (JSON.parse(first.stdout) as { errors: number }).errors;
   const vacuum = await octa(['vacuum', ...lakeArgs, '--grace', '0', '--json']);
   expect(vacuum.status).toBe(0);
@@ -122,8 +116,7 @@ afterAll(async () => {
   }
   await server?.stop();
   removeDir(dir);
-  const out = process.env.OCTA_RELIABILITY_OUT;
-  if (out && outcomes.length > 0) writeFileSync(out, reliabilityMarkdown(outcomes));
+  saveFragment(inject('reliabilityDir'), 'crash', { crash: outcomes });
 });
 
 const ingestArgs = (lake: string) => [
@@ -154,11 +147,13 @@ async function trials(
   suite: string,
   seed: number,
   setup: (trial: number) => Promise<{ lakeArgs: string[]; storage: () => Promise<Storage>; run: string[] }>,
+  count = TRIALS,
 ) {
   const rand = prng(seed);
-  const outcome: Outcome = {
+  const outcome: CrashOutcome = {
     suite,
-    trials: TRIALS,
+    rows: ROWS,
+    trials: count,
     killed: 0,
     finishedBeforeKill: 0,
     lostRows: 0,
@@ -171,7 +166,7 @@ async function trials(
   const t0 = performance.now();
   expect((await octa(clean.run)).status).toBe(0);
   const duration = performance.now() - t0;
-  for (let trial = 0; trial < TRIALS; trial++) {
+  for (let trial = 0; trial < count; trial++) {
     const t = await setup(trial);
     const killed = await octa(t.run, Math.round(rand() * duration * 1.1));
     if (killed.signal === 'SIGKILL') outcome.killed++;
@@ -248,42 +243,38 @@ describe('SIGKILL at random moments, then the same command again', () => {
       };
     });
   });
+
+  /** Uploads the local small-file lake to an S3 prefix, object for file (keys are relative). */
+  async function uploadBase(lake: string): Promise<Storage> {
+    const base = join(dir, 'base');
+    const storage = await openStorage(lake, { s3Endpoint: server.endpoint });
+    const files = readdirSync(base, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    for (const file of files) {
+      const path = join(file.parentPath, file.name);
+      await storage.write(relative(base, path).split(sep).join('/'), readFileSync(path));
+    }
+    return storage;
+  }
+
+  for (const [command, seed, targetRows] of [
+    ['compact', 5, '40000'],
+    ['rebalance', 6, '20000'],
+  ] as const) {
+    it(`octa ${command} on S3`, async () => {
+      await trials(
+        `${command}, S3 (s3rver)`,
+        seed,
+        async (trial) => {
+          const lake = `s3://octa-crash/${command}-${trial + 1}`;
+          const storage = await uploadBase(lake);
+          return {
+            lakeArgs: ['--lake', lake],
+            storage: async () => storage,
+            run: [command, '--lake', lake, '--target-rows', targetRows, '--quiet'],
+          };
+        },
+        S3_MAINTENANCE_TRIALS,
+      );
+    });
+  }
 });
-
-function reliabilityMarkdown(rows: Outcome[]): string {
-  const table = [
-    '| suite | trials | killed mid-run | finished before the kill | lost rows | duplicated rows | verify errors | orphans after vacuum |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (o) =>
-        `| ${o.suite} | ${o.trials} | ${o.killed} | ${o.finishedBeforeKill} | ${o.lostRows} | ${o.duplicatedRows} | ${o.verifyErrors} | ${o.orphansAfterVacuum} |`,
-    ),
-  ];
-  return `# Reliability
-
-Regenerate with \`npm run reliability\` (it runs \`npm run test:crash\` with
-\`OCTA_RELIABILITY_OUT=docs/RELIABILITY.md\`; \`OCTA_CRASH_TRIALS\` sets trials per suite, default 8).
-Last run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${ROWS.toLocaleString('en')} input rows per trial.
-
-## Crash suite (test/crash/crash.test.ts)
-
-Each trial starts the command, SIGKILLs it at a seeded random moment within the time a clean run
-takes (×1.1, so some runs finish first), runs the same command again to completion, and checks the
-lake: every input row visible exactly once through the catalog, \`octa verify\` without errors, and
-no orphan left after \`octa vacuum --grace 0\`. Ingest runs with \`--file-rows 8000 --memory-mb 4\`,
-so kills land while rows are buffered, while files are encoded and written, between the last file
-and the commit, and during the commit.
-
-${table.join('\n')}
-
-## Other suites (in \`npm test\`)
-
-| test | what it injects | cases | expected |
-| --- | --- | --- | --- |
-| test/lake/bad-input-corpus.test.ts | malformed, hostile and huge inputs and options across formats | 44 | each case's error code or reject reasons; nothing committed on error |
-| test/lake/load.test.ts | 4 writers × 50 concurrent commits (local and S3); 1,000 commits then compact | 200 + 200 + 1,000 | versions 1..200 each once, every row once; identical query results after compact |
-| test/lake/s3-storage.test.ts | SlowDown/503, connection resets, lost answers to conditional PUTs, cut bodies (per request, from the S3 test server) | see the file | retried to success or a clear IO_ERROR; a lost race never taken for a win |
-| test/lake/maintenance.test.ts | truncated file, bit flip, missing file, wrong catalog record, damaged log entry | 1 run, 6 problems | \`verify\` reports every one, exit 1 |
-| test/sql/corruption.test.ts | a flipped bit and a truncated data file under a running lake | 2 | the query (SHA-256 of the files it selected) and opening the views (sizes) fail with CORRUPT naming the file |
-`;
-}

@@ -228,6 +228,28 @@ describe('octa ingest into s3://bucket/prefix', () => {
     expect(await verifyFiles(state.files)).toBe(2500);
   });
 
+  it('verify fails with IO_ERROR, not a report of a damaged lake, when S3 keeps failing reads', async () => {
+    const run = await octa(ingestArgs(csvFile('a.csv', 500, 5), '--s3-endpoint', server.endpoint));
+    expect(run.status, run.stderr).toBe(0);
+    // Every attempt (5) at the first read, a log entry, fails.
+    server.inject({
+      method: 'GET',
+      key: /_octa\/log\//,
+      times: 5,
+      fault: { status: 500, code: 'InternalError' },
+    });
+    const verify = await octa(['verify', '--lake', lake, '--json'], { OCTA_S3_ENDPOINT: server.endpoint });
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toBe('');
+    expect(verify.stderr).toMatch(
+      /^octa: cannot read s3:.*InternalError.*\(code: IO_ERROR, value: "_octa\/log\/.*"\)\n$/,
+    );
+    // Without faults the same lake verifies clean.
+    const again = await octa(['verify', '--lake', lake, '--json'], { OCTA_S3_ENDPOINT: server.endpoint });
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ errors: 0 });
+  });
+
   it('refuses a malformed S3 lake URL before reading anything (exit 2)', async () => {
     const run = await octa(
       ingestArgs(csvFile('a.csv', 10, 5)).map((v) => (v === lake ? 's3://Bad_Bucket/lake' : v)),

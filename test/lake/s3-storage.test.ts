@@ -205,6 +205,37 @@ describe('S3Storage on S3', () => {
     expect(error.message).toContain('ECONNRESET');
   });
 
+  it('gives up on an answer stalled past the idle timeout and retries, then fails with IO_ERROR', async () => {
+    const storage = await s3({ idleTimeoutMs: 300, maxAttempts: 2 });
+    await storage.write('k', bytes('value'));
+    server.reset();
+    // The first answer is held past the timeout: the request is retried and the second answered.
+    server.inject({ method: 'GET', fault: { stallMs: 1500 } });
+    const t0 = performance.now();
+    expect(textOf(await storage.read('k'))).toBe('value');
+    expect(performance.now() - t0).toBeLessThan(1400);
+    expect(server.counts.GET).toBe(2);
+    // A stall shorter than the timeout is only waited for.
+    server.inject({ method: 'GET', fault: { stallMs: 150 } });
+    expect(textOf(await storage.read('k'))).toBe('value');
+    expect(server.counts.GET).toBe(3);
+    // Every attempt stalled: a clear IO_ERROR, not a hang.
+    server.inject({ method: 'HEAD', times: 2, fault: { stallMs: 1500 } });
+    const error = await errorOf(storage.stat('k'));
+    expect(error.code).toBe('IO_ERROR');
+    expect(error.message).toMatch(/TimeoutError.*after 2 attempts/);
+    expect(error.message).toContain('OCTA_S3_IDLE_TIMEOUT_MS');
+    process.env.OCTA_S3_IDLE_TIMEOUT_MS = 'soon';
+    try {
+      await expect(openStorage('s3://b/p')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      delete process.env.OCTA_S3_IDLE_TIMEOUT_MS;
+    }
+    await expect(S3Storage.create({ bucket: 'b', idleTimeoutMs: 10 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
   it('reports what still fails after the last attempt as IO_ERROR naming the key and the S3 code', async () => {
     const storage = await s3({ maxAttempts: 2 });
     server.inject({ method: 'GET', times: 2, fault: { status: 503, code: 'SlowDown' } });

@@ -13,7 +13,8 @@
  *   mapped to AES for s3rver's token cipher, or every truncated listing would fail with 500.
  * Everything else is proxied unchanged, bodies streamed both ways. The front counts requests by
  * method and keeps a log of them ("a query reads only the selected files": count the GETs), and can
- * inject faults (throttling, 5xx, connection resets) to exercise client retries.
+ * inject faults (throttling, 5xx, connection resets, stalls) to exercise client retries: queued for
+ * the next matching requests (`inject`), or drawn for every request at a seeded rate (`faultRate`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { prng } from '../prng.js';
 
 /** s3rver's default credentials, which it checks signatures against. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -33,14 +35,59 @@ export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3R
 export interface S3Fault {
   /** Only requests with this method (default: any). */
   method?: string;
+  /** Only requests for object keys that match (default: any request). */
+  key?: RegExp;
   /** How many matching requests get the fault (default 1). */
   times?: number;
   /**
    * Answer with this status and S3 error code (e.g. 503 SlowDown); `reset`: drop the connection
    * before forwarding; `lose-answer`: forward, then drop the connection instead of answering;
-   * `cut-body`: forward, answer the headers and half the body, then drop the connection.
+   * `cut-body`: forward, answer the headers and half the body (none when there is no body), then
+   * drop the connection; `stallMs`: forward, then hold the answer back this long.
    */
-  fault: { status: number; code: string } | 'reset' | 'lose-answer' | 'cut-body';
+  fault: { status: number; code: string } | { stallMs: number } | 'reset' | 'lose-answer' | 'cut-body';
+}
+
+/**
+ * What {@link S3TestServer.faultRate} draws: `InternalError` (500), `SlowDown` (503), `reset` (the
+ * connection dropped before forwarding), `stall` (forwarded, the answer held back for a while),
+ * `timeout` (the answer held back longer than the client's idle timeout), `lose-answer` and
+ * `cut-body` (as in {@link S3Fault}).
+ */
+export type FaultKind =
+  | 'InternalError'
+  | 'SlowDown'
+  | 'reset'
+  | 'stall'
+  | 'timeout'
+  | 'lose-answer'
+  | 'cut-body';
+
+/** Every {@link FaultKind}, in the order reports list them. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'InternalError',
+  'SlowDown',
+  'reset',
+  'stall',
+  'timeout',
+  'lose-answer',
+  'cut-body',
+];
+
+/** Options of {@link S3TestServer.faultRate}. */
+export interface FaultRateOptions {
+  /** Seed of the PRNG that decides, request after request in arrival order, which get a fault. */
+  seed: number;
+  /** Probability in [0, 1] that a request gets a fault. */
+  rate: number;
+  /** The faults to choose from, uniformly (default: all of {@link FAULT_KINDS}). */
+  kinds?: readonly FaultKind[];
+  /** Only requests with these methods (default: any). */
+  methods?: readonly string[];
+  /** A `stall` holds the answer for a uniform time in this range, in ms (default 200-1500). */
+  stallMs?: readonly [number, number];
+  /** A `timeout` holds the answer this long, in ms: more than the client's idle timeout (default 61,000). */
+  timeoutMs?: number;
 }
 
 /** One request as the front saw it. */
@@ -68,7 +115,15 @@ export interface S3TestServer {
   env: Record<string, string>;
   /** Queues a fault for the next matching requests. */
   inject(fault: S3Fault): void;
-  /** Zeroes the counts, clears the request log and pending faults (objects stay). */
+  /**
+   * From now on, gives each request a fault with probability `rate` (after queued faults, which
+   * come first); `null` stops. Requests race, so which request gets which fault varies between runs
+   * with the same seed; the sequence of draws does not.
+   */
+  faultRate(options: FaultRateOptions | null): void;
+  /** Faults given by faultRate() since start or the last reset(), by kind. */
+  injected: Record<FaultKind, number>;
+  /** Zeroes the counts, clears the request log, pending faults and the fault rate (objects stay). */
   reset(): void;
   /** Stops the front and s3rver and removes their directory. */
   stop(): Promise<void>;
@@ -239,6 +294,42 @@ function answer(res: http.ServerResponse, status: number, code: string, message:
 }
 
 /**
+ * The draw of {@link S3TestServer.faultRate}: per request, a fault or undefined; counts what it gives.
+ */
+function rateFaults(
+  {
+    seed,
+    rate,
+    kinds = FAULT_KINDS,
+    methods,
+    stallMs: [stallMin, stallMax] = [200, 1500],
+    timeoutMs = 61_000,
+  }: FaultRateOptions,
+  injected: Record<FaultKind, number>,
+): (method: string) => S3Fault['fault'] | undefined {
+  if (!(rate >= 0 && rate <= 1) || kinds.length === 0) throw new Error(`bad fault rate ${rate} or kinds`);
+  const rand = prng(seed);
+  return (method) => {
+    if (methods !== undefined && !methods.includes(method)) return undefined;
+    if (rand() >= rate) return undefined;
+    const kind = kinds[Math.floor(rand() * kinds.length)]!;
+    injected[kind]++;
+    switch (kind) {
+      case 'InternalError':
+        return { status: 500, code: 'InternalError' };
+      case 'SlowDown':
+        return { status: 503, code: 'SlowDown' };
+      case 'stall':
+        return { stallMs: Math.round(stallMin + rand() * (stallMax - stallMin)) };
+      case 'timeout':
+        return { stallMs: timeoutMs };
+      default:
+        return kind;
+    }
+  };
+}
+
+/**
  * Starts s3rver and its front on 127.0.0.1 with free ports, in a fresh temporary directory, and
  * creates the bucket.
  * @param options.bucket - the bucket to create (default `octa-test`)
@@ -265,7 +356,10 @@ export async function startS3Server({
   const locks = new KeyLocks();
   const counts: S3TestServer['counts'] = { GET: 0, HEAD: 0, PUT: 0, POST: 0, DELETE: 0 };
   const requests: S3Request[] = [];
-  const faults: Required<S3Fault>[] = [];
+  const faults: (S3Fault & Required<Pick<S3Fault, 'method' | 'times'>>)[] = [];
+  const injected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  let draw: ((method: string) => S3Fault['fault'] | undefined) | undefined;
+  const timers = new Set<NodeJS.Timeout>();
 
   const upstream = (method: string, path: string, headers: http.OutgoingHttpHeaders) =>
     http.request({ host: '127.0.0.1', port: upstreamPort, method, path, headers, agent });
@@ -284,9 +378,28 @@ export async function startS3Server({
     });
 
   /** Forwards a request as it came (the signature covers the Host header, which is kept). */
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, done: () => void, mode: Mode) => {
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    done: () => void,
+    mode: Mode,
+    stallMs = 0,
+  ) => {
     const out = upstream(req.method ?? 'GET', req.url ?? '/', req.headers);
-    out.on('response', (back) => {
+    out.on('response', (answered) => {
+      if (stallMs === 0) {
+        pass(answered);
+        return;
+      }
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        // The client may have given up meanwhile (its idle timeout): nobody is left to answer.
+        if (req.socket.destroyed) answered.resume();
+        else pass(answered);
+      }, stallMs);
+      timers.add(timer);
+    });
+    const pass = (back: http.IncomingMessage) => {
       if (mode === 'lose-answer') {
         back.resume();
         back.on('end', () => req.socket.destroy());
@@ -298,15 +411,25 @@ export async function startS3Server({
         return;
       }
       let left = Math.floor(Number(back.headers['content-length'] ?? 0) / 2);
+      const cut = () => {
+        back.destroy();
+        req.socket.destroy();
+      };
+      // No body to cut (HEAD, an empty or chunked answer): the connection breaks after the headers.
+      if (left === 0 || req.method === 'HEAD') {
+        res.flushHeaders();
+        cut();
+        return;
+      }
       back.on('data', (chunk: Buffer) => {
         res.write(chunk.subarray(0, left));
         left -= Math.min(left, chunk.length);
-        if (left === 0) {
-          back.destroy();
-          req.socket.destroy();
-        }
+        if (left === 0) cut();
       });
-    });
+      back.on('end', () => {
+        if (!req.socket.destroyed) cut();
+      });
+    };
     out.on('error', (error) => {
       if (!res.headersSent) answer(res, 500, 'InternalError', error.message, req.url ?? '');
       else res.destroy();
@@ -328,16 +451,21 @@ export async function startS3Server({
       conditional: req.headers['if-none-match'] === '*',
     });
 
-    const fault = faults.find((f) => f.method === '' || f.method === method);
-    if (fault !== undefined) fault.times--;
-    if (fault?.times === 0) faults.splice(faults.indexOf(fault), 1);
-    const mode: Mode = fault?.fault === 'lose-answer' || fault?.fault === 'cut-body' ? fault.fault : 'answer';
-    if (fault !== undefined && mode === 'answer') {
-      if (fault.fault === 'reset') {
+    const queued = faults.find(
+      (f) =>
+        (f.method === '' || f.method === method) && (f.key === undefined || (key !== '' && f.key.test(key))),
+    );
+    if (queued !== undefined) queued.times--;
+    if (queued?.times === 0) faults.splice(faults.indexOf(queued), 1);
+    const fault = queued?.fault ?? draw?.(method);
+    const mode: Mode = fault === 'lose-answer' || fault === 'cut-body' ? fault : 'answer';
+    const stallMs = typeof fault === 'object' && 'stallMs' in fault ? fault.stallMs : 0;
+    if (fault !== undefined && mode === 'answer' && stallMs === 0) {
+      if (fault === 'reset') {
         req.socket.destroy();
         return;
       }
-      const { status, code } = fault.fault as { status: number; code: string };
+      const { status, code } = fault as { status: number; code: string };
       req.resume();
       if (method === 'HEAD') {
         res.writeHead(status);
@@ -356,21 +484,35 @@ export async function startS3Server({
         (method === 'POST' && query.has('uploadId')));
     const reads = isObject && (method === 'GET' || method === 'HEAD') && !isUploadStep;
     if (!writes && !reads) {
-      forward(req, res, () => undefined, mode);
+      forward(req, res, () => undefined, mode, stallMs);
       return;
     }
     const release = await locks.acquire(`${name}/${key}`, writes);
     try {
       if (method === 'PUT' && req.headers['if-none-match'] === '*' && (await exists(url.pathname))) {
         req.resume();
-        answer(
-          res,
-          412,
-          'PreconditionFailed',
-          'At least one of the pre-conditions you specified did not hold',
-          url.pathname,
-        );
-        release();
+        // The refusal gets the request's fault too: stalled, or its answer lost (no body to cut).
+        const refuse = () => {
+          if (mode !== 'answer') req.socket.destroy();
+          else if (!req.socket.destroyed) {
+            answer(
+              res,
+              412,
+              'PreconditionFailed',
+              'At least one of the pre-conditions you specified did not hold',
+              url.pathname,
+            );
+          }
+          release();
+        };
+        if (stallMs === 0) refuse();
+        else {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            refuse();
+          }, stallMs);
+          timers.add(timer);
+        }
         return;
       }
     } catch (error) {
@@ -379,7 +521,7 @@ export async function startS3Server({
       release();
       return;
     }
-    forward(req, res, release, mode);
+    forward(req, res, release, mode, stallMs);
   };
 
   const front = http.createServer((req, res) => {
@@ -405,15 +547,22 @@ export async function startS3Server({
       AWS_REGION: 'us-east-1',
       OCTA_S3_ENDPOINT: endpoint,
     },
-    inject({ method = '', times = 1, fault }) {
-      faults.push({ method, times, fault });
+    injected,
+    inject({ method = '', times = 1, ...rest }) {
+      faults.push({ method, times, ...rest });
+    },
+    faultRate(options) {
+      draw = options === null ? undefined : rateFaults(options, injected);
     },
     reset() {
       for (const method of Object.keys(counts) as (keyof typeof counts)[]) counts[method] = 0;
+      for (const kind of FAULT_KINDS) injected[kind] = 0;
       requests.length = 0;
       faults.length = 0;
+      draw = undefined;
     },
     async stop() {
+      for (const timer of timers) clearTimeout(timer);
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       agent.destroy();

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { microsToIso } from '../../export/metadata.js';
 import { type ParquetFileInfo, readParquetMetadata } from '../../export/parquet.js';
+import { OctaError } from '../../lattice/errors.js';
 import { frameFromJSON, frameToJSON } from '../../lattice/frame.js';
 import {
   type CatalogSnapshot,
@@ -88,6 +89,15 @@ export interface VerifyOptions {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * Storage that fails to answer (a network error, S3 still throttling after its retries) says
+ * nothing about the lake: verify then fails with that IO_ERROR instead of reporting the file as
+ * missing or corrupt.
+ */
+function rethrowIoError(error: unknown): void {
+  if (error instanceof OctaError && error.code === 'IO_ERROR') throw error;
+}
+
 /** A snapshot in a comparable form: configs, live file records and batches, per table. */
 function canonical(snapshot: CatalogSnapshot): string {
   const tables = [...snapshot.tables.keys()].sort().map((name) => {
@@ -127,6 +137,7 @@ async function checkLog(storage: Storage, problems: VerifyProblem[]) {
     try {
       entry = decodeEntry(await storage.read(key), key);
     } catch (error) {
+      rethrowIoError(error);
       problems.push({ severity: 'error', code: 'LOG_CORRUPT', file: key, detail: messageOf(error) });
       state = null;
       continue;
@@ -165,6 +176,7 @@ async function checkCheckpoint(
   try {
     stored = decodeCheckpoint(await storage.read(key), key);
   } catch (error) {
+    rethrowIoError(error);
     const detail = `${messageOf(error)}; readers skip it and replay the log instead`;
     problems.push({ severity: 'warning', code: 'CHECKPOINT_DAMAGED', file: key, detail });
     return;
@@ -286,7 +298,8 @@ async function checkFile(
  * Verifies a lake: catalog, committed files and storage; see the module comment.
  * @param options - storage, table, concurrency
  * @returns every problem found, errors and warnings
- * @throws {OctaError} IO_ERROR only when storage cannot be listed at all; every other failure is a problem
+ * @throws {OctaError} IO_ERROR when storage fails to answer (cannot list, or a read still fails after
+ *   the storage's retries); every other failure is a problem
  */
 export async function verify({
   storage,
@@ -300,6 +313,7 @@ export async function verify({
   try {
     snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
   } catch (error) {
+    rethrowIoError(error);
     problems.push({ severity: 'error', code: 'CATALOG_UNREADABLE', file: null, detail: messageOf(error) });
   }
   if (snapshot !== null && log.state !== null && canonical(snapshot) !== canonical(log.state)) {
@@ -337,6 +351,7 @@ export async function verify({
           const bytes = await checkFile(storage, file, config, problems);
           report.bytes_checked += bytes;
         } catch (error) {
+          rethrowIoError(error);
           problems.push({
             severity: 'error',
             code: 'MISSING',
