@@ -11,17 +11,15 @@
  * Run: npm run bench:query [-- --rows 5000000 --runs 7]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { liveFiles } from '../src/lake/catalog-state.js';
-import { ingest } from '../src/lake/ingest.js';
-import { LocalStorage } from '../src/lake/local-storage.js';
-import type { Source, SourceChunk } from '../src/lake/sources/index.js';
 import { openLake, quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
-import { BENCH_DIR, measureAsync, numberArg, printTable, seeded } from './harness.js';
+import { BENCH_DIR, measureAsync, numberArg, printTable } from './harness.js';
+import { buildPointLake, DAYS, pointLakeDir } from './point-lake.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -29,8 +27,6 @@ const work = BENCH_DIR;
 const arg = numberArg;
 const ROWS = arg('rows', 20_000_000);
 const RUNS = arg('runs', 7);
-const DAYS = 30;
-const T0_US = BigInt(Date.UTC(2025, 3, 1)) * 1000n;
 const TABLE = 'points';
 
 /** The query: a 10 m × 10 m column over all heights (z of every point is in 0..200 m), on day 13. */
@@ -38,91 +34,13 @@ const BOX = [500, 500, 0, 510, 510, 200] as const;
 const FROM = '2025-04-13';
 const TO = '2025-04-14';
 
-/** Smooth terrain (20–100 m) over the 1 km square. */
-const terrain = (x: number, y: number) =>
-  60 + 25 * Math.sin(x / 97) * Math.cos(y / 131) + 12 * Math.sin((x + 2 * y) / 53) + 3 * Math.cos(x / 11);
-
-/**
- * `rows` points: x, y uniform over 1000 m, z = terrain + noise (±~1.5 m, a few tall returns), time
- * uniform over 30 days arriving in time order (a sensor stream), an intensity payload.
- */
-function pointSource(rows: number): Source {
-  return {
-    format: 'generated',
-    columns: [
-      { name: 'x', type: 'float64' },
-      { name: 'y', type: 'float64' },
-      { name: 'z', type: 'float64' },
-      { name: 'time', type: 'timestamp_us' },
-      { name: 'intensity', type: 'int32' },
-    ],
-    identity: { kind: 'stream' },
-    async *chunks({ chunkRows = 1 << 16 } = {}) {
-      const rand = seeded(rows);
-      const spanUs = DAYS * 86400e6;
-      for (let first = 0; first < rows; first += chunkRows) {
-        const n = Math.min(chunkRows, rows - first);
-        const x = new Float64Array(n);
-        const y = new Float64Array(n);
-        const z = new Float64Array(n);
-        const time = new BigInt64Array(n);
-        const intensity = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          x[i] = rand() * 1000;
-          y[i] = rand() * 1000;
-          const noise = (rand() + rand() + rand() - 1.5) * 1.5;
-          const tall = rand() < 0.05 ? rand() * 25 : 0; // vegetation / buildings
-          z[i] = terrain(x[i]!, y[i]!) + noise + tall;
-          time[i] = T0_US + BigInt(Math.floor(((first + i + rand()) / rows) * spanUs));
-          intensity[i] = Math.floor(rand() * 4096);
-        }
-        const chunk: SourceChunk = {
-          firstRow: first + 1,
-          rows: n,
-          rowNumbers: Float64Array.from({ length: n }, (_, i) => first + 1 + i),
-          columns: {
-            x: { type: 'float64', values: x },
-            y: { type: 'float64', values: y },
-            z: { type: 'float64', values: z },
-            time: { type: 'timestamp_us', values: time },
-            intensity: { type: 'int32', values: intensity },
-          },
-          rejects: [],
-          position: { rows: first + n },
-        };
-        yield chunk;
-      }
-    },
-    async close() {},
-  };
-}
-
-const lakeDir = join(work, `query-lake-${ROWS}`);
+const lakeDir = pointLakeDir(ROWS);
 const unsortedPath = join(work, `query-unsorted-${ROWS}.parquet`);
-const doneMark = join(lakeDir, '.bench-complete');
 
 /** Builds the lake and the unsorted copy unless a completed build is cached. */
 async function build(): Promise<void> {
   mkdirSync(work, { recursive: true });
-  if (!existsSync(doneMark)) {
-    rmSync(lakeDir, { recursive: true, force: true });
-    rmSync(unsortedPath, { force: true });
-    const t0 = performance.now();
-    const storage = await LocalStorage.create({ root: lakeDir });
-    const summary = await ingest({
-      storage,
-      table: TABLE,
-      inputs: [{ source: pointSource(ROWS), name: 'bench-query' }],
-      frame: 'cartesian:0,0,0,1024',
-      lod: 12,
-      time: 'time',
-      rejectFile: null,
-    });
-    console.error(
-      `built lake: ${summary.rows_committed} rows, ${summary.files} files in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    writeFileSync(doneMark, JSON.stringify(summary));
-  }
+  await buildPointLake(ROWS);
   if (!existsSync(unsortedPath)) {
     const t0 = performance.now();
     const files = await committedFiles();

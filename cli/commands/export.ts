@@ -28,11 +28,27 @@ export function exportCommand(y: Argv): Argv {
             .option('features', {
               type: 'string',
               default: 'count',
-              describe: 'comma-separated: count, mean(COL), var(COL) (population variance)',
+              describe:
+                'comma-separated: count, mean(COL), var(COL) (population variance), sql(AGGREGATE EXPR)',
             })
             .option('label', {
               type: 'string',
               describe: "a column; each cell's label is its most frequent value",
+            })
+            .option('label-table', {
+              type: 'string',
+              describe: 'labels from this table, one row per sample cell (with --label-column)',
+            })
+            .option('label-column', { type: 'string', describe: 'the label column of --label-table' })
+            .option('label-key', {
+              type: 'string',
+              default: 'cell',
+              describe: 'the sample cell column of --label-table (BIGINT Index64 or text id)',
+            })
+            .option('graph', {
+              type: 'boolean',
+              default: false,
+              describe: 'also write per-split node and edge_index files for GNNs',
             })
             .option('where', { type: 'string', describe: 'an SQL condition on the points' })
             .option('box', { type: 'string', describe: 'X0,Y0,Z0,X1,Y1,Z1 in frame metres, inclusive' })
@@ -77,6 +93,9 @@ export function exportCommand(y: Argv): Argv {
             k: intArg('--k', a.k),
             features: a.features,
             ...(a.label === undefined ? {} : { label: a.label }),
+            ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
+            ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
+            graph: a.graph,
             ...(a.where === undefined ? {} : { where: a.where }),
             ...(a.box === undefined ? {} : { box: numberListArg('box', a.box, 6) }),
             ...(a.from === undefined ? {} : { from: a.from }),
@@ -97,6 +116,10 @@ export function exportCommand(y: Argv): Argv {
           println(
             `train ${train}, validation ${validation}, test ${test}, dropped by the buffer ${m.dropped}`,
           );
+          if (m.graph !== null) {
+            const e = m.graph.edges;
+            println(`graph edges: train ${e.train}, validation ${e.validation}, test ${e.test}`);
+          }
           println(`${m.files.length} files and manifest.json in ${a.out}`);
         },
       )

@@ -39,9 +39,31 @@ export function filterSql({ where, box, from, to }: TrainingFilter): string {
 function featureSql(spec: FeatureSpec, i: number): string {
   const as = `f${i}`;
   if (spec.kind === 'count') return `CAST(count(*) AS DOUBLE) AS ${as}`;
+  // The user's aggregate, run as written; null (say, max over no values) is stored as 0 like a mean.
+  if (spec.kind === 'sql') return `coalesce(CAST((${spec.expr}) AS DOUBLE), 0) AS ${as}`;
   const col = `CAST(${quoteIdent(spec.column)} AS DOUBLE)`;
   return spec.kind === 'mean' ? `coalesce(avg(${col}), 0) AS ${as}` : `coalesce(var_pop(${col}), 0) AS ${as}`;
 }
+
+/** The SQL type a label is cast to: Int64, Float64 or Utf8 in the files. */
+export type LabelSqlType = 'BIGINT' | 'DOUBLE' | 'VARCHAR';
+
+/**
+ * Where labels come from: the most frequent value of a column of the points, or the value of a
+ * column of a relation keyed by sample cell (`keyType` id: an INT64 Index64; text: any form
+ * `bcc_from_string` reads).
+ */
+export type LabelSource =
+  | { kind: 'points'; column: string; sqlType: LabelSqlType }
+  | {
+      kind: 'table';
+      /** The relation, already quoted as SQL. */
+      relation: string;
+      column: string;
+      key: string;
+      keyType: 'id' | 'text';
+      sqlType: LabelSqlType;
+    };
 
 /** Options of {@link cellsSql}. */
 export interface CellsSqlOptions {
@@ -50,87 +72,160 @@ export interface CellsSqlOptions {
   features: readonly FeatureSpec[];
   lod: number;
   splitLod: number;
-  /** The label column, already checked to exist, and the SQL type it is cast to. */
-  label?: { column: string; sqlType: 'BIGINT' | 'DOUBLE' | 'VARCHAR' };
+  /** The label source, already checked to exist. */
+  label?: LabelSource;
+}
+
+/** The key of a label relation as a sample cell id (signed INT64 form). */
+export function labelKeySql(source: Extract<LabelSource, { kind: 'table' }>): string {
+  const key = quoteIdent(source.key);
+  return source.keyType === 'text' ? `bcc_from_string(${key})` : `CAST(${key} AS BIGINT)`;
 }
 
 /**
  * `CREATE TEMP TABLE training_cells`: one row per sample cell (the point's BCC cell at the sample
  * LOD, snapped from its frame metres as the core does), with lattice coordinates, block id and
- * coordinates, features `f0…`, and the label (most frequent non-null value, ties to the smallest).
+ * coordinates, features `f0…`, and the label (from the points: the most frequent non-null value,
+ * ties to the smallest; from a relation: its value for the cell, null when it has no row).
  */
 export function cellsSql({ config, filter, features, lod, splitLod, label }: CellsSqlOptions): string {
   const { origin, edge, id } = config.frame;
   const [x0, y0, z0] = origin.map(doubleLiteral);
-  const cell = `bcc_from_frame_metres(x, y, z, ${x0}, ${y0}, ${z0}, ${doubleLiteral(edge)}, ${lod}, frame := ${id})`;
+  // The core's snap (bcc_from_frame_metres) per point, but only to lattice coordinates packed in
+  // one BIGINT: the Index64 is encoded once per cell, not per point (the encode is the costly part).
+  // u = (p − origin) × (n / edge) in the core's order, so the same doubles and the same cells.
+  const n = `${2 ** (lod + 1)}::BIGINT`;
+  const scale = `(${n} / ${doubleLiteral(edge)})`;
+  const pack = (p: string) =>
+    `(CAST(${p}x AS BIGINT) << 34) | (CAST(${p}y AS BIGINT) << 17) | CAST(${p}z AS BIGINT)`;
+  const sq = (p: string) => ['x', 'y', 'z'].map((c) => `bcc__sq(octa__u${c} - ${p}${c})`).join(' + ');
+  const fromPoints = label?.kind === 'points' ? label : undefined;
   const labelCol =
-    label === undefined ? '' : `, CAST(${quoteIdent(label.column)} AS ${label.sqlType}) AS label`;
+    fromPoints === undefined
+      ? ''
+      : `, CAST(${quoteIdent(fromPoints.column)} AS ${fromPoints.sqlType}) AS octa__label`;
   const shift = lod - splitLod;
-  const labels =
+  let labels = '';
+  if (fromPoints !== undefined) {
+    labels = `, labels AS (SELECT cell, first(octa__label ORDER BY n DESC, octa__label ASC) AS label
+           FROM (SELECT octa__key AS cell, octa__label, count(*) AS n FROM p WHERE octa__label IS NOT NULL
+                 GROUP BY octa__key, octa__label)
+           GROUP BY cell)`;
+  } else if (label?.kind === 'table') {
+    labels = `, labels AS (SELECT ${labelKeySql(label)} AS cell,
+           CAST(${quoteIdent(label.column)} AS ${label.sqlType}) AS label
+           FROM ${label.relation} WHERE ${quoteIdent(label.key)} IS NOT NULL)`;
+  }
+  // sql(EXPR) may name any column, so the points keep them all.
+  const columns = features.some((f) => f.kind === 'sql')
+    ? '*'
+    : features
+        .flatMap((f) => (f.kind === 'mean' || f.kind === 'var' ? [quoteIdent(f.column)] : []))
+        .filter((c, i, all) => all.indexOf(c) === i)
+        .concat(['true AS octa__one'])
+        .join(', ');
+  const fromTable = quoteIdent(config.name);
+  const agg = `SELECT octa__key, ${features.map(featureSql).join(', ')} FROM p GROUP BY octa__key`;
+  const join =
     label === undefined
       ? ''
-      : `, labels AS (SELECT cell, first(label ORDER BY n DESC, label ASC) AS label
-           FROM (SELECT cell, label, count(*) AS n FROM p WHERE label IS NOT NULL GROUP BY cell, label)
-           GROUP BY cell)`;
+      : label.kind === 'points'
+        ? 'LEFT JOIN labels ON labels.cell = agg.octa__key'
+        : 'LEFT JOIN labels ON labels.cell = agg.cell';
   return `CREATE OR REPLACE TEMP TABLE training_cells AS
-    WITH p AS MATERIALIZED (
-      SELECT ${cell} AS cell, ${features
-        .filter((f) => f.kind !== 'count')
-        .map((f) => `${quoteIdent((f as { column: string }).column)}`)
-        .filter((c, i, all) => all.indexOf(c) === i)
-        .map((c) => `${c}, `)
-        .join('')}true AS one${labelCol}
-      FROM ${quoteIdent(config.name)} WHERE ${filterSql(filter)}
+    WITH q AS (
+      SELECT *, ${['x', 'y', 'z']
+        .map((c) => `bcc__even(octa__u${c}, ${n}) AS octa__e${c}, bcc__odd(octa__u${c}, ${n}) AS octa__o${c}`)
+        .join(', ')}
+      FROM (
+        SELECT ${columns}${labelCol}, (x - ${x0}) * ${scale} AS octa__ux, (y - ${y0}) * ${scale} AS octa__uy,
+          (z - ${z0}) * ${scale} AS octa__uz
+        FROM ${fromTable} WHERE ${filterSql(filter)})
+    ), p AS ${fromPoints === undefined ? '' : 'MATERIALIZED '}(
+      -- bcc__odd_wins, with each candidate computed once: odd wins only when strictly nearer.
+      SELECT *, CASE WHEN ${sq('octa__o')} < ${sq('octa__e')}
+        THEN ${pack('octa__o')} ELSE ${pack('octa__e')} END AS octa__key FROM q
+    ), a AS (${agg}
     ), agg AS (
-      SELECT cell, ${features.map(featureSql).join(', ')} FROM p GROUP BY cell
+      SELECT *, CAST(octa__key >> 34 AS INTEGER) AS lx, CAST((octa__key >> 17) & 131071 AS INTEGER) AS ly,
+        CAST(octa__key & 131071 AS INTEGER) AS lz FROM a
+    ), agg2 AS (SELECT *, bcc_encode(lx, ly, lz, ${lod}, frame := ${id}) AS cell FROM agg
     )${labels}
-    SELECT agg.cell, d.x AS lx, d.y AS ly, d.z AS lz,
+    SELECT agg.cell, agg.lx, agg.ly, agg.lz,
       bcc_tile_parent(agg.cell, ${splitLod}) AS block,
-      d.x >> ${shift} AS block_x, d.y >> ${shift} AS block_y, d.z >> ${shift} AS block_z,
+      agg.lx >> ${shift} AS block_x, agg.ly >> ${shift} AS block_y, agg.lz >> ${shift} AS block_z,
       ${features.map((_, i) => `f${i}`).join(', ')}${label === undefined ? '' : ', labels.label'}
-    FROM (SELECT *, bcc_decode(cell) AS d FROM agg) agg
-    ${label === undefined ? '' : 'LEFT JOIN labels ON labels.cell = agg.cell'}
-    ORDER BY agg.cell`;
+    FROM agg2 agg
+    ${join}`;
 }
 
-/** The samples of one shard: kept cells of one split after `after`, by cell, at most `limit`. */
+/**
+ * `CREATE TEMP TABLE training_samples`: every filtered cell with its split code (−1 when the buffer
+ * dropped its block) and `node`, its index among its split's cells in cell order, stored in
+ * (split, cell) order so a shard is a contiguous run of rows.
+ */
+export const samplesSql = `CREATE OR REPLACE TEMP TABLE training_samples AS
+    SELECT c.*, b.split, row_number() OVER (PARTITION BY b.split ORDER BY c.cell) - 1 AS node
+    FROM training_cells c JOIN training_blocks b ON b.block = c.block
+    ORDER BY b.split, c.cell`;
+
+/** The samples of one shard: nodes `first … first + limit − 1` of one split, in node order. */
 export function shardSql(
   split: number,
-  after: bigint | null,
+  first: number,
   limit: number,
   featureCount: number,
   label: boolean,
 ): string {
-  const f = Array.from({ length: featureCount }, (_, i) => `c.f${i}`).join(', ');
-  return `SELECT c.cell, c.block, c.lx, c.ly, c.lz, ${f}${label ? ', c.label' : ''}
-    FROM training_cells c JOIN training_blocks b ON b.block = c.block
-    WHERE b.split = ${split}${after === null ? '' : ` AND c.cell > ${after}`}
-    ORDER BY c.cell LIMIT ${limit}`;
+  const f = Array.from({ length: featureCount }, (_, i) => `f${i}`).join(', ');
+  return `SELECT cell, block, lx, ly, lz, ${f}${label ? ', label' : ''}
+    FROM training_samples WHERE split = ${split} AND node >= ${first} AND node < ${first + limit}
+    ORDER BY node`;
+}
+
+/** Options of {@link neighborsSql}. */
+export interface NeighborsSqlOptions {
+  split: number;
+  /** The shard's first and last node. */
+  first: number;
+  last: number;
+  /** The shard's lattice bounding box [x0, y0, z0, x1, y1, z1], widened by the largest offset. */
+  box: readonly number[];
+  offsets: Int32Array;
+  featureCount: number;
 }
 
 /**
- * The present neighbours of a shard's samples (cells of one split in `[first, last]`): sample
- * cell, slot and the neighbour's features, joined on lattice coordinates.
+ * The present neighbours of a shard's samples: the sample's row in the shard, the slot, the
+ * neighbour's node index when it is a sample of the same split (else −1) and its features,
+ * joined on lattice coordinates. The box lets DuckDB skip row groups by their min/max.
  */
-export function neighborsSql(
-  split: number,
-  first: bigint,
-  last: bigint,
-  offsets: Int32Array,
-  featureCount: number,
-): string {
+export function neighborsSql({
+  split,
+  first,
+  last,
+  box,
+  offsets,
+  featureCount,
+}: NeighborsSqlOptions): string {
   const values: string[] = [];
   for (let s = 0; s < offsets.length / 3; s++) {
     values.push(`(${s}, ${offsets[3 * s]}, ${offsets[3 * s + 1]}, ${offsets[3 * s + 2]})`);
   }
   const f = Array.from({ length: featureCount }, (_, i) => `n.f${i}`).join(', ');
   return `WITH s AS (
-      SELECT c.cell, c.lx, c.ly, c.lz FROM training_cells c JOIN training_blocks b ON b.block = c.block
-      WHERE b.split = ${split} AND c.cell BETWEEN ${first} AND ${last}
-    ), o AS (SELECT * FROM (VALUES ${values.join(', ')}) AS o(slot, dx, dy, dz))
-    SELECT s.cell, o.slot, ${f}
-    FROM s CROSS JOIN o JOIN training_cells n
-      ON n.lx = s.lx + o.dx AND n.ly = s.ly + o.dy AND n.lz = s.lz + o.dz`;
+      SELECT node, lx, ly, lz FROM training_samples
+      WHERE split = ${split} AND node BETWEEN ${first} AND ${last}
+    ), o AS (SELECT * FROM (VALUES ${values.join(', ')}) AS o(slot, dx, dy, dz)),
+    n AS (
+      SELECT lx, ly, lz, split, node, ${Array.from({ length: featureCount }, (_, i) => `f${i}`).join(', ')}
+      FROM training_samples
+      WHERE lx BETWEEN ${box[0]} AND ${box[3]} AND ly BETWEEN ${box[1]} AND ${box[4]}
+        AND lz BETWEEN ${box[2]} AND ${box[5]}
+    )
+    SELECT CAST(s.node - ${first} AS INTEGER) AS i, CAST(o.slot AS INTEGER) AS slot,
+      CAST(CASE WHEN n.split = ${split} THEN n.node ELSE -1 END AS INTEGER) AS nnode, ${f}
+    FROM s CROSS JOIN o JOIN n ON n.lx = s.lx + o.dx AND n.ly = s.ly + o.dy AND n.lz = s.lz + o.dz`;
 }
 
 /** Names of the features in the manifest's order. */

@@ -3,12 +3,9 @@
  * neighbourhood as fixed-size arrays, a label, and a train/validation/test split by spatial blocks,
  * written as sharded Parquet or Arrow IPC with a manifest (docs/TRAINING.md).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { tableToIPC } from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import { type LabelType, trainingShardToArrow } from '../export/training-arrow.js';
+import type { LabelType } from '../export/training-arrow.js';
 import {
   checkRatios,
   type FeatureSpec,
@@ -20,8 +17,12 @@ import {
 import { assignBlocks, DROPPED } from '../export/training-split.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
-import { type LakeSession, openLake } from './open.js';
-import { cellsSql, neighborsSql, shardSql, type TrainingFilter } from './training-sql.js';
+import { type LakeSession, openLake, quoteIdent } from './open.js';
+import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './training-labels.js';
+import { cellsSql, type LabelSource, samplesSql, type TrainingFilter } from './training-sql.js';
+import { type TrainingFile, writeSplits } from './training-write.js';
+
+export type { TrainingFile } from './training-write.js';
 
 /** Options of {@link exportTrainingSet}. */
 export interface TrainingSetOptions extends TrainingFilter {
@@ -35,8 +36,18 @@ export interface TrainingSetOptions extends TrainingFilter {
   k?: number;
   /** Features, as parsed by `parseFeatures` or its text form (default `count`). */
   features?: string | readonly FeatureSpec[];
-  /** A column whose most frequent value per cell is the label. */
+  /** A column of the points whose most frequent value per cell is the label. */
   label?: string;
+  /**
+   * Labels from a relation instead (a lake table, or any table or view the session sees), one row
+   * per sample cell: `labelColumn` is the label, `labelKey` (default `cell`) the sample cell's
+   * Index64 at the sample LOD, as BIGINT (signed form) or text.
+   */
+  labelTable?: string;
+  labelColumn?: string;
+  labelKey?: string;
+  /** Also write a graph per split: node files and `edge_index` edge files (default false). */
+  graph?: boolean;
   /** Block LOD, below `lod` (default `lod − 3`, at least 0). */
   splitLod?: number;
   /** Train, validation, test (default 0.8, 0.1, 0.1). */
@@ -52,14 +63,6 @@ export interface TrainingSetOptions extends TrainingFilter {
   out: string;
 }
 
-/** One written file. */
-export interface TrainingFile {
-  /** Path relative to the output directory. */
-  path: string;
-  split: string;
-  rows: number;
-}
-
 /** `manifest.json`. */
 export interface TrainingManifest {
   version: 1;
@@ -72,13 +75,22 @@ export interface TrainingManifest {
   ratios: number[];
   buffer: number;
   features: string[];
+  /** The label column (of the points, or of `labelTable`). */
   label: string | null;
+  /** Where labels come from when they come from a relation. */
+  labelTable: { relation: string; column: string; key: string } | null;
   shapes: { features: number[]; neighbors: number[]; neighbor_mask: number[]; position: number[] };
   columns: string[];
   splits: { train: number; validation: number; test: number };
   /** Cells in blocks the buffer dropped. */
   dropped: number;
   blocks: { train: number; validation: number; test: number; dropped: number };
+  /** With `graph`: nodes and directed edges per split, and the two tables' columns. */
+  graph: {
+    nodes: { train: number; validation: number; test: number };
+    edges: { train: number; validation: number; test: number };
+    columns: { nodes: string[]; edges: string[] };
+  } | null;
   source: {
     table: string;
     where: string | null;
@@ -91,15 +103,6 @@ export interface TrainingManifest {
   files: TrainingFile[];
 }
 
-const LABEL_TYPES: Record<string, LabelType> = {
-  TINYINT: 'int64',
-  SMALLINT: 'int64',
-  INTEGER: 'int64',
-  BIGINT: 'int64',
-  FLOAT: 'float64',
-  DOUBLE: 'float64',
-};
-
 function checkInt(name: string, v: number, lo: number, hi: number): number {
   if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new OctaError('INVALID_ARGUMENT', `${name} must be an integer ${lo}..${hi}`, v);
@@ -107,17 +110,13 @@ function checkInt(name: string, v: number, lo: number, hi: number): number {
   return v;
 }
 
-async function columnTypes(c: DuckDBConnection, table: string): Promise<Map<string, string>> {
-  const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM "${table.replaceAll('"', '""')}"`);
-  return new Map(r.getRowObjectsJS().map((row) => [String(row.column_name), String(row.column_type)]));
-}
-
 /**
  * Exports a training set (see docs/TRAINING.md for every definition).
  * @param options - lake or session, table, filter, LOD, k, features, label, split settings, output
  * @returns the manifest, also written to `out/manifest.json`
- * @throws {OctaError} INVALID_ARGUMENT for bad options, an unknown column or a non-numeric feature
- *   column; NOT_FOUND for an unknown table; DuckDB's error for a bad `where`
+ * @throws {OctaError} INVALID_ARGUMENT for bad options, an unknown column, a non-numeric feature
+ *   column, or a label table with a bad key or duplicate keys; NOT_FOUND for an unknown table or
+ *   label table; DuckDB's error for a bad `where` or `sql(EXPR)`
  */
 export async function exportTrainingSet(options: TrainingSetOptions): Promise<TrainingManifest> {
   const {
@@ -127,6 +126,10 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     lod,
     k = 1,
     label,
+    labelTable,
+    labelColumn,
+    labelKey = 'cell',
+    graph = false,
     buffer = 0,
     format = 'parquet',
     shardRows = 65_536,
@@ -134,6 +137,20 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   } = options;
   if ((lake === undefined) === (session === undefined)) {
     throw new OctaError('INVALID_ARGUMENT', 'exportTrainingSet needs exactly one of lake and session', lake);
+  }
+  if (labelTable !== undefined && (label !== undefined || labelColumn === undefined)) {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      'a label table needs a label column (--label-column) and no points label (--label)',
+      labelTable,
+    );
+  }
+  if (labelColumn !== undefined && labelTable === undefined) {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      'a label column needs a label table (--label-table)',
+      labelColumn,
+    );
   }
   const features =
     typeof options.features === 'string'
@@ -152,7 +169,8 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     throw new OctaError('INVALID_ARGUMENT', 'seed must be an integer', seedValue);
   }
   const seed = BigInt(seedValue);
-  const s = session ?? (await openLake({ lake: lake!, views: { mentionedIn: table } }));
+  const mentioned = labelTable === undefined ? table : `${table} ${labelTable}`;
+  const s = session ?? (await openLake({ lake: lake!, views: { mentionedIn: mentioned } }));
   try {
     const state = s.snapshot.tables.get(table);
     if (state === undefined) {
@@ -162,9 +180,10 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     checkInt('lod', lod, 0, config.lod);
     const splitLod = options.splitLod ?? Math.max(0, lod - 3);
     checkInt('split LOD', splitLod, 0, lod);
-    const types = await columnTypes(s.connection, table);
+    const c = s.connection;
+    const types = await columnTypes(c, quoteIdent(table));
     for (const f of features) {
-      if (f.kind === 'count') continue;
+      if (f.kind === 'count' || f.kind === 'sql') continue;
       const t = types.get(f.column);
       if (t === undefined)
         throw new OctaError('INVALID_ARGUMENT', `no column ${f.column} in ${table}`, f.column);
@@ -173,17 +192,26 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       }
     }
     let labelType: LabelType | undefined;
+    let labelSource: LabelSource | undefined;
     if (label !== undefined) {
       const t = types.get(label);
       if (t === undefined)
         throw new OctaError('INVALID_ARGUMENT', `no label column ${label} in ${table}`, label);
       labelType = LABEL_TYPES[t] ?? 'utf8';
+      labelSource = { kind: 'points', column: label, sqlType: labelSqlType(labelType) };
+    } else if (labelTable !== undefined) {
+      ({ source: labelSource, type: labelType } = await labelTableSource(
+        c,
+        labelTable,
+        labelColumn!,
+        labelKey,
+      ));
     }
-    const sqlType = labelType === 'int64' ? 'BIGINT' : labelType === 'float64' ? 'DOUBLE' : 'VARCHAR';
-    const c = s.connection;
     // Parallel aggregation sums in an order that varies from run to run; one thread makes the
-    // means and variances, hence the shards' bytes, the same for the same inputs.
-    await c.run('SET threads = 1');
+    // means and variances (and a user's sums), hence the shards' bytes, the same for the same
+    // inputs. Counts, modes and keys do not depend on the order, so they keep every thread.
+    const serial = features.some((f) => f.kind !== 'count');
+    if (serial) await c.run('SET threads = 1');
     try {
       await c.run(
         cellsSql({
@@ -192,11 +220,11 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
           features,
           lod,
           splitLod,
-          ...(label === undefined ? {} : { label: { column: label, sqlType } }),
+          ...(labelSource === undefined ? {} : { label: labelSource }),
         }),
       );
     } finally {
-      await c.run('RESET threads');
+      if (serial) await c.run('RESET threads');
     }
     const blockRows = (
       await c.runAndReadAll(
@@ -211,6 +239,8 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       const values = Array.from(codes.subarray(i, i + 2000), (code, j) => `(${blocks[i + j]}, ${code})`);
       await c.run(`INSERT INTO training_blocks VALUES ${values.join(', ')}`);
     }
+    await c.run(samplesSql);
+    await c.run('DROP TABLE training_cells');
     const blockCounts = { train: 0, validation: 0, test: 0, dropped: 0 };
     let dropped = 0;
     codes.forEach((code, i) => {
@@ -222,67 +252,19 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     mkdirSync(out, { recursive: true });
     const F = features.length;
     const S = offsets.length / 3;
-    const unit = latticeUnit(config.frame, lod);
-    const [ox, oy, oz] = config.frame.origin;
-    const files: TrainingFile[] = [];
-    const splits = { train: 0, validation: 0, test: 0 };
-    for (const [code, split] of SPLITS.entries()) {
-      rmSync(join(out, split), { recursive: true, force: true });
-      let after: bigint | null = null;
-      for (let part = 0; ; part++) {
-        const rows: Record<string, unknown>[] = (
-          await c.runAndReadAll(shardSql(code, after, shardRows, F, label !== undefined))
-        ).getRowObjectsJS();
-        if (rows.length === 0) break;
-        const n = rows.length;
-        const shard = {
-          cell: new BigInt64Array(n),
-          block: new BigInt64Array(n),
-          split,
-          lattice: new Int32Array(3 * n),
-          position: new Float64Array(3 * n),
-          features: new Float32Array(F * n),
-          neighbors: new Float32Array(S * F * n),
-          mask: new Uint8Array(S * n),
-        };
-        const row = new Map<bigint, number>();
-        rows.forEach((r, i) => {
-          shard.cell[i] = r.cell as bigint;
-          shard.block[i] = r.block as bigint;
-          const l = [Number(r.lx), Number(r.ly), Number(r.lz)];
-          shard.lattice.set(l, 3 * i);
-          shard.position.set([ox + l[0]! * unit, oy + l[1]! * unit, oz + l[2]! * unit], 3 * i);
-          for (let f = 0; f < F; f++) shard.features[F * i + f] = Number(r[`f${f}`]);
-          row.set(r.cell as bigint, i);
-        });
-        const first = shard.cell[0]!;
-        const last: bigint = shard.cell[n - 1]!;
-        const neighbors = (
-          await c.runAndReadAll(neighborsSql(code, first, last, offsets, F))
-        ).getRowObjectsJS();
-        for (const nb of neighbors) {
-          const i = row.get(nb.cell as bigint)!;
-          const slot = Number(nb.slot);
-          shard.mask[S * i + slot] = 1;
-          for (let f = 0; f < F; f++) shard.neighbors[(S * i + slot) * F + f] = Number(nb[`f${f}`]);
-        }
-        const labels =
-          labelType === undefined
-            ? undefined
-            : {
-                type: labelType,
-                values: rows.map((r) => (r.label === null ? null : (r.label as string | number | bigint))),
-              };
-        const arrow = trainingShardToArrow({ ...shard, ...(labels ? { labels } : {}) }, F, S);
-        const name = `${split}/part-${String(part).padStart(5, '0')}.${format === 'parquet' ? 'parquet' : 'arrow'}`;
-        mkdirSync(join(out, split), { recursive: true });
-        writeFileSync(join(out, name), encode(arrow, format));
-        files.push({ path: name, split, rows: n });
-        splits[split] += n;
-        after = last;
-        if (n < shardRows) break;
-      }
-    }
+    const written = await writeSplits({
+      connection: c,
+      out,
+      format,
+      shardRows,
+      featureCount: F,
+      offsets,
+      labelType,
+      graph,
+      unit: latticeUnit(config.frame, lod),
+      origin: config.frame.origin,
+    });
+    const labelColumns = labelType === undefined ? [] : ['label'];
     const manifest: TrainingManifest = {
       version: 1,
       table,
@@ -294,7 +276,9 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       ratios: [...ratios],
       buffer,
       features: features.map(featureName),
-      label: label ?? null,
+      label: label ?? labelColumn ?? null,
+      labelTable:
+        labelTable === undefined ? null : { relation: labelTable, column: labelColumn!, key: labelKey },
       shapes: { features: [F], neighbors: [S, F], neighbor_mask: [S], position: [3] },
       columns: [
         'cell',
@@ -305,11 +289,21 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
         'features',
         'neighbors',
         'neighbor_mask',
-        ...(label === undefined ? [] : ['label']),
+        ...labelColumns,
       ],
-      splits,
+      splits: written.splits,
       dropped,
       blocks: blockCounts,
+      graph: graph
+        ? {
+            nodes: written.splits,
+            edges: written.edges,
+            columns: {
+              nodes: ['node', 'cell', 'block', 'split', 'lattice', 'position', 'features', ...labelColumns],
+              edges: ['src', 'dst', 'slot'],
+            },
+          }
+        : null,
       source: {
         table,
         where: options.where ?? null,
@@ -318,21 +312,15 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
         to: options.to ?? null,
       },
       lakeVersion: s.snapshot.version,
-      files,
+      files: written.files,
     };
     writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return manifest;
   } finally {
+    // A caller's session keeps running: free the per-cell tables, best effort.
+    for (const t of ['training_cells', 'training_samples', 'training_blocks']) {
+      await s.connection.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+    }
     if (session === undefined) s.close();
   }
-}
-
-function encode(table: ReturnType<typeof trainingShardToArrow>, format: 'parquet' | 'arrow'): Uint8Array {
-  if (format === 'arrow') return tableToIPC(table, 'file');
-  const wasm = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  const props = new WriterPropertiesBuilder()
-    .setCompression(Compression.ZSTD)
-    .setCreatedBy('octa-lake training set (parquet-wasm 0.8.0)')
-    .build();
-  return writeParquet(wasm, props);
 }

@@ -3,12 +3,15 @@
  * files read back with hyparquet and checked against the library's brute-force cells, the same
  * bytes for the same seed, and exit codes for bad arguments.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bruteCells, makeLake, makePoints, type Pt } from '../export/training-fixture.js';
+import { ingest } from '../../src/lake/ingest.js';
+import { LocalStorage } from '../../src/lake/local-storage.js';
+import { index64ToBech32m } from '../../src/lattice/index.js';
+import { bruteCells, FRAME_SPEC, makeLake, makePoints, type Pt } from '../export/training-fixture.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { runOcta } from './run.js';
 
@@ -94,6 +97,71 @@ describe('octa export training-set', () => {
     );
     for (const f of m.files)
       expect(readFileSync(join(again, f.path)).equals(readFileSync(join(out, f.path)))).toBe(true);
+  }, 60_000);
+
+  it('takes labels from a lake table and writes a graph with --graph', async () => {
+    // A second lake table with one row per sample cell: its id as bech32m text and an integer class.
+    const brute = [...bruteCells(points, 3).values()];
+    const unit = 64 / 2 ** 4;
+    const csv = ['x,y,z,sample,klass'];
+    brute.forEach((b, i) => {
+      const [x, y, z] = b.lattice.map((l) => Math.min(l * unit, 64 - 1e-6));
+      if (i % 4 !== 0) csv.push(`${x},${y},${z},${index64ToBech32m(BigInt.asUintN(64, b.cell))},${i % 5}`);
+    });
+    writeFileSync(join(dir, 'labels.csv'), `${csv.join('\n')}\n`);
+    const summary = await ingest({
+      storage: await LocalStorage.create({ root: lake }),
+      table: 'cell_labels',
+      inputs: [{ path: join(dir, 'labels.csv') }],
+      frame: FRAME_SPEC,
+      lod: 6,
+      timeValue: '2025-06-01T00:00:00Z',
+      rejectFile: null,
+    });
+    expect(summary.rows_committed).toBe(csv.length - 1);
+    const want = new Map(brute.map((b, i) => [b.cell, i % 4 === 0 ? null : BigInt(i % 5)]));
+    const out = join(dir, 'graph');
+    const base = args(out).filter((a, i, all) => a !== '--label' && all[i - 1] !== '--label');
+    const r = runOcta([
+      ...base,
+      '--label-table',
+      'cell_labels',
+      '--label-column',
+      'klass',
+      '--label-key',
+      'sample',
+      '--graph',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    const e = m.graph.edges;
+    expect(r.stdout).toContain(`graph edges: train ${e.train}, validation ${e.validation}, test ${e.test}\n`);
+    expect(m.labelTable).toEqual({ relation: 'cell_labels', column: 'klass', key: 'sample' });
+    expect(e.train + e.validation + e.test).toBeGreaterThan(0);
+    const kinds = new Set<string>();
+    for (const f of m.files as { path: string; split: string; kind: string; rows: number }[]) {
+      kinds.add(f.kind);
+      const bytes = readFileSync(join(out, f.path));
+      const part = await parquetReadObjects({
+        file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        compressors,
+      });
+      expect(part).toHaveLength(f.rows);
+      if (f.kind === 'edges') {
+        for (const edge of part) expect(Number(edge.src)).not.toBe(Number(edge.dst));
+        continue;
+      }
+      for (const row of part) {
+        const label = want.get(BigInt(row.cell as bigint));
+        expect(label).not.toBeUndefined();
+        expect(row.label === null ? null : BigInt(row.label as bigint)).toBe(label);
+      }
+    }
+    expect([...kinds].sort()).toEqual(['edges', 'nodes', 'samples']);
+    const bad = runOcta([...base, '--label-table', 'cell_labels', '--out', join(dir, 'bad-labels')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/label column/);
   }, 60_000);
 
   it('exits 2 for bad arguments and writes nothing', () => {
