@@ -9,21 +9,14 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { type Table, tableToIPC } from 'apache-arrow';
 import {
-  Compression,
-  EnabledStatistics,
-  Table as WasmTable,
-  WriterPropertiesBuilder,
-  writeParquet,
-} from 'parquet-wasm';
-import {
   type LabelType,
   type TrainingShard,
   trainingEdgesToArrow,
   trainingNodesToArrow,
   trainingShardToArrow,
 } from '../export/training-arrow.js';
+import { TrainingParquetPool } from '../export/training-parquet.js';
 import { SPLITS, type SplitName } from '../export/training-spec.js';
-import { neighborsSql, shardSql } from './training-sql.js';
 
 /** One written file. */
 export interface TrainingFile {
@@ -37,8 +30,11 @@ export interface TrainingFile {
 
 /** Options of {@link writeSplits}. */
 export interface WriteSplitsOptions {
-  /** A connection holding `training_samples` (see `samplesSql`). */
+  /** A connection holding `training_cells` (see `cellsSql`), dropped once read. */
   connection: DuckDBConnection;
+  /** The blocks, ascending, and each one's split code (`assignBlocks`; −1: dropped). */
+  blocks: BigInt64Array;
+  codes: Int8Array;
   out: string;
   format: 'parquet' | 'arrow';
   shardRows: number;
@@ -103,72 +99,199 @@ function numbers<T extends number | bigint>(chunk: DuckDBDataChunk, j: number): 
   return vector.toArray() as unknown as ArrayLike<T>;
 }
 
+/** Every sample cell, read once from `training_cells` in cell order, as columns. */
+interface Samples {
+  n: number;
+  cell: BigInt64Array;
+  block: BigInt64Array;
+  /** Lattice coordinates, 3 per row. */
+  lattice: Int32Array;
+  features: Float32Array;
+  /** Split code per row (−1: a block the buffer dropped). */
+  split: Int8Array;
+  /** Index among the split's samples in cell order. */
+  node: Int32Array;
+  labels: (string | number | bigint | null)[] | undefined;
+  /** Rows grouped by split, in cell order within a split; split `code` is `order[start[code] …]`. */
+  order: Int32Array;
+  start: number[];
+}
+
+/** The split code of `block` (`blocks` ascending). */
+function splitOf(blocks: BigInt64Array, codes: Int8Array, block: bigint): number {
+  let lo = 0;
+  let hi = blocks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = blocks[mid]!;
+    if (b === block) return codes[mid]!;
+    if (b < block) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  throw new Error(`training block ${block} has no split`);
+}
+
+async function readSamples(options: WriteSplitsOptions): Promise<Samples> {
+  const { connection: c, featureCount: F, labelType, blocks, codes } = options;
+  let total = 0;
+  await forEachChunk(c, 'SELECT count(*) FROM training_cells', (chunk) => {
+    total = Number(column(chunk, 0).getItem(0));
+  });
+  const t: Samples = {
+    n: total,
+    cell: new BigInt64Array(total),
+    block: new BigInt64Array(total),
+    lattice: new Int32Array(3 * total),
+    features: new Float32Array(F * total),
+    split: new Int8Array(total),
+    node: new Int32Array(total),
+    labels: labelType === undefined ? undefined : [],
+    order: new Int32Array(total),
+    start: [],
+  };
+  const f = Array.from({ length: F }, (_, i) => `f${i}`).join(', ');
+  const sql = `SELECT cell, block, lx, ly, lz, ${f}${labelType === undefined ? '' : ', label'}
+    FROM training_cells ORDER BY cell`;
+  const read = await forEachChunk(c, sql, (chunk, row) => {
+    // rowCount is a native call: read it once per chunk, not once per row.
+    const rowCount = chunk.rowCount;
+    t.cell.set(numbers<bigint>(chunk, 0), row);
+    t.block.set(numbers<bigint>(chunk, 1), row);
+    const lattice = [numbers<number>(chunk, 2), numbers<number>(chunk, 3), numbers<number>(chunk, 4)];
+    const feats = Array.from({ length: F }, (_, i) => numbers<number>(chunk, 5 + i));
+    const label = labelType === undefined ? undefined : column(chunk, 5 + F);
+    for (let j = 0; j < rowCount; j++) {
+      const i = row + j;
+      t.lattice[3 * i] = lattice[0]![j]!;
+      t.lattice[3 * i + 1] = lattice[1]![j]!;
+      t.lattice[3 * i + 2] = lattice[2]![j]!;
+      for (let k = 0; k < F; k++) t.features[F * i + k] = feats[k]![j]!;
+      if (label !== undefined) t.labels!.push(label.getItem(j) as string | number | bigint | null);
+    }
+  });
+  if (read !== total) throw new Error(`training cells read ${read} rows, expected ${total}`);
+  // Splits by block, then a counting sort by split that keeps cell order: node = rank in the split.
+  const count = SPLITS.map(() => 0);
+  let previous: bigint | undefined;
+  let code = 0;
+  for (let i = 0; i < total; i++) {
+    const block = t.block[i]!;
+    if (block !== previous) code = splitOf(blocks, codes, block);
+    previous = block;
+    t.split[i] = code;
+    if (code >= 0) t.node[i] = count[code]!++;
+  }
+  let at = 0;
+  for (const n of count) {
+    t.start.push(at);
+    at += n;
+  }
+  t.start.push(at);
+  for (let i = 0; i < total; i++) {
+    const code = t.split[i]!;
+    if (code >= 0) t.order[t.start[code]! + t.node[i]!] = i;
+  }
+  return t;
+}
+
 /**
- * Writes every split's shards, in split order and node order within a split.
+ * An open-addressing hash of the samples by lattice coordinates: `find(x, y, z)` is the row of the
+ * sample at that lattice point, or −1. 4 bytes per slot, at least two slots per sample.
+ */
+function latticeIndex(t: Samples): (x: number, y: number, z: number) => number {
+  let bits = 1;
+  while (1 << bits < 2 * t.n) bits++;
+  const mask = (1 << bits) - 1;
+  const slots = new Int32Array(1 << bits); // row + 1; 0 = empty
+  const L = t.lattice;
+  const hash = (x: number, y: number, z: number) =>
+    (Math.imul(x, 0x9e3779b1) ^ Math.imul(y, 0x85ebca77) ^ Math.imul(z, 0xc2b2ae3d)) >>> (32 - bits);
+  for (let i = 0; i < t.n; i++) {
+    let h = hash(L[3 * i]!, L[3 * i + 1]!, L[3 * i + 2]!);
+    while (slots[h] !== 0) h = (h + 1) & mask;
+    slots[h] = i + 1;
+  }
+  return (x, y, z) => {
+    for (let h = hash(x, y, z); ; h = (h + 1) & mask) {
+      const r = slots[h]! - 1;
+      if (r < 0) return -1;
+      if (L[3 * r] === x && L[3 * r + 1] === y && L[3 * r + 2] === z) return r;
+    }
+  };
+}
+
+/**
+ * Writes every split's shards, in split order and node order within a split. The samples are read
+ * from DuckDB once, as columns; each shard's neighbourhoods are gathered from them through a hash
+ * on lattice coordinates (docs/TRAINING.md "Memory and speed").
  * @param options - connection, output, format, sizes, offsets, label type, graph, frame geometry
  * @returns the files, and sample and edge counts per split
  */
 export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenSplits> {
-  const { connection: c, out, format, shardRows, graph } = options;
-  const counts = new Map<number, number>();
-  await forEachChunk(c, 'SELECT split, count(*) FROM training_samples GROUP BY split', (chunk) => {
-    for (let i = 0, n = chunk.rowCount; i < n; i++) {
-      counts.set(Number(column(chunk, 0).getItem(i)), Number(column(chunk, 1).getItem(i)));
-    }
-  });
+  const { connection: c, out, format, shardRows, graph, featureCount: F, offsets } = options;
+  const samples = await readSamples(options);
+  await c.run('DROP TABLE training_cells');
+  const find = latticeIndex(samples);
+  // Parquet is encoded on worker threads while the next shard is gathered; at most three files
+  // are in flight, so JS holds a few shards at a time whatever the number of samples.
+  const pool = format === 'parquet' ? new TrainingParquetPool() : undefined;
+  const inflight: Promise<void>[] = [];
   const files: TrainingFile[] = [];
   const splits = { train: 0, validation: 0, test: 0 };
   const edges = { train: 0, validation: 0, test: 0 };
   const ext = format === 'parquet' ? 'parquet' : 'arrow';
-  const tasks: { code: number; split: SplitName; first: number; n: number; part: number }[] = [];
-  for (const [code, split] of SPLITS.entries()) {
-    rmSync(join(out, split), { recursive: true, force: true });
-    const total = counts.get(code) ?? 0;
-    for (let first = 0, part = 0; first < total; first += shardRows, part++) {
-      tasks.push({ code, split, first, n: Math.min(shardRows, total - first), part });
+  try {
+    for (const [code, split] of SPLITS.entries()) {
+      rmSync(join(out, split), { recursive: true, force: true });
+      const total = samples.start[code + 1]! - samples.start[code]!;
+      for (let first = 0, part = 0; first < total; first += shardRows, part++) {
+        const n = Math.min(shardRows, total - first);
+        const { shard, nodeOf } = gatherShard(options, samples, find, code, split, first, n);
+        const suffix = `${String(part).padStart(5, '0')}.${ext}`;
+        mkdirSync(join(out, split), { recursive: true });
+        const write = async (kind: TrainingFile['kind'], name: string, table: Table) => {
+          files.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
+          const path = join(out, split, name);
+          const done =
+            pool === undefined
+              ? Promise.resolve(writeFileSync(path, tableToIPC(table, 'file')))
+              : pool.encode(tableToIPC(table, 'stream')).then((bytes) => writeFileSync(path, bytes));
+          done.catch(() => {}); // awaited below; this only keeps a failure from going unhandled first
+          inflight.push(done);
+          while (inflight.length >= 3) await inflight.shift();
+        };
+        await write('samples', `part-${suffix}`, trainingShardToArrow(shard, F, offsets.length / 3));
+        splits[split] += n;
+        if (!graph) continue;
+        await write('nodes', `nodes-${suffix}`, trainingNodesToArrow(shard, first, F));
+        const edgeTable = trainingEdgesToArrow(edgeList(nodeOf, n, first));
+        await write('edges', `edges-${suffix}`, edgeTable);
+        edges[split] += edgeTable.numRows;
+      }
     }
-  }
-  const read = (t: (typeof tasks)[number] | undefined) => {
-    if (t === undefined) return undefined;
-    const p = readShard(options, t.code, t.split, t.first, t.n);
-    p.catch(() => {}); // awaited below; this only keeps an abandoned prefetch from crashing
-    return p;
-  };
-  // DuckDB runs the next shard's queries on its own threads while this one is encoded: JS holds
-  // at most two shards.
-  let next = read(tasks[0]);
-  for (const [i, { split, first, n, part }] of tasks.entries()) {
-    const { shard, nodeOf } = (await next)!;
-    next = read(tasks[i + 1]);
-    const suffix = `${String(part).padStart(5, '0')}.${ext}`;
-    mkdirSync(join(out, split), { recursive: true });
-    const write = (kind: TrainingFile['kind'], name: string, table: Table) => {
-      writeFileSync(join(out, split, name), encode(table, format));
-      files.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
-    };
-    write('samples', `part-${suffix}`, trainingShardToArrow(shard, options.featureCount, nodeOf.length / n));
-    splits[split] += n;
-    if (!graph) continue;
-    write('nodes', `nodes-${suffix}`, trainingNodesToArrow(shard, first, options.featureCount));
-    const edgeTable = trainingEdgesToArrow(edgeList(nodeOf, n, first));
-    write('edges', `edges-${suffix}`, edgeTable);
-    edges[split] += edgeTable.numRows;
+    await Promise.all(inflight);
+  } finally {
+    // On an error, let the files in flight settle before the workers stop.
+    await Promise.allSettled(inflight);
+    await pool?.close();
   }
   return { files, splits, edges };
 }
 
 /**
- * Reads nodes `first … first + n − 1` of a split: the samples, then their present neighbours.
+ * The shard of nodes `first … first + n − 1` of one split, with their neighbourhoods.
  * @returns the shard, and per (row, slot) the neighbour's node index in the same split, or −1
  */
-async function readShard(
+function gatherShard(
   options: WriteSplitsOptions,
+  t: Samples,
+  find: (x: number, y: number, z: number) => number,
   code: number,
   split: SplitName,
   first: number,
   n: number,
-): Promise<{ shard: TrainingShard; nodeOf: Float64Array }> {
-  const { connection: c, featureCount: F, offsets, labelType, unit, origin } = options;
+): { shard: TrainingShard; nodeOf: Float64Array } {
+  const { featureCount: F, offsets, labelType, unit, origin } = options;
   const S = offsets.length / 3;
   const shard: TrainingShard = {
     cell: new BigInt64Array(n),
@@ -181,54 +304,33 @@ async function readShard(
     mask: new Uint8Array(S * n),
   };
   const labels: (string | number | bigint | null)[] = [];
-  const read = await forEachChunk(c, shardSql(code, first, n, F, labelType !== undefined), (chunk, row) => {
-    // rowCount is a native call: read it once per chunk, not once per row.
-    const rowCount = chunk.rowCount;
-    const cell = numbers<bigint>(chunk, 0);
-    const block = numbers<bigint>(chunk, 1);
-    const lattice = [numbers<number>(chunk, 2), numbers<number>(chunk, 3), numbers<number>(chunk, 4)];
-    const feats = Array.from({ length: F }, (_, f) => numbers<number>(chunk, 5 + f));
-    const label = labelType === undefined ? undefined : column(chunk, 5 + F);
-    for (let j = 0; j < rowCount; j++) {
-      const i = row + j;
-      shard.cell[i] = cell[j]!;
-      shard.block[i] = block[j]!;
-      for (let a = 0; a < 3; a++) {
-        const l = lattice[a]![j]!;
-        shard.lattice[3 * i + a] = l;
-        shard.position[3 * i + a] = origin[a]! + l * unit;
-      }
-      for (let f = 0; f < F; f++) shard.features[F * i + f] = feats[f]![j]!;
-      if (label !== undefined) labels.push(label.getItem(j) as string | number | bigint | null);
-    }
-  });
-  if (read !== n) throw new Error(`training shard read ${read} rows, expected ${n}`);
-  if (labelType !== undefined) shard.labels = { type: labelType, values: labels };
-  let reach = 0;
-  for (const o of offsets) reach = Math.max(reach, Math.abs(o));
-  const box = [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity];
+  const nodeOf = new Float64Array(S * n).fill(-1);
+  const rows = t.order.subarray(t.start[code]! + first, t.start[code]! + first + n);
   for (let i = 0; i < n; i++) {
-    for (let a = 0; a < 3; a++) {
-      const l = shard.lattice[3 * i + a]!;
-      box[a] = Math.min(box[a]!, l - reach);
-      box[3 + a] = Math.max(box[3 + a]!, l + reach);
+    const r0 = rows[i]!;
+    shard.cell[i] = t.cell[r0]!;
+    shard.block[i] = t.block[r0]!;
+    for (let f = 0; f < F; f++) shard.features[F * i + f] = t.features[F * r0 + f]!;
+    if (t.labels !== undefined) labels.push(t.labels[r0]!);
+    const x = t.lattice[3 * r0]!;
+    const y = t.lattice[3 * r0 + 1]!;
+    const z = t.lattice[3 * r0 + 2]!;
+    shard.lattice[3 * i] = x;
+    shard.lattice[3 * i + 1] = y;
+    shard.lattice[3 * i + 2] = z;
+    shard.position[3 * i] = origin[0]! + x * unit;
+    shard.position[3 * i + 1] = origin[1]! + y * unit;
+    shard.position[3 * i + 2] = origin[2]! + z * unit;
+    for (let s = 0; s < S; s++) {
+      const r = find(x + offsets[3 * s]!, y + offsets[3 * s + 1]!, z + offsets[3 * s + 2]!);
+      if (r < 0) continue;
+      const at = S * i + s;
+      shard.mask[at] = 1;
+      if (t.split[r] === code) nodeOf[at] = t.node[r]!;
+      for (let f = 0; f < F; f++) shard.neighbors[at * F + f] = t.features[F * r + f]!;
     }
   }
-  const nodeOf = new Float64Array(S * n).fill(-1);
-  const sql = neighborsSql({ split: code, first, last: first + n - 1, box, offsets, featureCount: F });
-  await forEachChunk(c, sql, (chunk) => {
-    const rowCount = chunk.rowCount;
-    const row = numbers<number>(chunk, 0);
-    const slot = numbers<number>(chunk, 1);
-    const node = numbers<number>(chunk, 2);
-    const feats = Array.from({ length: F }, (_, f) => numbers<number>(chunk, 3 + f));
-    for (let j = 0; j < rowCount; j++) {
-      const at = S * row[j]! + slot[j]!;
-      shard.mask[at] = 1;
-      nodeOf[at] = node[j]!;
-      for (let f = 0; f < F; f++) shard.neighbors[at * F + f] = feats[f]![j]!;
-    }
-  });
+  if (labelType !== undefined) shard.labels = { type: labelType, values: labels };
   return { shard, nodeOf };
 }
 
@@ -251,21 +353,4 @@ function edgeList(nodeOf: Float64Array, n: number, first: number) {
     }
   }
   return { src, dst, slot };
-}
-
-function encode(table: Table, format: 'parquet' | 'arrow'): Uint8Array {
-  if (format === 'arrow') return tableToIPC(table, 'file');
-  const wasm = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-  // Dictionaries only where values repeat (split, block): trying one on every float of the
-  // neighbourhoods, and page-level statistics, more than doubled the encode time for ~5% smaller
-  // files. Statistics stay per column chunk, enough for readers to prune on cell.
-  const props = new WriterPropertiesBuilder()
-    .setCompression(Compression.ZSTD)
-    .setDictionaryEnabled(false)
-    .setColumnDictionaryEnabled('split', true)
-    .setColumnDictionaryEnabled('block', true)
-    .setStatisticsEnabled(EnabledStatistics.Chunk)
-    .setCreatedBy('octa-lake training set (parquet-wasm 0.8.0)')
-    .build();
-  return writeParquet(wasm, props);
 }

@@ -19,7 +19,7 @@ import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { type LakeSession, openLake, quoteIdent } from './open.js';
 import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './training-labels.js';
-import { cellsSql, type LabelSource, samplesSql, type TrainingFilter } from './training-sql.js';
+import { cellsSql, type LabelSource, type TrainingFilter } from './training-sql.js';
 import { type TrainingFile, writeSplits } from './training-write.js';
 
 export type { TrainingFile } from './training-write.js';
@@ -234,13 +234,6 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     const blocks = BigInt64Array.from(blockRows.map((r) => r.block as bigint));
     const coords = Int32Array.from(blockRows.flatMap((r) => [Number(r.bx), Number(r.by_), Number(r.bz)]));
     const codes = assignBlocks({ blocks, coords, ratios, seed, buffer });
-    await c.run('CREATE OR REPLACE TEMP TABLE training_blocks (block BIGINT, split TINYINT)');
-    for (let i = 0; i < blocks.length; i += 2000) {
-      const values = Array.from(codes.subarray(i, i + 2000), (code, j) => `(${blocks[i + j]}, ${code})`);
-      await c.run(`INSERT INTO training_blocks VALUES ${values.join(', ')}`);
-    }
-    await c.run(samplesSql);
-    await c.run('DROP TABLE training_cells');
     const blockCounts = { train: 0, validation: 0, test: 0, dropped: 0 };
     let dropped = 0;
     codes.forEach((code, i) => {
@@ -254,6 +247,8 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     const S = offsets.length / 3;
     const written = await writeSplits({
       connection: c,
+      blocks,
+      codes,
       out,
       format,
       shardRows,
@@ -318,7 +313,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     return manifest;
   } finally {
     // A caller's session keeps running: free the per-cell tables, best effort.
-    for (const t of ['training_cells', 'training_samples', 'training_blocks']) {
+    for (const t of ['training_cells']) {
       await s.connection.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
     }
     if (session === undefined) s.close();
