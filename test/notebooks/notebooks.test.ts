@@ -133,7 +133,7 @@ describe('notebooks/', () => {
     expect(tables).toMatch(/<td>i3d1[0-9a-z]+<\/td>/); // Bech32m region ids
   });
 
-  it('training-set.ipynb exports a training set and checks its shapes, splits and reruns', () => {
+  it('training-set.ipynb exports a training set and checks its shapes, splits, graph and reruns', () => {
     const run = execute(join(NOTEBOOKS, 'training-set.ipynb'));
     expectClean(run);
     const stdout = text(run.cells, 'stdout');
@@ -141,6 +141,7 @@ describe('notebooks/', () => {
       'shapes: {"features":[4],"neighbors":[14,4],"neighbor_mask":[14],"position":[3]}',
     );
     expect(stdout).toContain('x: Float32Array of [32, 14, 4]');
+    expect(stdout).toMatch(/edge_index: \[2, [1-9]\d*\]/);
     expect(stdout).toMatch(/identical: sha256 [0-9a-f]{16}/);
     const tables = displays(run.cells, 'text/html').join('');
     for (const split of ['train', 'validation', 'test']) expect(tables).toContain(`<td>${split}</td>`);
