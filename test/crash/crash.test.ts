@@ -18,7 +18,7 @@ import { OCTA } from '../cli/run.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { prng } from '../prng.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
-import { type CrashOutcome, saveFragment } from './report.js';
+import { type CrashOutcome, ingestArgs, saveFragment } from './report.js';
 
 const ROWS = 120_000;
 const TRIALS = Number(process.env.OCTA_CRASH_TRIALS ?? 8);
@@ -119,28 +119,7 @@ afterAll(async () => {
   saveFragment(inject('reliabilityDir'), 'crash', { crash: outcomes });
 });
 
-const ingestArgs = (lake: string) => [
-  'ingest',
-  join(dir, 'in.csv'),
-  '--lake',
-  lake,
-  '--table',
-  'pts',
-  '--frame',
-  'cartesian:0,0,0,1024',
-  '--lod',
-  '10',
-  '--time',
-  't',
-  '--time-unit',
-  's',
-  '--file-rows',
-  '8000',
-  '--memory-mb',
-  '4',
-  '--json',
-  '--quiet',
-];
+const ingest = (lake: string) => ingestArgs(join(dir, 'in.csv'), lake, '--memory-mb', '4');
 
 /** Kills `run` at a seeded moment within its measured clean duration, then runs it to the end. */
 async function trials(
@@ -192,7 +171,7 @@ describe('SIGKILL at random moments, then the same command again', () => {
       return {
         lakeArgs: ['--lake', lake],
         storage: () => LocalStorage.create({ root: lake }),
-        run: ingestArgs(lake),
+        run: ingest(lake),
       };
     });
   });
@@ -203,7 +182,7 @@ describe('SIGKILL at random moments, then the same command again', () => {
       return {
         lakeArgs: ['--lake', lake],
         storage: () => openStorage(lake, { s3Endpoint: server.endpoint }),
-        run: ingestArgs(lake),
+        run: ingest(lake),
       };
     });
   });
@@ -211,7 +190,7 @@ describe('SIGKILL at random moments, then the same command again', () => {
   /** A lake of many small files, built once and copied for every trial. */
   async function smallFiles(): Promise<string> {
     const base = join(dir, 'base');
-    const args = ingestArgs(base);
+    const args = ingest(base);
     args[args.indexOf('--file-rows') + 1] = '2000';
     const r = await octa(args);
     expect(r.status, r.stderr).toBe(0);

@@ -20,7 +20,7 @@ import {
   type S3TestServer,
   startS3Server,
 } from '../support/s3-server.js';
-import { type FaultOutcome, saveFragment } from './report.js';
+import { type FaultOutcome, ingestArgs, saveFragment } from './report.js';
 
 const ROWS = 60_000;
 /** Seeds and rates: each trial is one whole pipeline on a fresh lake. */
@@ -165,28 +165,7 @@ function pipeline(lake: string): Step[] {
     args: [command, '--lake', lake, '--json', '--quiet', ...more],
   });
   return [
-    {
-      args: [
-        'ingest',
-        join(dir, 'in.csv'),
-        '--lake',
-        lake,
-        '--table',
-        'pts',
-        '--frame',
-        'cartesian:0,0,0,1024',
-        '--lod',
-        '10',
-        '--time',
-        't',
-        '--time-unit',
-        's',
-        '--file-rows',
-        '8000',
-        '--json',
-        '--quiet',
-      ],
-    },
+    { args: ingestArgs(join(dir, 'in.csv'), lake) },
     { args: sqlCount(lake), check: (stdout) => isComplete(stdout) },
     query,
     maintenance('compact', '--target-rows', '40000'),

@@ -14,6 +14,32 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * `octa ingest` of the suites' CSV (`x,y,z,t` in seconds) into table `pts`, 8,000-row files, JSON
+ * summary, no progress; `more` adds options (the crash suite's `--memory-mb 4`).
+ */
+export const ingestArgs = (csv: string, lake: string, ...more: string[]) => [
+  'ingest',
+  csv,
+  '--lake',
+  lake,
+  '--table',
+  'pts',
+  '--frame',
+  'cartesian:0,0,0,1024',
+  '--lod',
+  '10',
+  '--time',
+  't',
+  '--time-unit',
+  's',
+  '--file-rows',
+  '8000',
+  ...more,
+  '--json',
+  '--quiet',
+];
+
 /** One SIGKILL suite of test/crash/crash.test.ts. */
 export interface CrashOutcome {
   suite: string;
