@@ -329,12 +329,12 @@ describe('syncGlue', () => {
     expect(values.length).toBe(4);
 
     // A transient error that never clears: tried maxAttempts times, the others still created.
-    const stubborn = ['6', hours[0]!, R0];
+    const neverClears = ['6', hours[0]!, R0];
     const fresh = join(dir, 'lake2');
     const other = await committedLake({ lake: fresh, table: 'more', partitions: hours.map((t) => [t, R0]) });
     server.fail({
       operation: 'BatchCreatePartition',
-      values: stubborn,
+      values: neverClears,
       code: 'ThrottlingException',
       times: 3,
     });
@@ -349,7 +349,7 @@ describe('syncGlue', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OctaError);
     expect((error as OctaError).code).toBe('IO_ERROR');
-    expect((error as OctaError).value).toEqual(stubborn);
+    expect((error as OctaError).value).toEqual(neverClears);
     expect(sizes('BatchCreatePartition', 'PartitionInputList')).toEqual([5, 1, 1]);
     expect((await readPartitions('db', 'more')).length).toBe(4);
 
@@ -357,7 +357,7 @@ describe('syncGlue', () => {
     server.requests.length = 0;
     server.fail({
       operation: 'BatchCreatePartition',
-      values: stubborn,
+      values: neverClears,
       code: 'InvalidInputException',
       times: 99,
     });
