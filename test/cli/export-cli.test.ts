@@ -1,7 +1,7 @@
 /**
  * `octa export training-set` as a user runs it: the built CLI in a child process, its manifest,
  * files read back with hyparquet and checked against the library's brute-force cells, the same
- * bytes for the same seed, and exit codes for bad arguments.
+ * bytes for the same seed and as the library's (inline encoder), and exit codes for bad arguments.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
 import { index64ToBech32m } from '../../src/lattice/index.js';
+import { exportTrainingSet } from '../../src/sql/training.js';
 import { bruteCells, FRAME_SPEC, makeLake, makePoints, type Pt } from '../export/training-fixture.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { runOcta } from './run.js';
@@ -97,6 +98,25 @@ describe('octa export training-set', () => {
     );
     for (const f of m.files)
       expect(readFileSync(join(again, f.path)).equals(readFileSync(join(out, f.path)))).toBe(true);
+    // The CLI encodes Parquet on worker threads; the library in this test process (no compiled
+    // worker) encodes inline, and test/export checks its every value against a brute force.
+    const lib = await exportTrainingSet({
+      lake,
+      table: 'pts',
+      lod: 3,
+      k: 1,
+      features: 'count,mean(intensity),var(intensity)',
+      label: 'cls',
+      splitLod: 1,
+      ratios: [0.6, 0.2, 0.2],
+      buffer: 1,
+      seed: 42,
+      shardRows: 50,
+      out: join(dir, 'lib'),
+    });
+    expect(lib.files).toEqual(m.files);
+    for (const f of m.files)
+      expect(readFileSync(join(dir, 'lib', f.path)).equals(readFileSync(join(out, f.path)))).toBe(true);
   }, 60_000);
 
   it('takes labels from a lake table and writes a graph with --graph', async () => {
