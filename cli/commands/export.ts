@@ -71,6 +71,11 @@ export function exportCommand(y: Argv): Argv {
               default: '65536',
               describe: 'at most this many rows per file',
             })
+            .option('memory-mb', {
+              type: 'string',
+              default: '512',
+              describe: "DuckDB's memory for the points' grouping and the cell table; it spills beyond",
+            })
             .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
             .option('json', { type: 'boolean', default: false, describe: 'print the manifest as JSON' })
             .example(
@@ -106,6 +111,7 @@ export function exportCommand(y: Argv): Argv {
             seed: BigInt(seedText),
             format: a.format,
             shardRows: intArg('--shard-rows', a.shardRows),
+            memoryMb: intArg('--memory-mb', a.memoryMb),
             out: a.out,
           });
           if (a.json) {

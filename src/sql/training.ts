@@ -3,7 +3,8 @@
  * neighbourhood as fixed-size arrays, a label, and a train/validation/test split by spatial blocks,
  * written as sharded Parquet or Arrow IPC with a manifest (docs/TRAINING.md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabelType } from '../export/training-arrow.js';
 import {
@@ -57,6 +58,12 @@ export interface TrainingSetOptions extends TrainingFilter {
   /** Seed of the block hash (default 0). */
   seed?: number | bigint;
   format?: 'parquet' | 'arrow';
+  /**
+   * DuckDB's memory for grouping the points and holding the cell table, in MiB (default 512); beyond
+   * it DuckDB spills to a temporary directory. On a caller's `session` the limit is set for the
+   * export and reset after it.
+   */
+  memoryMb?: number;
   /** At most this many rows per shard file (default 65,536). */
   shardRows?: number;
   /** Output directory, created; files of an earlier run with the same names are replaced. */
@@ -133,6 +140,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     buffer = 0,
     format = 'parquet',
     shardRows = 65_536,
+    memoryMb = 512,
     out,
   } = options;
   if ((lake === undefined) === (session === undefined)) {
@@ -160,6 +168,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   const ratios = checkRatios(options.ratios ?? [0.8, 0.1, 0.1]);
   const offsets = kRingOffsets(k);
   checkInt('shard rows', shardRows, 1, 1 << 24);
+  checkInt('memory (MiB)', memoryMb, 16, 1 << 20);
   checkInt('buffer', buffer, 0, 8);
   if (format !== 'parquet' && format !== 'arrow') {
     throw new OctaError('INVALID_ARGUMENT', 'format must be parquet or arrow', format);
@@ -171,7 +180,10 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   const seed = BigInt(seedValue);
   const mentioned = labelTable === undefined ? table : `${table} ${labelTable}`;
   const s = session ?? (await openLake({ lake: lake!, views: { mentionedIn: mentioned } }));
+  const spill = mkdtempSync(join(tmpdir(), 'octa-training-spill-'));
   try {
+    await s.connection.run(`SET memory_limit = '${memoryMb}MiB'`);
+    await s.connection.run(`SET temp_directory = '${spill.replaceAll("'", "''")}'`);
     const state = s.snapshot.tables.get(table);
     if (state === undefined) {
       throw new OctaError('NOT_FOUND', `no table ${table} in the lake; octa catalog lists the tables`, table);
@@ -313,9 +325,13 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     return manifest;
   } finally {
     // A caller's session keeps running: free the per-cell tables, best effort.
-    for (const t of ['training_cells']) {
-      await s.connection.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
-    }
+    await s.connection.run('DROP TABLE IF EXISTS training_cells').catch(() => {});
     if (session === undefined) s.close();
+    else {
+      for (const setting of ['memory_limit', 'temp_directory']) {
+        await s.connection.run(`RESET ${setting}`).catch(() => {});
+      }
+    }
+    rmSync(spill, { recursive: true, force: true });
   }
 }

@@ -75,8 +75,12 @@ describe('labels from a table keyed by sample cell', () => {
       'CREATE OR REPLACE TEMP TABLE text_labels AS SELECT bcc_to_string(cell) AS sample, CAST(klass & 1023 AS INTEGER) AS small FROM cell_labels WHERE cell IS NOT NULL',
     );
     const outA = join(dir, 'table-labels');
+    const setting = async () =>
+      (await c.runAndReadAll("SELECT current_setting('memory_limit') AS m")).getRowObjectsJS()[0]!.m;
+    const before = await setting();
     const m = await exportTrainingSet({
       session,
+      memoryMb: 64,
       table: 'pts',
       lod: LOD,
       splitLod: 1,
@@ -85,6 +89,8 @@ describe('labels from a table keyed by sample cell', () => {
       shardRows: 100,
       out: outA,
     });
+    // The export's DuckDB memory limit is reset on the caller's session.
+    expect(await setting()).toBe(before);
     expect(m.label).toBe('klass');
     expect(m.labelTable).toEqual({ relation: 'cell_labels', column: 'klass', key: 'cell' });
     expect(m.columns).toContain('label');
