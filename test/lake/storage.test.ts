@@ -1,7 +1,8 @@
 /**
- * LocalStorage held to the Storage contract: whole-object round trips, create-exclusive writes
- * under contention, S3-like listing (byte order, prefixes, no temporary files, no directories),
- * key validation on every method, and IO_ERROR rather than raw errors.
+ * LocalStorage held to the Storage contract (storage-contract.ts: round trips, ranges, directories,
+ * whole-object visibility, create-exclusive writes, listing, key validation), plus what only the
+ * local backend has: its root and file URL, local paths, no temporary file left or listed, and
+ * IO_ERROR rather than raw errors.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { LocalStorage } from '../../src/lake/local-storage.js';
 import { checkKey, checkPrefix, compareKeys } from '../../src/lake/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { prng, randInt } from '../prng.js';
-import { describeStorageContract } from './storage-contract.js';
+import { BAD_KEYS, describeStorageContract, errorOf } from './storage-contract.js';
 
 let dir: string;
 let storage: LocalStorage;
@@ -28,16 +29,6 @@ afterEach(() => {
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const textOf = (data: Uint8Array) => new TextDecoder().decode(data);
-
-async function errorOf(promise: Promise<unknown> | (() => unknown)): Promise<OctaError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    expect(error).toBeInstanceOf(OctaError);
-    return error as OctaError;
-  }
-  throw new Error('expected an OctaError');
-}
 
 /** Every name in the lake directory, recursively, including temporary files. */
 function allNames(root: string): string[] {
@@ -80,67 +71,6 @@ describe('LocalStorage round trips', () => {
     expect((await errorOf(storage.readRange(key, 0, 1))).code).toBe('NOT_FOUND');
     expect(allNames(storage.root).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
-
-  it('round-trips binary data of many sizes', async () => {
-    const random = prng(7);
-    for (const size of [0, 1, 255, 4096, 65_537, 1_000_003]) {
-      const data = new Uint8Array(size);
-      for (let i = 0; i < size; i++) data[i] = (random() * 256) | 0;
-      await storage.write(`bin/${size}`, data);
-      const read = await storage.read(`bin/${size}`);
-      expect(read.length).toBe(size);
-      expect(Buffer.compare(read, data)).toBe(0);
-      expect((await storage.stat(`bin/${size}`))?.size).toBe(size);
-    }
-  });
-
-  it('reads ranges, shorter at the end of the object', async () => {
-    await storage.write('r', bytes('0123456789'));
-    expect(textOf(await storage.readRange('r', 2, 3))).toBe('234');
-    expect(textOf(await storage.readRange('r', 7, 100))).toBe('789');
-    expect(await storage.readRange('r', 10, 5)).toEqual(new Uint8Array(0));
-    expect(await storage.readRange('r', 50, 5)).toEqual(new Uint8Array(0));
-    expect(textOf(await storage.readRange('r', 0, 0))).toBe('');
-    for (const [offset, length] of [
-      [-1, 1],
-      [0, -1],
-      [0.5, 1],
-      [0, Number.NaN],
-    ] as const) {
-      expect((await errorOf(storage.readRange('r', offset, length))).code).toBe('INVALID_ARGUMENT');
-    }
-  });
-
-  it('treats directories as absent objects', async () => {
-    await storage.write('a/b/c', bytes('x'));
-    expect(await storage.stat('a/b')).toBeNull();
-    expect((await errorOf(storage.read('a/b'))).code).toBe('NOT_FOUND');
-    expect((await errorOf(storage.read('a/b/c/d'))).code).toBe('NOT_FOUND');
-    await storage.delete('a/b');
-    expect(textOf(await storage.read('a/b/c'))).toBe('x');
-  });
-
-  it('never shows a reader a partly written object', async () => {
-    const a = new Uint8Array(1 << 20).fill(65);
-    const b = new Uint8Array(1 << 19).fill(66);
-    await storage.write('big', a);
-    let done = false;
-    const writer = (async () => {
-      for (let i = 0; i < 30; i++) await storage.write('big', i % 2 === 0 ? b : a);
-      done = true;
-    })();
-    let reads = 0;
-    while (!done) {
-      const read = await storage.read('big');
-      const whole =
-        (read.length === a.length && read.every((v) => v === 65)) ||
-        (read.length === b.length && read.every((v) => v === 66));
-      expect(whole).toBe(true);
-      reads++;
-    }
-    await writer;
-    expect(reads).toBeGreaterThan(0);
-  });
 });
 
 describe('writeIfAbsent', () => {
@@ -153,15 +83,6 @@ describe('writeIfAbsent', () => {
     const winner = results.indexOf(true);
     expect(textOf(await storage.read('_octa/log/x.json'))).toBe(`writer ${winner}`);
     expect(allNames(storage.root).filter((n) => n.includes('.tmp-'))).toEqual([]);
-  });
-
-  it('refuses an existing key and leaves its bytes alone', async () => {
-    expect(await storage.writeIfAbsent('k', bytes('one'))).toBe(true);
-    expect(await storage.writeIfAbsent('k', bytes('two'))).toBe(false);
-    expect(textOf(await storage.read('k'))).toBe('one');
-    await storage.delete('k');
-    expect(await storage.writeIfAbsent('k', bytes('three'))).toBe(true);
-    expect(textOf(await storage.read('k'))).toBe('three');
   });
 });
 
@@ -207,29 +128,8 @@ describe('list', () => {
 });
 
 describe('key validation', () => {
-  const bad = [
-    '',
-    '/a',
-    'a/',
-    'a//b',
-    '..',
-    '../a',
-    'a/../b',
-    'a/..',
-    '.',
-    'a/./b',
-    'a\\b',
-    'a\u0000b',
-    'a\nb',
-    'a\u007fb',
-    'a\ud800b',
-    '.tmp-x',
-    'a/.tmp-1/b',
-    'x'.repeat(1025),
-  ];
-
   it('rejects keys that could escape the lake or alias another key, on every method', async () => {
-    for (const key of bad) {
+    for (const key of BAD_KEYS) {
       expect(() => checkKey(key), key).toThrow(OctaError);
       expect((await errorOf(storage.read(key))).code).toBe('INVALID_ARGUMENT');
       expect((await errorOf(storage.readRange(key, 0, 1))).code).toBe('INVALID_ARGUMENT');
