@@ -73,8 +73,9 @@ export function exportCommand(y: Argv): Argv {
             })
             .option('memory-mb', {
               type: 'string',
-              default: '512',
-              describe: "DuckDB's memory for the points' grouping and the cell table; it spills beyond",
+              default: '256',
+              describe:
+                "DuckDB's memory for the points' grouping, the cell table and the tile sort; it spills beyond",
             })
             .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
             .option('json', { type: 'boolean', default: false, describe: 'print the manifest as JSON' })

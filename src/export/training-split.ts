@@ -63,8 +63,10 @@ export function assignBlocks({ blocks, coords, ratios, seed, buffer = 0 }: Assig
     split[i] = u < ratios[0] ? 0 : u < ratios[0] + ratios[1] ? 1 : 2;
   }
   if (buffer === 0) return split;
-  const at = new Map<string, number>();
-  for (let i = 0; i < n; i++) at.set(`${coords[3 * i]},${coords[3 * i + 1]},${coords[3 * i + 2]}`, split[i]!);
+  // Block coordinates are 0..65535 and the buffer at most 8: (x + 16, y + 16, z + 16) packs in 51 bits.
+  const key = (x: number, y: number, z: number) => ((x + 16) * 2 ** 17 + (y + 16)) * 2 ** 17 + (z + 16);
+  const at = new Map<number, number>();
+  for (let i = 0; i < n; i++) at.set(key(coords[3 * i]!, coords[3 * i + 1]!, coords[3 * i + 2]!), split[i]!);
   const out = Int8Array.from(split);
   for (let i = 0; i < n; i++) {
     const s = split[i]!;
@@ -75,7 +77,7 @@ export function assignBlocks({ blocks, coords, ratios, seed, buffer = 0 }: Assig
     search: for (let dx = -buffer; dx <= buffer; dx++) {
       for (let dy = -buffer; dy <= buffer; dy++) {
         for (let dz = -buffer; dz <= buffer; dz++) {
-          const other = at.get(`${x + dx},${y + dy},${z + dz}`);
+          const other = at.get(key(x + dx, y + dy, z + dz));
           if (other !== undefined && other > s) {
             out[i] = DROPPED;
             break search;

@@ -1,8 +1,11 @@
 /**
- * The shard loop of a training-set export: per split, a run of `shardRows` samples at a time is read
- * from DuckDB column by column, their present neighbours are joined in, and the shard is written as
- * one Parquet or Arrow IPC file (with `graph`, also a node file and an edge file). JS holds the shard
- * being written and the next one being read (docs/TRAINING.md "Memory and speed").
+ * The shard loop of a training-set export, out of core: DuckDB sorts the sample cells into cubic
+ * tiles of the lattice in Index64 order, each tile followed by copies of the cells of its
+ * neighbouring tiles within reach of the neighbourhood (its halo). JS reads that stream once and
+ * holds one tile at a time, gathers each cell's neighbours there, and appends the samples to the
+ * shard being filled for their split; a full shard goes to the Parquet or Arrow IPC writer. What JS
+ * holds is bounded by the tile size and the shard size, whatever the number of samples
+ * (docs/TRAINING.md "Memory and speed").
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,13 +31,18 @@ export interface TrainingFile {
   rows: number;
 }
 
+/** Per-split row counts. */
+export type SplitCounts = Record<SplitName, number>;
+
 /** Options of {@link writeSplits}. */
 export interface WriteSplitsOptions {
-  /** A connection holding `training_cells` (see `cellsSql`), dropped once read. */
+  /** A connection holding `training_cells` (see `cellsSql`); the caller drops it. */
   connection: DuckDBConnection;
   /** The blocks, ascending, and each one's split code (`assignBlocks`; −1: dropped). */
   blocks: BigInt64Array;
   codes: Int8Array;
+  /** Samples per split (the cells of its blocks). */
+  totals: SplitCounts;
   out: string;
   format: 'parquet' | 'arrow';
   shardRows: number;
@@ -50,9 +58,6 @@ export interface WriteSplitsOptions {
   origin: readonly number[];
 }
 
-/** Per-split row counts. */
-export type SplitCounts = Record<SplitName, number>;
-
 /** What {@link writeSplits} wrote. */
 export interface WrittenSplits {
   files: TrainingFile[];
@@ -61,23 +66,13 @@ export interface WrittenSplits {
   edges: SplitCounts;
 }
 
-/** Runs `sql` and hands each result chunk to `each` with the row index of its first row. */
-async function forEachChunk(
-  c: DuckDBConnection,
-  sql: string,
-  each: (chunk: DuckDBDataChunk, row: number) => void,
-): Promise<number> {
-  const result = await c.run(sql);
-  let row = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (chunk === null) return row;
-    const n = chunk.rowCount;
-    if (n === 0) return row;
-    each(chunk, row);
-    row += n;
-  }
-}
+/**
+ * Tiles are cubes of 2^TILE_BITS lattice steps per axis, aligned to the Morton grid, so that the
+ * cells of a tile are a run of Index64 order and tiles in Morton order give the cells in Index64
+ * order. A tile holds at most 64³ / 4 cells (BCC points are a quarter of the integer points).
+ */
+export const TILE_BITS = 6;
+const TILE = 1 << TILE_BITS;
 
 /** Item reader of a chunk's column (DuckDB's vectors check validity per item). */
 const column = (chunk: DuckDBDataChunk, j: number) =>
@@ -99,174 +94,347 @@ function numbers<T extends number | bigint>(chunk: DuckDBDataChunk, j: number): 
   return vector.toArray() as unknown as ArrayLike<T>;
 }
 
-/** Every sample cell, read once from `training_cells` in cell order, as columns. */
-interface Samples {
-  n: number;
-  cell: BigInt64Array;
-  block: BigInt64Array;
-  /** Lattice coordinates, 3 per row. */
-  lattice: Int32Array;
-  features: Float32Array;
-  /** Split code per row (−1: a block the buffer dropped). */
-  split: Int8Array;
-  /** Index among the split's samples in cell order. */
-  node: Int32Array;
-  labels: (string | number | bigint | null)[] | undefined;
-  /** Rows grouped by split, in cell order within a split; split `code` is `order[start[code] …]`. */
-  order: Int32Array;
-  start: number[];
-}
-
-/** The split code of `block` (`blocks` ascending). */
-function splitOf(blocks: BigInt64Array, codes: Int8Array, block: bigint): number {
-  let lo = 0;
-  let hi = blocks.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const b = blocks[mid]!;
-    if (b === block) return codes[mid]!;
-    if (b < block) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  throw new Error(`training block ${block} has no split`);
-}
-
-async function readSamples(options: WriteSplitsOptions): Promise<Samples> {
-  const { connection: c, featureCount: F, labelType, blocks, codes } = options;
-  let total = 0;
-  await forEachChunk(c, 'SELECT count(*) FROM training_cells', (chunk) => {
-    total = Number(column(chunk, 0).getItem(0));
-  });
-  const t: Samples = {
-    n: total,
-    cell: new BigInt64Array(total),
-    block: new BigInt64Array(total),
-    lattice: new Int32Array(3 * total),
-    features: new Float32Array(F * total),
-    split: new Int8Array(total),
-    node: new Int32Array(total),
-    labels: labelType === undefined ? undefined : [],
-    order: new Int32Array(total),
-    start: [],
-  };
-  const f = Array.from({ length: F }, (_, i) => `f${i}`).join(', ');
-  const sql = `SELECT cell, block, lx, ly, lz, ${f}${labelType === undefined ? '' : ', label'}
-    FROM training_cells ORDER BY cell`;
-  const read = await forEachChunk(c, sql, (chunk, row) => {
-    // rowCount is a native call: read it once per chunk, not once per row.
-    const rowCount = chunk.rowCount;
-    t.cell.set(numbers<bigint>(chunk, 0), row);
-    t.block.set(numbers<bigint>(chunk, 1), row);
-    const lattice = [numbers<number>(chunk, 2), numbers<number>(chunk, 3), numbers<number>(chunk, 4)];
-    const feats = Array.from({ length: F }, (_, i) => numbers<number>(chunk, 5 + i));
-    const label = labelType === undefined ? undefined : column(chunk, 5 + F);
-    for (let j = 0; j < rowCount; j++) {
-      const i = row + j;
-      t.lattice[3 * i] = lattice[0]![j]!;
-      t.lattice[3 * i + 1] = lattice[1]![j]!;
-      t.lattice[3 * i + 2] = lattice[2]![j]!;
-      for (let k = 0; k < F; k++) t.features[F * i + k] = feats[k]![j]!;
-      if (label !== undefined) t.labels!.push(label.getItem(j) as string | number | bigint | null);
-    }
-  });
-  if (read !== total) throw new Error(`training cells read ${read} rows, expected ${total}`);
-  // Splits by block, then a counting sort by split that keeps cell order: node = rank in the split.
-  const count = SPLITS.map(() => 0);
-  let previous: bigint | undefined;
-  let code = 0;
-  for (let i = 0; i < total; i++) {
-    const block = t.block[i]!;
-    if (block !== previous) code = splitOf(blocks, codes, block);
-    previous = block;
-    t.split[i] = code;
-    if (code >= 0) t.node[i] = count[code]!++;
-  }
-  let at = 0;
-  for (const n of count) {
-    t.start.push(at);
-    at += n;
-  }
-  t.start.push(at);
-  for (let i = 0; i < total; i++) {
-    const code = t.split[i]!;
-    if (code >= 0) t.order[t.start[code]! + t.node[i]!] = i;
-  }
-  return t;
+/** The largest absolute coordinate of the offsets: how far a neighbour can lie on one axis. */
+export function reachOf(offsets: Int32Array): number {
+  let reach = 0;
+  for (const v of offsets) reach = Math.max(reach, Math.abs(v));
+  return reach;
 }
 
 /**
- * An open-addressing hash of the samples by lattice coordinates: `find(x, y, z)` is the row of the
- * sample at that lattice point, or −1. 4 bytes per slot, at least two slots per sample.
+ * The tile stream's SQL: every sample cell once for its own tile and once more for each
+ * neighbouring tile whose halo (`reach` steps beyond its faces) holds it, ordered by tile in Morton
+ * order, then by cell. Columns: tx, ty, tz (the tile), cell, block, lx, ly, lz, split, f0…,
+ * and `node` (the rank of the cell in its split, in cell order) with `graph`, `label` with a label.
  */
-function latticeIndex(t: Samples): (x: number, y: number, z: number) => number {
-  let bits = 1;
-  while (1 << bits < 2 * t.n) bits++;
-  const mask = (1 << bits) - 1;
-  const slots = new Int32Array(1 << bits); // row + 1; 0 = empty
-  const L = t.lattice;
-  const hash = (x: number, y: number, z: number) =>
-    (Math.imul(x, 0x9e3779b1) ^ Math.imul(y, 0x85ebca77) ^ Math.imul(z, 0xc2b2ae3d)) >>> (32 - bits);
-  for (let i = 0; i < t.n; i++) {
-    let h = hash(L[3 * i]!, L[3 * i + 1]!, L[3 * i + 2]!);
-    while (slots[h] !== 0) h = (h + 1) & mask;
-    slots[h] = i + 1;
+export function tileStreamSql(options: {
+  featureCount: number;
+  reach: number;
+  graph: boolean;
+  label: boolean;
+}): string {
+  const { featureCount, reach, graph, label } = options;
+  if (reach >= TILE) throw new Error(`a reach of ${reach} needs tiles wider than ${TILE}`);
+  const f = Array.from({ length: featureCount }, (_, i) => `f${i}`).join(', ');
+  const node = graph
+    ? ', CAST(row_number() OVER (PARTITION BY s.split ORDER BY c.cell) - 1 AS INTEGER) AS node'
+    : '';
+  // Tile coordinates are below 2^(16 − TILE_BITS): interleave their bits as Index64 does (x bit 0).
+  const bits = 16 - TILE_BITS;
+  const morton = Array.from({ length: bits }, (_, i) =>
+    ['tx', 'ty', 'tz'].map((t, a) => `(((${t} >> ${i}) & 1) << ${3 * i + a})`).join(' | '),
+  ).join(' | ');
+  const around = (l: string, t: string) =>
+    `unnest(range(greatest(${l} - ${reach}, 0) >> ${TILE_BITS}, ((${l} + ${reach}) >> ${TILE_BITS}) + 1)) AS ${t}`;
+  return `SELECT CAST(tx AS INTEGER), CAST(ty AS INTEGER), CAST(tz AS INTEGER), cell, block, lx, ly, lz, split, ${f}${graph ? ', node' : ''}${label ? ', label' : ''}
+    FROM (SELECT *, ${around('lz', 'tz')}
+      FROM (SELECT *, ${around('ly', 'ty')}
+        FROM (SELECT *, ${around('lx', 'tx')}
+          FROM (SELECT c.*, s.split${node} FROM training_cells c JOIN training_splits s USING (block)))))
+    ORDER BY ${morton}, cell`;
+}
+
+/** A growable column store of one tile's rows (its own cells and its halo). */
+class TileRows {
+  n = 0;
+  cell = new BigInt64Array(1024);
+  block = new BigInt64Array(1024);
+  lattice = new Int32Array(3 * 1024);
+  split = new Int8Array(1024);
+  node = new Int32Array(1024);
+  features: Float32Array;
+  labels: (string | number | bigint | null)[] = [];
+
+  constructor(readonly featureCount: number) {
+    this.features = new Float32Array(featureCount * 1024);
   }
-  return (x, y, z) => {
-    for (let h = hash(x, y, z); ; h = (h + 1) & mask) {
-      const r = slots[h]! - 1;
-      if (r < 0) return -1;
-      if (L[3 * r] === x && L[3 * r + 1] === y && L[3 * r + 2] === z) return r;
-    }
-  };
+
+  /** Makes room for `more` rows. */
+  reserve(more: number): void {
+    const need = this.n + more;
+    const cap = this.cell.length;
+    if (need <= cap) return;
+    let next = cap;
+    while (next < need) next *= 2;
+    this.cell = grown(this.cell, next);
+    this.block = grown(this.block, next);
+    this.lattice = grown(this.lattice, 3 * next);
+    this.split = grown(this.split, next);
+    this.node = grown(this.node, next);
+    this.features = grown(this.features, this.featureCount * next);
+  }
+}
+
+/** A copy of `a` with room for `length` items. */
+function grown<A extends BigInt64Array | Int32Array | Int8Array | Float32Array | Float64Array>(
+  a: A,
+  length: number,
+): A {
+  const b = new (a.constructor as new (n: number) => A)(length);
+  (b as unknown as { set(a: A): void }).set(a);
+  return b;
+}
+
+/** The blocks of `training_cells`, ascending, with their grid coordinates and cell counts. */
+export interface TrainingBlocks {
+  blocks: BigInt64Array;
+  /** [bx, by, bz] per block. */
+  coords: Int32Array;
+  cells: Float64Array;
 }
 
 /**
- * Writes every split's shards, in split order and node order within a split. The samples are read
- * from DuckDB once, as columns; each shard's neighbourhoods are gathered from them through a hash
- * on lattice coordinates (docs/TRAINING.md "Memory and speed").
- * @param options - connection, output, format, sizes, offsets, label type, graph, frame geometry
+ * Reads the blocks of `training_cells` as typed arrays (about 32 bytes per block: blocks are the
+ * one thing of an export JS holds whole).
+ */
+export async function readBlocks(c: DuckDBConnection): Promise<TrainingBlocks> {
+  const result = await c.stream(
+    `SELECT block, any_value(block_x), any_value(block_y), any_value(block_z), CAST(count(*) AS DOUBLE)
+     FROM training_cells GROUP BY block ORDER BY block`,
+  );
+  let t: TrainingBlocks = {
+    blocks: new BigInt64Array(1024),
+    coords: new Int32Array(3 * 1024),
+    cells: new Float64Array(1024),
+  };
+  let n = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (chunk === null || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    if (n + rows > t.blocks.length) {
+      const cap = 2 * (n + rows);
+      t = { blocks: grown(t.blocks, cap), coords: grown(t.coords, 3 * cap), cells: grown(t.cells, cap) };
+    }
+    t.blocks.set(numbers<bigint>(chunk, 0), n);
+    t.cells.set(numbers<number>(chunk, 4), n);
+    const [bx, by, bz] = [1, 2, 3].map((j) => numbers<number>(chunk, j));
+    for (let j = 0; j < rows; j++) {
+      t.coords[3 * (n + j)] = bx![j]!;
+      t.coords[3 * (n + j) + 1] = by![j]!;
+      t.coords[3 * (n + j) + 2] = bz![j]!;
+    }
+    n += rows;
+  }
+  return { blocks: t.blocks.slice(0, n), coords: t.coords.slice(0, 3 * n), cells: t.cells.slice(0, n) };
+}
+
+/** The shard being filled for one split. */
+interface OpenShard {
+  shard: TrainingShard;
+  labels: (string | number | bigint | null)[];
+  /** Per (row, slot) the neighbour's node index in the same split, or −1. */
+  nodeOf: Float64Array;
+  /** Rows filled. */
+  n: number;
+  /** Node index of the first row. */
+  first: number;
+}
+
+/**
+ * Writes every split's shards, node order within a split (Index64 order of the cells). The cells are
+ * read from DuckDB once, tile by tile with their halos; each tile's neighbourhoods are gathered
+ * through a dense grid of the tile and its halo (docs/TRAINING.md "Memory and speed").
+ * @param options - connection, blocks and their splits, output, format, sizes, offsets, label type,
+ *   graph, frame geometry
  * @returns the files, and sample and edge counts per split
  */
 export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenSplits> {
-  const { connection: c, out, format, shardRows, graph, featureCount: F, offsets } = options;
-  const samples = await readSamples(options);
-  await c.run('DROP TABLE training_cells');
-  const find = latticeIndex(samples);
-  // Parquet is encoded on worker threads while the next shard is gathered; at most three files
-  // are in flight, so JS holds a few shards at a time whatever the number of samples.
-  const pool = format === 'parquet' ? new TrainingParquetPool() : undefined;
-  const inflight: Promise<void>[] = [];
-  const files: TrainingFile[] = [];
+  const { connection: c, out, format, shardRows, graph, featureCount: F, offsets, labelType } = options;
+  const { unit, origin, totals } = options;
+  const S = offsets.length / 3;
+  const reach = reachOf(offsets);
+  await loadSplits(c, options.blocks, options.codes);
+
+  // A dense grid over a tile and its halo: the row (+1) of the cell at each lattice point, 0 empty.
+  const G = TILE + 2 * reach;
+  const grid = new Int32Array(G * G * G);
+  const slotStep = new Int32Array(S);
+  for (let s = 0; s < S; s++) {
+    slotStep[s] = (offsets[3 * s]! * G + offsets[3 * s + 1]!) * G + offsets[3 * s + 2]!;
+  }
+
+  const files: TrainingFile[][] = SPLITS.map(() => []);
   const splits = { train: 0, validation: 0, test: 0 };
   const edges = { train: 0, validation: 0, test: 0 };
   const ext = format === 'parquet' ? 'parquet' : 'arrow';
+  for (const split of SPLITS) rmSync(join(out, split), { recursive: true, force: true });
+  // Parquet is encoded on worker threads while the next tiles are gathered; at most three files
+  // are in flight.
+  const pool = format === 'parquet' ? new TrainingParquetPool() : undefined;
+  const inflight: Promise<void>[] = [];
+  const open: (OpenShard | undefined)[] = SPLITS.map(() => undefined);
+  const full: { code: number; shard: OpenShard }[] = [];
+  const parts = SPLITS.map(() => 0);
+
+  const openShard = (code: number): OpenShard => {
+    const first = splits[SPLITS[code]!];
+    const n = Math.min(shardRows, totals[SPLITS[code]!] - first);
+    if (n <= 0) throw new Error(`training split ${SPLITS[code]} has more cells than its blocks`);
+    return {
+      shard: {
+        cell: new BigInt64Array(n),
+        block: new BigInt64Array(n),
+        split: SPLITS[code]!,
+        lattice: new Int32Array(3 * n),
+        position: new Float64Array(3 * n),
+        features: new Float32Array(F * n),
+        neighbors: new Float32Array(S * F * n),
+        mask: new Uint8Array(S * n),
+      },
+      labels: [],
+      nodeOf: new Float64Array(graph ? S * n : 0).fill(-1),
+      n: 0,
+      first,
+    };
+  };
+
+  const write = async (
+    split: SplitName,
+    code: number,
+    kind: TrainingFile['kind'],
+    name: string,
+    table: Table,
+  ) => {
+    files[code]!.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
+    mkdirSync(join(out, split), { recursive: true });
+    const path = join(out, split, name);
+    const done =
+      pool === undefined
+        ? Promise.resolve(writeFileSync(path, tableToIPC(table, 'file')))
+        : pool.encode(tableToIPC(table, 'stream')).then((bytes) => writeFileSync(path, bytes));
+    done.catch(() => {}); // awaited below; this only keeps a failure from going unhandled first
+    inflight.push(done);
+    while (inflight.length >= 3) await inflight.shift();
+  };
+
+  const writeFull = async () => {
+    for (const { code, shard: o } of full.splice(0)) {
+      const split = SPLITS[code]!;
+      const suffix = `${String(parts[code]!++).padStart(5, '0')}.${ext}`;
+      if (labelType !== undefined) o.shard.labels = { type: labelType, values: o.labels };
+      await write(split, code, 'samples', `part-${suffix}`, trainingShardToArrow(o.shard, F, S));
+      if (!graph) continue;
+      await write(split, code, 'nodes', `nodes-${suffix}`, trainingNodesToArrow(o.shard, o.first, F));
+      const edgeTable = trainingEdgesToArrow(edgeList(o.nodeOf, o.n, o.first));
+      await write(split, code, 'edges', `edges-${suffix}`, edgeTable);
+      edges[split] += edgeTable.numRows;
+    }
+  };
+
+  /** Gathers the neighbourhoods of the tile's own cells into their splits' shards. */
+  const gatherTile = (t: TileRows, tx: number, ty: number, tz: number) => {
+    const x0 = tx * TILE - reach;
+    const y0 = ty * TILE - reach;
+    const z0 = tz * TILE - reach;
+    const L = t.lattice;
+    const at = (r: number) => ((L[3 * r]! - x0) * G + (L[3 * r + 1]! - y0)) * G + (L[3 * r + 2]! - z0);
+    for (let r = 0; r < t.n; r++) grid[at(r)] = r + 1;
+    for (let r = 0; r < t.n; r++) {
+      const code = t.split[r]!;
+      if (code < 0) continue;
+      const x = L[3 * r]!;
+      const y = L[3 * r + 1]!;
+      const z = L[3 * r + 2]!;
+      if (x >> TILE_BITS !== tx || y >> TILE_BITS !== ty || z >> TILE_BITS !== tz) continue; // halo
+      let o = open[code];
+      if (o === undefined) {
+        o = openShard(code);
+        open[code] = o;
+      }
+      const i = o.n++;
+      const s0 = o.shard;
+      if (graph && t.node[r] !== o.first + i) {
+        throw new Error(
+          `training cell ${t.cell[r]} came out of order (node ${t.node[r]}, expected ${o.first + i})`,
+        );
+      }
+      s0.cell[i] = t.cell[r]!;
+      s0.block[i] = t.block[r]!;
+      for (let f = 0; f < F; f++) s0.features[F * i + f] = t.features[F * r + f]!;
+      if (labelType !== undefined) o.labels.push(t.labels[r]!);
+      s0.lattice[3 * i] = x;
+      s0.lattice[3 * i + 1] = y;
+      s0.lattice[3 * i + 2] = z;
+      s0.position[3 * i] = origin[0]! + x * unit;
+      s0.position[3 * i + 1] = origin[1]! + y * unit;
+      s0.position[3 * i + 2] = origin[2]! + z * unit;
+      const g = at(r);
+      for (let s = 0; s < S; s++) {
+        const q = grid[g + slotStep[s]!]! - 1;
+        if (q < 0) continue;
+        const k = S * i + s;
+        s0.mask[k] = 1;
+        if (graph && t.split[q] === code) o.nodeOf[k] = t.node[q]!;
+        for (let f = 0; f < F; f++) s0.neighbors[k * F + f] = t.features[F * q + f]!;
+      }
+      if (o.n === s0.cell.length) {
+        full.push({ code, shard: o });
+        splits[SPLITS[code]!] += o.n;
+        open[code] = undefined;
+      }
+    }
+    for (let r = 0; r < t.n; r++) grid[at(r)] = 0;
+  };
+
   try {
-    for (const [code, split] of SPLITS.entries()) {
-      rmSync(join(out, split), { recursive: true, force: true });
-      const total = samples.start[code + 1]! - samples.start[code]!;
-      for (let first = 0, part = 0; first < total; first += shardRows, part++) {
-        const n = Math.min(shardRows, total - first);
-        const { shard, nodeOf } = gatherShard(options, samples, find, code, split, first, n);
-        const suffix = `${String(part).padStart(5, '0')}.${ext}`;
-        mkdirSync(join(out, split), { recursive: true });
-        const write = async (kind: TrainingFile['kind'], name: string, table: Table) => {
-          files.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
-          const path = join(out, split, name);
-          const done =
-            pool === undefined
-              ? Promise.resolve(writeFileSync(path, tableToIPC(table, 'file')))
-              : pool.encode(tableToIPC(table, 'stream')).then((bytes) => writeFileSync(path, bytes));
-          done.catch(() => {}); // awaited below; this only keeps a failure from going unhandled first
-          inflight.push(done);
-          while (inflight.length >= 3) await inflight.shift();
-        };
-        await write('samples', `part-${suffix}`, trainingShardToArrow(shard, F, offsets.length / 3));
-        splits[split] += n;
-        if (!graph) continue;
-        await write('nodes', `nodes-${suffix}`, trainingNodesToArrow(shard, first, F));
-        const edgeTable = trainingEdgesToArrow(edgeList(nodeOf, n, first));
-        await write('edges', `edges-${suffix}`, edgeTable);
-        edges[split] += edgeTable.numRows;
+    const sql = tileStreamSql({ featureCount: F, reach, graph, label: labelType !== undefined });
+    const result = await c.stream(sql);
+    const t = new TileRows(F);
+    let tile: [number, number, number] | undefined;
+    const nodeColumn = 9 + F;
+    const labelColumn = nodeColumn + (graph ? 1 : 0);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      // rowCount is a native call: read it once per chunk, not once per row.
+      const rowCount = chunk.rowCount;
+      const [tx, ty, tz] = [0, 1, 2].map((j) => numbers<number>(chunk, j));
+      const cell = numbers<bigint>(chunk, 3);
+      const block = numbers<bigint>(chunk, 4);
+      const [lx, ly, lz] = [5, 6, 7].map((j) => numbers<number>(chunk, j));
+      const split = numbers<number>(chunk, 8);
+      const feats = Array.from({ length: F }, (_, i) => numbers<number>(chunk, 9 + i));
+      const node = graph ? numbers<number>(chunk, nodeColumn) : undefined;
+      const label = labelType === undefined ? undefined : column(chunk, labelColumn);
+      for (let j = 0; j < rowCount; ) {
+        const x = tx![j]!;
+        const y = ty![j]!;
+        const z = tz![j]!;
+        if (tile === undefined || tile[0] !== x || tile[1] !== y || tile[2] !== z) {
+          if (tile !== undefined) gatherTile(t, ...tile);
+          t.n = 0;
+          t.labels.length = 0;
+          tile = [x, y, z];
+        }
+        // The run of this chunk's rows in the current tile.
+        let end = j + 1;
+        while (end < rowCount && tx![end] === x && ty![end] === y && tz![end] === z) end++;
+        t.reserve(end - j);
+        for (; j < end; j++) {
+          const r = t.n++;
+          t.cell[r] = cell[j]!;
+          t.block[r] = block[j]!;
+          t.lattice[3 * r] = lx![j]!;
+          t.lattice[3 * r + 1] = ly![j]!;
+          t.lattice[3 * r + 2] = lz![j]!;
+          t.split[r] = split[j]!;
+          if (node !== undefined) t.node[r] = node[j]!;
+          for (let f = 0; f < F; f++) t.features[F * r + f] = feats[f]![j]!;
+          if (label !== undefined) t.labels[r] = label.getItem(j) as string | number | bigint | null;
+        }
+      }
+      await writeFull();
+    }
+    if (tile !== undefined) gatherTile(t, ...tile);
+    for (const [code, o] of open.entries()) {
+      if (o !== undefined)
+        throw new Error(`training split ${SPLITS[code]} ended ${o.shard.cell.length - o.n} cells short`);
+    }
+    await writeFull();
+    for (const split of SPLITS) {
+      if (splits[split] !== totals[split]) {
+        throw new Error(`training split ${split} wrote ${splits[split]} cells of ${totals[split]}`);
       }
     }
     await Promise.all(inflight);
@@ -274,64 +442,25 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
     // On an error, let the files in flight settle before the workers stop.
     await Promise.allSettled(inflight);
     await pool?.close();
+    await c.run('DROP TABLE IF EXISTS training_splits').catch(() => {});
   }
-  return { files, splits, edges };
+  return { files: files.flat(), splits, edges };
 }
 
-/**
- * The shard of nodes `first … first + n − 1` of one split, with their neighbourhoods.
- * @returns the shard, and per (row, slot) the neighbour's node index in the same split, or −1
- */
-function gatherShard(
-  options: WriteSplitsOptions,
-  t: Samples,
-  find: (x: number, y: number, z: number) => number,
-  code: number,
-  split: SplitName,
-  first: number,
-  n: number,
-): { shard: TrainingShard; nodeOf: Float64Array } {
-  const { featureCount: F, offsets, labelType, unit, origin } = options;
-  const S = offsets.length / 3;
-  const shard: TrainingShard = {
-    cell: new BigInt64Array(n),
-    block: new BigInt64Array(n),
-    split,
-    lattice: new Int32Array(3 * n),
-    position: new Float64Array(3 * n),
-    features: new Float32Array(F * n),
-    neighbors: new Float32Array(S * F * n),
-    mask: new Uint8Array(S * n),
-  };
-  const labels: (string | number | bigint | null)[] = [];
-  const nodeOf = new Float64Array(S * n).fill(-1);
-  const rows = t.order.subarray(t.start[code]! + first, t.start[code]! + first + n);
-  for (let i = 0; i < n; i++) {
-    const r0 = rows[i]!;
-    shard.cell[i] = t.cell[r0]!;
-    shard.block[i] = t.block[r0]!;
-    for (let f = 0; f < F; f++) shard.features[F * i + f] = t.features[F * r0 + f]!;
-    if (t.labels !== undefined) labels.push(t.labels[r0]!);
-    const x = t.lattice[3 * r0]!;
-    const y = t.lattice[3 * r0 + 1]!;
-    const z = t.lattice[3 * r0 + 2]!;
-    shard.lattice[3 * i] = x;
-    shard.lattice[3 * i + 1] = y;
-    shard.lattice[3 * i + 2] = z;
-    shard.position[3 * i] = origin[0]! + x * unit;
-    shard.position[3 * i + 1] = origin[1]! + y * unit;
-    shard.position[3 * i + 2] = origin[2]! + z * unit;
-    for (let s = 0; s < S; s++) {
-      const r = find(x + offsets[3 * s]!, y + offsets[3 * s + 1]!, z + offsets[3 * s + 2]!);
-      if (r < 0) continue;
-      const at = S * i + s;
-      shard.mask[at] = 1;
-      if (t.split[r] === code) nodeOf[at] = t.node[r]!;
-      for (let f = 0; f < F; f++) shard.neighbors[at * F + f] = t.features[F * r + f]!;
+/** `training_splits`: each block's split code, for DuckDB to join to the cells. */
+async function loadSplits(c: DuckDBConnection, blocks: BigInt64Array, codes: Int8Array): Promise<void> {
+  await c.run('CREATE OR REPLACE TEMP TABLE training_splits (block BIGINT, split TINYINT)');
+  const appender = await c.createAppender('training_splits', 'main', 'temp');
+  try {
+    for (let i = 0; i < blocks.length; i++) {
+      appender.appendBigInt(blocks[i]!);
+      appender.appendTinyInt(codes[i]!);
+      appender.endRow();
     }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
   }
-  if (labelType !== undefined) shard.labels = { type: labelType, values: labels };
-  return { shard, nodeOf };
 }
 
 /** The shard's edges in (src, slot) order: each present same-split neighbour of each node. */

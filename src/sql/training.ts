@@ -21,7 +21,7 @@ import { latticeUnit } from '../lattice/frame.js';
 import { type LakeSession, openLake, quoteIdent } from './open.js';
 import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './training-labels.js';
 import { cellsSql, type LabelSource, type TrainingFilter } from './training-sql.js';
-import { type TrainingFile, writeSplits } from './training-write.js';
+import { readBlocks, type TrainingFile, writeSplits } from './training-write.js';
 
 export type { TrainingFile } from './training-write.js';
 
@@ -59,9 +59,9 @@ export interface TrainingSetOptions extends TrainingFilter {
   seed?: number | bigint;
   format?: 'parquet' | 'arrow';
   /**
-   * DuckDB's memory for grouping the points and holding the cell table, in MiB (default 512); beyond
-   * it DuckDB spills to a temporary directory. On a caller's `session` the limit is set for the
-   * export and reset after it.
+   * DuckDB's memory for grouping the points, the cell table and the tile sort, in MiB (default 256);
+   * beyond it DuckDB spills to a temporary directory. On a caller's `session` the limit is set for
+   * the export and reset after it. What JS holds does not depend on the number of samples (docs/TRAINING.md).
    */
   memoryMb?: number;
   /** At most this many rows per shard file (default 65,536). */
@@ -140,7 +140,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     buffer = 0,
     format = 'parquet',
     shardRows = 65_536,
-    memoryMb = 512,
+    memoryMb = 256,
     out,
   } = options;
   if ((lake === undefined) === (session === undefined)) {
@@ -238,21 +238,20 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     } finally {
       if (serial) await c.run('RESET threads');
     }
-    const blockRows = (
-      await c.runAndReadAll(
-        'SELECT block, any_value(block_x) AS bx, any_value(block_y) AS by_, any_value(block_z) AS bz, count(*) AS n FROM training_cells GROUP BY block ORDER BY block',
-      )
-    ).getRowObjectsJS();
-    const blocks = BigInt64Array.from(blockRows.map((r) => r.block as bigint));
-    const coords = Int32Array.from(blockRows.flatMap((r) => [Number(r.bx), Number(r.by_), Number(r.bz)]));
+    const { blocks, coords, cells } = await readBlocks(c);
     const codes = assignBlocks({ blocks, coords, ratios, seed, buffer });
     const blockCounts = { train: 0, validation: 0, test: 0, dropped: 0 };
+    const totals = { train: 0, validation: 0, test: 0 };
     let dropped = 0;
     codes.forEach((code, i) => {
+      const n = cells[i]!;
       if (code === DROPPED) {
         blockCounts.dropped++;
-        dropped += Number(blockRows[i]!.n);
-      } else blockCounts[SPLITS[code]!]++;
+        dropped += n;
+      } else {
+        blockCounts[SPLITS[code]!]++;
+        totals[SPLITS[code]!] += n;
+      }
     });
     mkdirSync(out, { recursive: true });
     const F = features.length;
@@ -261,6 +260,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       connection: c,
       blocks,
       codes,
+      totals,
       out,
       format,
       shardRows,

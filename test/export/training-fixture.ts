@@ -2,8 +2,11 @@
  * A small lake for the training-set tests, and the brute-force training set computed from its
  * points in plain JS with the lattice core (independent of the SQL that exports it).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { expect } from 'vitest';
 import { ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
 import {
@@ -13,6 +16,7 @@ import {
   parseFrameSpec,
   tileToParent,
 } from '../../src/lattice/index.js';
+import type { TrainingFile } from '../../src/sql/training.js';
 import { prng } from '../prng.js';
 
 export const FRAME_SPEC = 'cartesian:0,0,0,64';
@@ -123,4 +127,20 @@ export function tileAncestor(cell: bigint, levels: number): bigint {
   let id = BigInt.asUintN(64, cell);
   for (let i = 0; i < levels; i++) id = tileToParent(id)!;
   return BigInt.asIntN(64, id);
+}
+
+/** The rows of Parquet shards of an export, read with hyparquet (an independent reader), in order. */
+export async function readShards(
+  out: string,
+  files: readonly TrainingFile[],
+): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const f of files) {
+    const bytes = readFileSync(join(out, f.path));
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const part = await parquetReadObjects({ file, compressors });
+    expect(part).toHaveLength(f.rows);
+    rows.push(...part);
+  }
+  return rows;
 }

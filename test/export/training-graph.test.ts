@@ -5,15 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kRingOffsets } from '../../src/export/training-spec.js';
-import { exportTrainingSet, type TrainingFile } from '../../src/sql/training.js';
+import { exportTrainingSet } from '../../src/sql/training.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
-import { bruteCells, makeLake, makePoints, type Pt } from './training-fixture.js';
+import { bruteCells, makeLake, makePoints, type Pt, readShards } from './training-fixture.js';
 
-type Row = Record<string, unknown>;
 const LOD = 3;
 
 let dir: string;
@@ -27,18 +24,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => removeDir(dir));
-
-async function read(out: string, files: TrainingFile[]): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const f of files) {
-    const bytes = readFileSync(join(out, f.path));
-    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const part = await parquetReadObjects({ file, compressors });
-    expect(part).toHaveLength(f.rows);
-    rows.push(...part);
-  }
-  return rows;
-}
 
 describe('exportTrainingSet graph', () => {
   for (const k of [1, 2]) {
@@ -71,9 +56,9 @@ describe('exportTrainingSet graph', () => {
       let totalEdges = 0;
       for (const split of ['train', 'validation', 'test'] as const) {
         const of = (kind: string) => m.files.filter((f) => f.split === split && f.kind === kind);
-        const samples = await read(out, of('samples'));
-        const nodes = await read(out, of('nodes'));
-        const edges = await read(out, of('edges'));
+        const samples = await readShards(out, of('samples'));
+        const nodes = await readShards(out, of('nodes'));
+        const edges = await readShards(out, of('edges'));
         expect(of('nodes').map((f) => f.rows)).toEqual(of('samples').map((f) => f.rows));
         expect(nodes).toHaveLength(m.graph!.nodes[split]);
         expect(edges).toHaveLength(m.graph!.edges[split]);
