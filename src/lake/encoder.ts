@@ -6,17 +6,14 @@
  * `workers: 0`, encoding runs inline with the same result.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { tableFromIPC } from 'apache-arrow';
 import { arrowToPointBuffer, pointBufferToArrow } from '../export/arrow.js';
 import { type BoundingBox, PointBuffer, type PointChunk } from '../export/container.js';
 import type { PointFileDescriptor } from '../export/metadata.js';
 import { writeParquet } from '../export/parquet.js';
 import type { PointSchema } from '../export/schema.js';
-import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
+import { ownBytes, WorkerPool } from '../export/worker-pool.js';
 
 /** One file to encode: its rows in any order (the encoder sorts them by cell). */
 export type EncodeJob = (
@@ -106,38 +103,16 @@ export function encodeInline(job: EncodeJob): Encoded {
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
 
-type Reply = ({ id: number } & Encoded) | { id: number; error: { code?: string; message: string } };
-
 /** Encodes Parquet files on worker threads (or inline). Call `close()` when done. */
 export class ParquetEncoder {
-  #workers: Worker[];
-  #next = 0;
-  readonly #pending = new Map<number, { resolve: (e: Encoded) => void; reject: (err: Error) => void }>();
+  readonly #pool: WorkerPool<EncodeJob, Encoded>;
 
-  private constructor(workers: Worker[]) {
-    this.#workers = workers;
-    for (const worker of workers) this.#listen(worker);
-  }
-
-  #listen(worker: Worker): void {
-    worker.on('message', (reply: Reply) => {
-      const p = this.#pending.get(reply.id);
-      if (!p) return;
-      this.#pending.delete(reply.id);
-      if ('error' in reply) {
-        p.reject(
-          reply.error.code
-            ? new OctaError(
-                reply.error.code as OctaErrorCode,
-                reply.error.message.replace(/ \(code: .*\)$/, ''),
-              )
-            : new Error(reply.error.message),
-        );
-      } else p.resolve({ bytes: reply.bytes, sha256: reply.sha256, stats: reply.stats });
-    });
-    worker.on('error', (err) => {
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
+  private constructor(workers: number | undefined) {
+    this.#pool = new WorkerPool({
+      script: WORKER_SCRIPT,
+      ...(workers === undefined ? {} : { workers }),
+      run: encodeInline,
+      transfer: transferables,
     });
   }
 
@@ -146,45 +121,22 @@ export class ParquetEncoder {
    * @param options.workers - worker threads (default: one per core, at most 2, when the compiled
    *   worker exists; else 0, inline)
    */
-  static create({
-    workers = existsSync(WORKER_SCRIPT) ? Math.min(2, availableParallelism()) : 0,
-  }: {
-    workers?: number;
-  } = {}): ParquetEncoder {
-    return new ParquetEncoder(Array.from({ length: workers }, () => new Worker(WORKER_SCRIPT)));
+  static create({ workers }: { workers?: number } = {}): ParquetEncoder {
+    return new ParquetEncoder(workers);
   }
 
   /** How many worker threads encode (0: inline). */
   get threads(): number {
-    return this.#workers.length;
+    return this.#pool.threads;
   }
 
   /** Encodes one file; the job's buffers are transferred to the worker (do not reuse them). */
   encode(job: EncodeJob): Promise<Encoded> {
-    const worker = this.#workers[this.#next % Math.max(1, this.#workers.length)];
-    if (!worker) {
-      try {
-        return Promise.resolve(encodeInline(job));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    const id = this.#next++;
-    return new Promise<Encoded>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      // An IPC view into a larger buffer is copied out first: only its own bytes may move.
-      const owned =
-        'ipc' in job && (job.ipc.byteOffset !== 0 || job.ipc.byteLength !== job.ipc.buffer.byteLength)
-          ? { ...job, ipc: job.ipc.slice() }
-          : job;
-      worker.postMessage({ id, ...owned }, transferables(owned));
-    });
+    return this.#pool.run('ipc' in job ? { ...job, ipc: ownBytes(job.ipc) } : job);
   }
 
-  /** Stops the worker. */
+  /** Stops the workers. */
   async close(): Promise<void> {
-    const workers = this.#workers;
-    this.#workers = [];
-    await Promise.all(workers.map((w) => w.terminate()));
+    await this.#pool.close();
   }
 }

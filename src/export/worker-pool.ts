@@ -1,0 +1,118 @@
+/**
+ * A small pool of worker threads that run one function on jobs, round robin, moving the jobs' and
+ * results' buffers instead of copying them. Without a worker script beside the caller's module
+ * (running from TypeScript sources) or with `workers: 0`, jobs run inline with the same result.
+ * The lake's Parquet encoder and the training-set shard encoder both run on it.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parentPort, Worker } from 'node:worker_threads';
+import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
+
+type Reply<R> = { id: number; result: R } | { id: number; error: { code?: string; message: string } };
+
+/** What a pool needs: the worker script, how to run a job inline, and what a job can move. */
+export interface WorkerPoolOptions<J, R> {
+  /** The compiled worker script (one that calls {@link serveWorker} with the same `run`). */
+  script: string;
+  /** Worker threads (default: one per core, at most 2, when `script` exists; else 0, inline). */
+  workers?: number;
+  /** The job's function, for inline runs. */
+  run: (job: J) => R;
+  /** The buffers under a job that postMessage may move (they are unusable after). */
+  transfer: (job: J) => ArrayBuffer[];
+}
+
+/** Runs jobs on worker threads (or inline). Call `close()` when done. */
+export class WorkerPool<J, R> {
+  #workers: Worker[];
+  #next = 0;
+  readonly #pending = new Map<number, { resolve: (r: R) => void; reject: (err: Error) => void }>();
+  readonly #run: (job: J) => R;
+  readonly #transfer: (job: J) => ArrayBuffer[];
+
+  constructor({
+    script,
+    workers = existsSync(script) ? Math.min(2, availableParallelism()) : 0,
+    run,
+    transfer,
+  }: WorkerPoolOptions<J, R>) {
+    this.#run = run;
+    this.#transfer = transfer;
+    this.#workers = Array.from({ length: workers }, () => new Worker(script));
+    for (const worker of this.#workers) {
+      worker.on('message', (reply: Reply<R>) => {
+        const p = this.#pending.get(reply.id);
+        if (p === undefined) return;
+        this.#pending.delete(reply.id);
+        if ('error' in reply) {
+          const { code, message } = reply.error;
+          p.reject(
+            code === undefined
+              ? new Error(message)
+              : new OctaError(code as OctaErrorCode, message.replace(/ \(code: .*\)$/, '')),
+          );
+        } else p.resolve(reply.result);
+      });
+      worker.on('error', (err) => {
+        for (const p of this.#pending.values()) p.reject(err);
+        this.#pending.clear();
+      });
+    }
+  }
+
+  /** How many worker threads run jobs (0: inline). */
+  get threads(): number {
+    return this.#workers.length;
+  }
+
+  /** Runs one job; its buffers are moved to the worker (do not reuse them). */
+  run(job: J): Promise<R> {
+    const worker = this.#workers[this.#next % Math.max(1, this.#workers.length)];
+    if (worker === undefined) {
+      try {
+        return Promise.resolve(this.#run(job));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const id = this.#next++;
+    return new Promise<R>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, job }, this.#transfer(job));
+    });
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    const workers = this.#workers;
+    this.#workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * The body of a pool's worker script: runs each job it is sent and answers with the result (its
+ * `transfer` buffers moved back) or the error, with an OctaError's code kept.
+ */
+export function serveWorker<J, R>(run: (job: J) => R, transfer: (result: R) => ArrayBuffer[]): void {
+  parentPort?.on('message', ({ id, job }: { id: number; job: J }) => {
+    try {
+      const result = run(job);
+      parentPort?.postMessage({ id, result }, transfer(result));
+    } catch (err) {
+      parentPort?.postMessage({
+        id,
+        error: {
+          ...(err instanceof OctaError ? { code: err.code } : {}),
+          message: err instanceof Error ? err.message : String(err),
+        },
+      });
+    }
+  });
+}
+
+/** `bytes` itself when it spans its whole buffer, else a copy: only a view's own bytes may move. */
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
