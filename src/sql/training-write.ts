@@ -11,6 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { type Table, tableToIPC } from 'apache-arrow';
+import { grownCapacity } from '../export/columns.js';
 import {
   type LabelType,
   type TrainingShard,
@@ -152,10 +153,8 @@ class TileRows {
   /** Makes room for `more` rows. */
   reserve(more: number): void {
     const need = this.n + more;
-    const cap = this.cell.length;
-    if (need <= cap) return;
-    let next = cap;
-    while (next < need) next *= 2;
+    if (need <= this.cell.length) return;
+    const next = grownCapacity(this.cell.length, need);
     this.cell = grown(this.cell, next);
     this.block = grown(this.block, next);
     this.lattice = grown(this.lattice, 3 * next);
@@ -203,7 +202,7 @@ export async function readBlocks(c: DuckDBConnection): Promise<TrainingBlocks> {
     if (chunk === null || chunk.rowCount === 0) break;
     const rows = chunk.rowCount;
     if (n + rows > t.blocks.length) {
-      const cap = 2 * (n + rows);
+      const cap = grownCapacity(t.blocks.length, n + rows);
       t = { blocks: grown(t.blocks, cap), coords: grown(t.coords, 3 * cap), cells: grown(t.cells, cap) };
     }
     t.blocks.set(numbers<bigint>(chunk, 0), n);
