@@ -9,6 +9,7 @@ import { OctaError } from '../lattice/errors.js';
 import { type Frame, geodeticToFrameBatch } from '../lattice/frame.js';
 import { frameToIndex64Batch, REJECT_NON_FINITE, REJECT_OUT_OF_DOMAIN } from '../lattice/frame-index.js';
 import type { ColumnData, SourceChunk, SourceColumn } from './sources/index.js';
+import { textToFloat64 } from './sources/numbers.js';
 
 /** Where the coordinates come from. */
 export type CoordinateMapping =
@@ -118,11 +119,10 @@ export function toFloat64(
           fail(i, `column ${show(name)} is empty`);
           continue;
         }
-        const d = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : Number.NaN;
-        if (Number.isNaN(d) && !(typeof v === 'string' && /^\s*[+-]?nan\s*$/i.test(v))) {
-          fail(i, `column ${show(name)}: not a number: ${show(v)}`);
-        }
-        out[i] = d;
+        // The readers' number grammar (numbers.ts): no hex, binary or thousands separators.
+        const d = typeof v === 'number' ? v : typeof v === 'string' ? textToFloat64(v) : undefined;
+        if (d === undefined || d === null) fail(i, `column ${show(name)}: not a number: ${show(v)}`);
+        out[i] = d ?? Number.NaN;
       }
       return out;
   }
@@ -229,6 +229,8 @@ function payloadColumn(
         const v = rawValue(data, i);
         if (v === null || v === undefined || v === '') continue;
         try {
+          // Decimal digits only: BigInt() alone would also read 0x10, 0o7 and 0b1.
+          if (typeof v === 'string' && !/^\s*[+-]?\d+\s*$/.test(v)) throw new RangeError();
           const b = typeof v === 'bigint' ? v : BigInt(typeof v === 'string' ? v.trim() : (v as number));
           if (b < -(1n << 63n) || b >= 1n << 63n) throw new RangeError();
           values[i] = b;
@@ -274,21 +276,21 @@ function payloadColumn(
           continue;
         }
       } else {
-        d =
+        // Text goes through the readers' number grammar, so a stream (whose payload arrives as
+        // text) stores what a file (parsed by the reader) stores.
+        const parsed =
           typeof v === 'number'
             ? v
             : typeof v === 'bigint'
               ? Number(v)
               : typeof v === 'string'
-                ? Number(v.trim())
-                : Number.NaN;
-        if (
-          Number.isNaN(d) &&
-          !(typeof v === 'number' || (typeof v === 'string' && /^\s*[+-]?nan\s*$/i.test(v)))
-        ) {
+                ? textToFloat64(v)
+                : undefined;
+        if (parsed === undefined || parsed === null) {
           fail(i, `column ${name}: expected a number (${type}), got ${show(v)}`);
           continue;
         }
+        d = parsed;
         if (type === 'int32' && (!Number.isInteger(d) || d < -(2 ** 31) || d >= 2 ** 31)) {
           fail(i, `column ${name}: expected an integer (int32), got ${show(v)}`);
           continue;
@@ -446,8 +448,10 @@ export function convertChunk(
 
 /**
  * The payload type a source column gets in a new table: typed sources keep their type; text and
- * JSON columns become float64 when every non-empty value of the first chunk is a number, bool when
- * every one is a boolean, and utf8 otherwise.
+ * JSON columns become float64 when every non-empty value of the first chunk is a number in the
+ * readers' grammar (numbers.ts: decimal with an optional exponent, so `0x10` stays text), bool when
+ * every one is a boolean, and utf8 otherwise. A column the reader already parsed as numbers (a
+ * coordinate column also kept as payload) is float64.
  */
 export function inferPayloadType(column: SourceColumn, sample: ColumnData | undefined): PayloadType {
   switch (column.type) {
@@ -460,6 +464,7 @@ export function inferPayloadType(column: SourceColumn, sample: ColumnData | unde
     case 'timestamp_us':
       return 'int64';
     default: {
+      if (sample?.type === 'float64') return 'float64';
       if (!sample || (sample.type !== 'text' && sample.type !== 'json')) return 'utf8';
       let numbers = 0;
       let bools = 0;
@@ -469,7 +474,7 @@ export function inferPayloadType(column: SourceColumn, sample: ColumnData | unde
         if (typeof v === 'number') numbers++;
         else if (typeof v === 'boolean' || (typeof v === 'string' && /^\s*(true|false)\s*$/i.test(v)))
           bools++;
-        else if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v.trim()))) numbers++;
+        else if (typeof v === 'string' && Number.isFinite(textToFloat64(v))) numbers++;
         else others++;
       }
       if (others === 0 && numbers > 0 && bools === 0) return 'float64';
