@@ -314,7 +314,7 @@ describe('CSV chunking and streams', () => {
 });
 
 describe('NDJSON', () => {
-  it('takes columns from the first line, rejects bad lines, skips blank ones', async () => {
+  it('takes columns from the first line, rejects bad lines and other keys, skips blank ones', async () => {
     const text = [
       '{"x": 1, "y": 2, "tag": "a"}',
       '',
@@ -334,17 +334,19 @@ describe('NDJSON', () => {
     ]);
     const all = await readAll(source, { chunkRows: 2 });
     expect(all.values).toEqual({
-      x: [1, 3, 6, 'abc'],
-      y: [2, null, '5', false],
-      tag: ['a', null, { k: [1] }, null],
+      x: [1, 6, 'abc'],
+      y: [2, '5', false],
+      tag: ['a', { k: [1] }, null],
     });
-    expect(all.rowNumbers).toEqual([1, 2, 5, 6]);
+    expect(all.rowNumbers).toEqual([1, 5, 6]);
     expect(all.rejects.map((r) => [r.row, r.line, r.text])).toEqual([
+      [2, 3, '{"x": 3, "tag": null, "extra": true}'],
       [3, 4, '{"x": 4, "y": '],
       [4, 5, '[1, 2]'],
     ]);
-    expect(all.rejects[0]!.reason).toMatch(/^invalid JSON/);
-    expect(all.rejects[1]!.reason).toBe('not a JSON object');
+    expect(all.rejects[0]!.reason).toMatch(/^key "extra" is not a column/);
+    expect(all.rejects[1]!.reason).toMatch(/^invalid JSON/);
+    expect(all.rejects[2]!.reason).toBe('not a JSON object');
     expect(all.chunks.map((c) => c.firstRow)).toEqual([1, 3, 5]);
     expect(all.chunks.at(-1)!.position).toEqual({ rows: 6, bytes: Buffer.byteLength(text) });
   });

@@ -1,8 +1,10 @@
 /**
  * NDJSON source: one JSON object per line. The columns are the keys of the first non-blank line, in
- * its order, fixed at open; a later line's other keys are ignored and its missing keys are null.
- * A line that is not valid JSON, or not an object, is a reject; blank lines are skipped and are not
- * data rows. Values stay as `JSON.parse` made them (`json` columns) unless named `numeric`.
+ * its order, fixed at open; a later line's missing keys are null. No value is dropped unseen: a line
+ * with a key that is not a column (unless the caller names it in `ignoreKeys`), or with a key given
+ * twice in one object (where `JSON.parse` would keep only the last value), is a reject, as is a line
+ * that is not valid JSON or not an object; blank lines are skipped and are not data rows. Values
+ * stay as `JSON.parse` made them (`json` columns) unless named `numeric`.
  */
 import { OctaError } from '../../lattice/errors.js';
 import { type ChunkPlan, chunksOnce, cutRejectText, hasNull } from './chunk.js';
@@ -14,6 +16,73 @@ import type { ColumnData, Source, SourceChunk, SourceColumn, SourceReject } from
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COLON = 58;
+
+/** The position of the quote closing the string that opens at `open`, in valid JSON text. */
+function stringEnd(text: string, open: number): number {
+  let k = text.indexOf('"', open + 1);
+  for (;;) {
+    let slashes = 0;
+    while (text.charCodeAt(k - 1 - slashes) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return k;
+    k = text.indexOf('"', k + 1);
+  }
+}
+
+/** Keys written in valid JSON text, at every depth: the colons outside strings. */
+function keysInText(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i);
+    else if (c === COLON) n++;
+  }
+  return n;
+}
+
+/** Keys of a parsed value, at every depth. */
+function keysInValue(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const item of v) n += keysInValue(item);
+    return n;
+  }
+  for (const key of Object.keys(v)) n += 1 + keysInValue((v as Record<string, unknown>)[key]);
+  return n;
+}
+
+/**
+ * The first key written twice in one object of valid JSON text, at any depth; undefined when none.
+ * `JSON.parse` keeps the last value of a repeated key, so the parsed object has fewer keys than the
+ * text: only then is the text walked object by object to name the key.
+ */
+export function repeatedKey(text: string, parsed: unknown): string | undefined {
+  if (keysInText(text) === keysInValue(parsed)) return undefined;
+  const stack: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') stack.push(new Set());
+    else if (c === '[') stack.push(null);
+    else if (c === '}' || c === ']') stack.pop();
+    else if (c === '"') {
+      const end = stringEnd(text, i);
+      let next = end + 1;
+      while (/\s/.test(text[next] ?? '')) next++;
+      const keys = stack[stack.length - 1];
+      if (text.charCodeAt(next) === COLON && keys) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      i = end;
+    }
+  }
+  return undefined;
+}
 
 /** One column being filled: JSON values, or float64 with validity and raw text of non-numbers. */
 type Sink =
@@ -95,7 +164,13 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
   const columns: SourceColumn[] = Object.keys(parsed).map((name) => ({ name, type: 'json' }));
   const cursor = { line: blank + 1, row: 0 };
 
-  async function* read({ chunkRows, selected, numeric }: ChunkPlan): AsyncGenerator<SourceChunk> {
+  const known = new Set(columns.map((c) => c.name));
+  const firstLine = blank + 1;
+
+  async function* read(
+    { chunkRows, selected, numeric }: ChunkPlan,
+    ignoreKeys: ReadonlySet<string>,
+  ): AsyncGenerator<SourceChunk> {
     for (;;) {
       const firstRow = cursor.row + 1;
       const sinks: Sink[] = selected.map(({ name }) =>
@@ -151,6 +226,26 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
           rejects.push({ row, line: lineNumber, reason: 'not a JSON object', text: cutRejectText(line) });
           continue;
         }
+        const stray = Object.keys(value).find((key) => !known.has(key) && !ignoreKeys.has(key));
+        if (stray !== undefined) {
+          rejects.push({
+            row,
+            line: lineNumber,
+            reason: `key ${JSON.stringify(stray)} is not a column (the columns are the keys of line ${firstLine}); put it on that line to keep it, or leave it out with --exclude ${JSON.stringify(stray)}`,
+            text: cutRejectText(line),
+          });
+          continue;
+        }
+        const repeated = repeatedKey(line, value);
+        if (repeated !== undefined) {
+          rejects.push({
+            row,
+            line: lineNumber,
+            reason: `key ${JSON.stringify(repeated)} is given twice in one object; which value to keep is not clear`,
+            text: cutRejectText(line),
+          });
+          continue;
+        }
         for (const sink of sinks) put(sink, rows, Object.hasOwn(value, sink.name) ? value[sink.name] : null);
         lineNumbers[rows] = lineNumber;
         rowNumbers[rows++] = row;
@@ -176,7 +271,9 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
     format: 'ndjson',
     columns,
     identity: input.identity,
-    chunks: chunksOnce(columns, input.name, (plan) => read(plan)),
+    chunks: chunksOnce(columns, input.name, (plan, options) =>
+      read(plan, new Set(options?.ignoreKeys ?? [])),
+    ),
     close: () => input.close(),
   };
 }

@@ -98,6 +98,11 @@ export interface ChunkOptions {
   numeric?: readonly string[];
   /** Columns to deliver, default all; the others are skipped without being decoded. */
   columns?: readonly string[];
+  /**
+   * NDJSON: keys to skip where a line has them though they are not columns (not keys of the first
+   * line). Any other such key rejects its line, so no value is dropped unseen.
+   */
+  ignoreKeys?: readonly string[];
 }
 
 /** An open input. Call `chunks()` once, then `close()` (also after an error). */
@@ -106,7 +111,8 @@ export interface Source {
   format: SourceFormat | 'generated';
   /**
    * Known before any chunk is read: the CSV header (all `text`), the Parquet or Arrow schema, the
-   * LAS point format's fields, and for NDJSON the keys of the first line (all `json`).
+   * LAS point format's fields, and for NDJSON the keys of the first line (all `json`; a later line
+   * with another key is a reject unless `ignoreKeys` names it).
    */
   columns: SourceColumn[];
   identity: SourceIdentity;
