@@ -29,6 +29,7 @@ import type { Metrics } from './metrics.js';
 import { PartitionWriter } from './partition-writer.js';
 import { RejectSink } from './rejects.js';
 import {
+  DEFAULT_CHUNK_ROWS,
   inferFormat,
   openSource,
   type Source,
@@ -116,6 +117,30 @@ interface Prepared {
   name: string;
   source: Source;
   identity: string | null;
+}
+
+/** Bytes of buffered rows the partition writer holds at most unless told otherwise (its default). */
+const DEFAULT_MEMORY_BYTES = 256 * 2 ** 20;
+
+/** Most bytes one chunk of source rows may take, estimated: a few chunks are in flight at once. */
+const CHUNK_BYTES = 64 * 2 ** 20;
+
+/** Estimated bytes per value of a chunk: a double and its validity byte, or a string reference. */
+const CHUNK_VALUE_BYTES = 16;
+
+/**
+ * Rows per source chunk: the rows asked for, fewer when the input is so wide that a chunk of them
+ * would pass its share of the memory budget (a quarter of `memoryBytes`, at most 64 MiB). Readers
+ * allocate a chunk's columns up front, so 65,536 rows of 8,000 numeric columns would take 4.7 GB;
+ * inputs of up to 64 columns keep the full default chunk at the default budget.
+ * @param wanted - rows per chunk asked for
+ * @param columns - the widest input's column count
+ * @param memoryBytes - the ingest's memory budget
+ * @returns rows per chunk, at least 1
+ */
+export function boundedChunkRows(wanted: number, columns: number, memoryBytes: number): number {
+  const budget = Math.min(CHUNK_BYTES, memoryBytes / 4);
+  return Math.max(1, Math.min(wanted, Math.floor(budget / (CHUNK_VALUE_BYTES * Math.max(columns, 1)))));
 }
 
 /** Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists. */
@@ -364,8 +389,11 @@ async function run(
   const consumed = new Set<string>(coords.kind === 'xyz' ? [coords.x, coords.y, coords.z] : []);
   if (time.kind === 'column') consumed.add(time.column);
   const exclude = new Set(opts.exclude ?? []);
+  // An NDJSON input's columns are the keys of its first line, and a key that first appears later
+  // rejects its line unless it is excluded: with an NDJSON input, any name may be excluded.
+  const anyNdjson = prepared.some((p) => p.source.format === 'ndjson');
   const unknown = [...exclude].filter(
-    (name) => !prepared.some((p) => p.source.columns.some((c) => c.name === name)),
+    (name) => !anyNdjson && !prepared.some((p) => p.source.columns.some((c) => c.name === name)),
   );
   if (unknown.length > 0) {
     throw new OctaError(
@@ -397,7 +425,12 @@ async function run(
     );
   }
 
-  const chunkRows = opts.chunkRows ?? 65_536;
+  const chunkRows = boundedChunkRows(
+    opts.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    Math.max(...prepared.map((p) => p.source.columns.length)),
+    opts.memoryBytes ?? DEFAULT_MEMORY_BYTES,
+  );
+  const ignoreKeys = [...exclude];
   // Text sources parse the coordinate columns (and numeric times) straight into doubles.
   const numeric =
     coords.kind === 'xyz'
@@ -434,14 +467,14 @@ async function run(
     if (textFile) {
       const sampler = await openSource({ path: firstInput.path, format: first.format as SourceFormat });
       try {
-        const it = sampler.chunks({ chunkRows, numeric })[Symbol.asyncIterator]();
+        const it = sampler.chunks({ chunkRows, numeric, ignoreKeys })[Symbol.asyncIterator]();
         const r = await it.next();
         sample = r.done ? undefined : r.value;
       } finally {
         await sampler.close();
       }
     } else {
-      firstChunks = first.chunks({ chunkRows, numeric })[Symbol.asyncIterator]();
+      firstChunks = first.chunks({ chunkRows, numeric, ignoreKeys })[Symbol.asyncIterator]();
       peek = await firstChunks.next();
       sample = peek.done ? undefined : peek.value;
     }
@@ -462,6 +495,7 @@ async function run(
   const optionsFor = (source: Source) => ({
     chunkRows,
     numeric: chunkOptions.numeric.filter((name) => source.columns.some((c) => c.name === name)),
+    ignoreKeys,
   });
   firstChunks ??= first.chunks(optionsFor(first))[Symbol.asyncIterator]();
   peek ??= await firstChunks.next();
