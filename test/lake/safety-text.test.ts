@@ -9,9 +9,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedCatalog } from '../../src/lake/catalog.js';
+import { hiveDdl } from '../../src/lake/hive-ddl.js';
 import { boundedChunkRows, type IngestOptions, type IngestSummary, ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
 import { verify } from '../../src/lake/maintenance/index.js';
@@ -285,6 +287,10 @@ describe('mapped columns kept as payload keep their types (issue 14 item 1)', ()
     const p = await payloadTypes('quakes');
     expect([p.latitude, p.longitude, p.depth]).toEqual(['float64', 'float64', 'float64']);
     expect(p.time).toBeUndefined();
+    // What `octa catalog ddl` publishes.
+    const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+    const ddl = hiveDdl({ snapshot, table: 'quakes', lake: pathToFileURL(lake).href, engine: 'athena' });
+    for (const column of ['latitude', 'longitude', 'depth']) expect(ddl).toContain(`\`${column}\` DOUBLE`);
     expect(
       await query(
         "SELECT max(depth) AS depth, min(latitude) AS lat, max(time) = TIMESTAMPTZ '2025-05-15 00:50:51.943+00' AS latest FROM quakes",
