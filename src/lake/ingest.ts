@@ -492,11 +492,10 @@ async function run(
         .map((c) => c.name),
     ],
   };
-  const optionsFor = (source: Source) => ({
-    chunkRows,
-    numeric: chunkOptions.numeric.filter((name) => source.columns.some((c) => c.name === name)),
-    ignoreKeys,
-  });
+  const optionsFor = (source: Source) => {
+    const names = new Set(source.columns.map((c) => c.name));
+    return { chunkRows, numeric: chunkOptions.numeric.filter((name) => names.has(name)), ignoreKeys };
+  };
   firstChunks ??= first.chunks(optionsFor(first))[Symbol.asyncIterator]();
   peek ??= await firstChunks.next();
   // Every input must fit the table: a column of a later input that the table lacks is refused
