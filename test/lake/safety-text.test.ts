@@ -6,10 +6,12 @@
  * format. Each case checks the rows stored (read back through openLake), the rejects with their
  * row and line, and that the lake verifies clean.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedCatalog } from '../../src/lake/catalog.js';
@@ -260,6 +262,40 @@ describe('wide inputs read in chunks sized by the memory budget (issue 13 item 1
     expect(await query(`SELECT count(*)::INT AS n, (${sums})::BIGINT AS s FROM pts`)).toEqual([
       { n: rows, s: String(total) },
     ]);
+  });
+});
+
+describe('peak memory of a wide ingest (issue 13 item 15)', () => {
+  it('10 rows × 8,000 numeric columns are read within 640 MB of RSS, not 4.5 GB (child process)', async () => {
+    // Every row lies outside the frame, so nothing is encoded: the Parquet writer's cost per column
+    // (~5 ms, ~40 KB) would make this test take a minute; node dist/bench/wide-ingest.js measures
+    // the same input with every row stored. The bound: the runtime (~170 MB with its worker
+    // threads), plus at most four chunks in flight (sample, two read ahead, one converted) of at
+    // most 64 MiB each (ingest.ts boundedChunkRows), plus slack.
+    const columns = 8_000;
+    const header = ['x', 'y', 'z', 'time', ...Array.from({ length: columns }, (_, c) => `c${c}`)];
+    const body = Array.from({ length: 10 }, (_, r) =>
+      [-1 - r, 1, 1, T, ...Array.from({ length: columns }, (_, c) => (r * columns + c) / 4)].join(','),
+    );
+    const path = file('wide.csv', `${header.join(',')}\n${body.join('\n')}\n`);
+    const dist = (name: string) => {
+      const url = new URL(`../../dist/src/lake/${name}`, import.meta.url);
+      if (!existsSync(url)) throw new Error(`${url.pathname} is missing: run npm run build (npm test does)`);
+      return JSON.stringify(url.href);
+    };
+    const script = `
+      import { ingest } from ${dist('ingest.js')};
+      import { LocalStorage } from ${dist('local-storage.js')};
+      const summary = await ingest({
+        storage: await LocalStorage.create({ root: ${JSON.stringify(lake)} }),
+        table: 'wide', inputs: [{ path: ${JSON.stringify(path)} }],
+        frame: 'cartesian:0,0,0,1024', lod: 8, time: 'time', rejectFile: null,
+      });
+      console.log(JSON.stringify({ summary, peakMb: process.resourceUsage().maxRSS / 1024 }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, [file('measure.mjs', script)]);
+    const { summary, peakMb } = JSON.parse(stdout) as { summary: IngestSummary; peakMb: number };
+    expect([summary.rows_read, summary.rows_rejected, summary.rows_committed]).toEqual([10, 10, 0]);
+    expect(peakMb).toBeLessThan(640);
   });
 });
 
