@@ -184,6 +184,12 @@ export function parseEpochTime(value: string | number | bigint, unit: EpochUnit)
     return decimalToTime(String(value), unit) ?? outOfRange(value, unit);
   }
   const text = value.trim();
+  // Plain integers of up to 15 digits (epoch seconds, milliseconds, microseconds) are exact doubles:
+  // the BigInt-free path above, as for a number.
+  if (/^-?\d{1,15}$/.test(text)) return parseEpochTime(Number(text), unit);
+  const fraction = unit === 's' ? /^(\d{1,12})\.(\d{1,9})$/.exec(text) : null;
+  if (fraction !== null)
+    return { seconds: Number(fraction[1]), micros: Number(fraction[2]!.slice(0, 6).padEnd(6, '0')) };
   if (!isDecimalText(text)) return null;
   return decimalToTime(text, unit) ?? outOfRange(text, unit);
 }
