@@ -7,7 +7,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  LAKE_FIRST_MICROS,
+  LAKE_LAST_MICROS,
+  microsToTime,
+  parseIsoTime,
+  readTimeSeconds,
+  timeToIso,
+  writeTimeWords,
+} from '../../src/export/event-time.js';
 import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog.js';
+import { mulberry32 } from '../../src/lake/demo-scene.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { bucketLabel, parseBucketLabel, type TimeBucket } from '../../src/lake/layout.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
@@ -254,6 +264,32 @@ describe.each<Format>(['csv', 'ndjson'])('event times from %s', (format) => {
       ...(format === 'csv' ? [{ v: 'r2', us: '9007199254740993', t: '2255-06-05' }] : []),
       { v: 'r4', us: '1700000000123456', t: '2023-11-14' },
     ]);
+  });
+});
+
+describe('the shared time arithmetic, against BigInt and DuckDB', () => {
+  it('writes exact INT64 words, floors seconds and prints ISO as DuckDB does, across 0000–9999', async () => {
+    const random = mulberry32(13);
+    const span = Number(LAKE_LAST_MICROS - LAKE_FIRST_MICROS);
+    const samples = [LAKE_FIRST_MICROS, LAKE_LAST_MICROS, -1n, 0n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n];
+    while (samples.length < 400) {
+      // A random µs across the whole range, odd microseconds included.
+      const us = LAKE_FIRST_MICROS + BigInt(Math.floor(random() * span)) + BigInt(Math.floor(random() * 1e6));
+      samples.push(us > LAKE_LAST_MICROS ? LAKE_LAST_MICROS : us);
+    }
+    const out = new BigInt64Array(samples.length);
+    const words = new Int32Array(out.buffer);
+    samples.forEach((us, i) => {
+      const t = microsToTime(us);
+      writeTimeWords(words, i, t);
+      expect(readTimeSeconds(words, i)).toBe(t.seconds);
+      expect(parseIsoTime(timeToIso(t))).toEqual(t);
+    });
+    expect([...out]).toEqual(samples);
+    const rows = await duck(
+      `SELECT strftime(make_timestamp(us), '%Y-%m-%dT%H:%M:%S.%fZ') AS iso FROM (VALUES ${samples.map((us) => `(${us}::BIGINT)`).join(', ')}) AS v(us)`,
+    );
+    expect(rows.map((r) => r.iso)).toEqual(samples.map((us) => timeToIso(microsToTime(us))));
   });
 });
 
