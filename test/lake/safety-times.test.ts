@@ -18,6 +18,7 @@ import {
 } from '../../src/export/event-time.js';
 import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog.js';
 import { mulberry32 } from '../../src/lake/demo-scene.js';
+import { describeHiveTable, projectionProperties } from '../../src/lake/hive.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { bucketLabel, parseBucketLabel, type TimeBucket } from '../../src/lake/layout.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
@@ -486,5 +487,14 @@ describe('verify and the t= partition', () => {
       session.close();
     }
     expect(key).toContain('/t=500-06-15/');
+    // Athena's projection range starts at that bucket, in the padded form its yyyy-MM-dd format reads.
+    writeFileSync(join(dir, 'later.csv'), 'x,y,z,time,v\n1,2,3,2025-04-15T12:00:00Z,r2\n');
+    await ingest({ storage, table: 'pts', inputs: [{ path: join(dir, 'later.csv') }], time: 'time' });
+    const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+    const table = describeHiveTable({ snapshot, table: 'pts', lake: storage.url });
+    expect(table.partitions.map((p) => p.values[1]).sort()).toEqual(['2025-04-15', '500-06-15']);
+    expect(projectionProperties({ table, now: new Date('2026-01-01T00:00:00Z') })['projection.t.range']).toBe(
+      '0500-06-15,NOW',
+    );
   });
 });
