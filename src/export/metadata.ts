@@ -4,6 +4,7 @@
  * metadata requires; ids and row counts are decimal so no reader has to agree on 64-bit JSON.
  */
 import { checkInt, OctaError } from '../lattice/errors.js';
+import { parseIsoTime, timeToMicros } from './event-time.js';
 
 /** The footer keys, by field. */
 export const OCTA_KEYS = Object.freeze({
@@ -63,7 +64,7 @@ export function microsToIso(micros: bigint): string {
   return `${date.toISOString().slice(0, -1)}${rest.toString().padStart(3, '0')}Z`;
 }
 
-const ISO = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+const ISO = /^([+-]\d{6}|\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
 /**
  * Parses an ISO 8601 timestamp with a zone (`Z` or `±hh:mm`) to microseconds; digits past the
@@ -73,13 +74,12 @@ const ISO = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d
  * @throws {OctaError} INVALID_ARGUMENT for anything else
  */
 export function isoToMicros(iso: string): bigint {
-  const match = ISO.exec(iso);
-  const seconds = match === null ? Number.NaN : Date.parse(`${match[1]}${match[3]}`);
-  if (match === null || Number.isNaN(seconds)) {
-    throw new OctaError('INVALID_ARGUMENT', 'expected an ISO 8601 timestamp with a zone', iso);
+  const time = ISO.test(iso) ? parseIsoTime(iso, true) : null;
+  if (time === null || typeof time === 'string') {
+    const why = time === null ? '' : `: ${time}`;
+    throw new OctaError('INVALID_ARGUMENT', `expected an ISO 8601 timestamp with a zone${why}`, iso);
   }
-  const fraction = (match[2] ?? '').slice(0, 6).padEnd(6, '0');
-  return BigInt(seconds) * 1000n + BigInt(fraction);
+  return timeToMicros(time);
 }
 
 /**

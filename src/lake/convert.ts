@@ -4,6 +4,16 @@
  * reject with its row number and a reason; the rest are compacted into a chunk for the writer.
  */
 
+import {
+  type EventTime,
+  epochTimeProblem,
+  isDecimalText,
+  lakeTimeProblem,
+  microsToTime,
+  parseEpochTime,
+  parseIsoTime,
+  writeTimeWords,
+} from '../export/event-time.js';
 import type { PayloadColumn, PayloadType } from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import { type Frame, geodeticToFrameBatch } from '../lattice/frame.js';
@@ -19,7 +29,7 @@ export type CoordinateMapping =
 /** Where the event time comes from. */
 export type TimeMapping =
   | { kind: 'column'; column: string; unit: 'auto' | 's' | 'ms' | 'us' }
-  | { kind: 'constant'; micros: number };
+  | { kind: 'constant'; time: EventTime };
 
 /** Everything the conversion needs, fixed before the first row is read. */
 export interface ConversionPlan {
@@ -46,8 +56,8 @@ export interface ConvertedRows {
   x: Float64Array;
   y: Float64Array;
   z: Float64Array;
-  /** Event time, µs since the epoch, as doubles (exact below 2^53 µs, about year 2255). */
-  timeUs: Float64Array;
+  /** Event time, µs since the epoch (INT64, within the years the lake stores: 0000–9999). */
+  timeUs: BigInt64Array;
   payload: Record<string, PayloadArray>;
   rowNumbers: Float64Array;
 }
@@ -128,68 +138,58 @@ export function toFloat64(
   }
 }
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-/**
- * Parses an ISO 8601 / RFC 3339 time to µs since the epoch (no zone means UTC), or NaN.
- */
-export function isoToMicros(text: string): number {
-  const m = ISO.exec(text.trim());
-  if (!m) return Number.NaN;
-  const [y, mo, d, h = '0', mi = '0', s = '0'] = [m[1]!, m[2]!, m[3]!, m[4], m[5], m[6]];
-  const month = Number(mo);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
-    return Number.NaN;
-  }
-  const ms = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s));
-  if (new Date(ms).getUTCDate() !== day) return Number.NaN; // 2025-02-30 and friends
-  const frac = m[7] ? Math.round(Number(`0.${m[7]}`) * 1e6) : 0;
-  let offsetMin = 0;
-  const zone = m[8];
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const sign = zone[0] === '-' ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
-  }
-  return (ms - offsetMin * 60_000) * 1000 + frac;
-}
-
-const UNIT_US = { s: 1e6, ms: 1e3, us: 1 } as const;
-
-/** Event times in µs, with a reject for each row whose time cannot be read. */
+/** Event times as INT64 µs, with a reject for each row whose time cannot be read or stored. */
 function times(
   plan: TimeMapping,
   chunk: SourceChunk,
   n: number,
   fail: (i: number, reason: string) => void,
-): Float64Array {
-  const out = new Float64Array(n);
-  if (plan.kind === 'constant') return out.fill(plan.micros);
+): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const words = new Int32Array(out.buffer, out.byteOffset, 2 * n);
+  if (plan.kind === 'constant') {
+    for (let i = 0; i < n; i++) writeTimeWords(words, i, plan.time);
+    return out;
+  }
   const data = chunk.columns[plan.column];
   if (!data) throw new OctaError('SCHEMA_MISMATCH', 'the time column is missing from the input', plan.column);
   const name = show(plan.column);
-  if (data.type === 'timestamp_us') {
-    for (let i = 0; i < n; i++) {
-      if (data.valid && data.valid[i] === 0) fail(i, `column ${name}: no time`);
-      out[i] = Number(data.values[i]!);
-    }
-    return out;
-  }
-  const scale = UNIT_US[plan.unit === 'auto' ? 's' : plan.unit];
+  const unit = plan.unit === 'auto' ? 's' : plan.unit;
   for (let i = 0; i < n; i++) {
     const v = data.type === 'text' || data.type === 'json' ? data.values[i] : rawValue(data, i);
-    let us = Number.NaN;
-    if (typeof v === 'number') us = v * scale;
-    else if (typeof v === 'bigint') us = Number(v) * scale;
-    else if (typeof v === 'string') {
-      const t = v.trim();
-      us = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t) ? Number(t) * scale : isoToMicros(t);
+    if (v === null || v === undefined || v === '') {
+      fail(i, `column ${name} is empty`);
+      continue;
     }
-    if (v === null || v === undefined || v === '') fail(i, `column ${name} is empty`);
-    else if (!Number.isFinite(us)) fail(i, `column ${name}: unparsable time ${show(v)}`);
-    out[i] = Math.round(us);
+    let t: EventTime | string | null;
+    let epoch = false;
+    if (data.type === 'timestamp_us') t = microsToTime(v as bigint);
+    else if (typeof v === 'number' || typeof v === 'bigint') {
+      t = parseEpochTime(v, unit);
+      epoch = true;
+    } else if (typeof v === 'string') {
+      epoch = isDecimalText(v.trim());
+      t = epoch ? parseEpochTime(v, unit) : parseIsoTime(v);
+    } else t = null;
+    if (t === null) {
+      fail(i, `column ${name}: unparsable time ${show(v)}`);
+      continue;
+    }
+    if (typeof t === 'string') {
+      fail(i, epoch ? `column ${name}: time ${t}` : `column ${name}: unparsable time ${show(v)}: ${t}`);
+      continue;
+    }
+    const problem = lakeTimeProblem(t);
+    if (problem !== null) {
+      fail(
+        i,
+        epoch
+          ? `column ${name}: time ${epochTimeProblem(typeof v === 'string' ? v.trim() : (v as number | bigint), unit)}`
+          : `column ${name}: time ${typeof v === 'bigint' ? `${v} µs` : show(v)} ${problem}`,
+      );
+      continue;
+    }
+    writeTimeWords(words, i, t);
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { type ColumnType, createPointSchema, POINT_SCHEMA_VERSION } from '../exp
 import { OctaError } from '../lattice/errors.js';
 import { frameToJSON } from '../lattice/frame.js';
 import { type CatalogSnapshot, liveFiles, type TableConfig } from './catalog.js';
-import { bucketIndex, bucketLabel, rangeLabel, type TimeBucket } from './layout.js';
+import { bucketIndex, bucketLabel, parseBucketLabel, rangeLabel, type TimeBucket } from './layout.js';
 
 /** Hive's Parquet SerDe and formats: what `STORED AS PARQUET` expands to. */
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';
@@ -241,7 +241,12 @@ export function projectionProperties({
   const { config, partitions, location } = table;
   const { format, unit } = BUCKET_PROJECTION[config.timeBucket];
   const bucketAt = (ms: number) => bucketLabel(bucketIndex(ms * 1000, config.timeBucket), config.timeBucket);
-  const labels = partitions.map((p) => p.values[1]).sort();
+  // In bucket order, padded: a lake written before labels had four-digit years may hold `500-06-15`.
+  const labels = partitions
+    .map((p) => parseBucketLabel(p.values[1], config.timeBucket))
+    .filter((index): index is number => index !== null)
+    .sort((a, b) => a - b)
+    .map((index) => bucketLabel(index, config.timeBucket));
   const created = Date.parse(config.createdAt);
   const first = labels[0] ?? bucketAt(Number.isNaN(created) ? now.getTime() : created);
   const last = labels[labels.length - 1];

@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
+import { civilToDays, lakeTimeProblem, parseIsoTime, timeToMicros } from '../export/event-time.js';
 import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '../export/schema.js';
 import { index64ToHilbert64Batch } from '../lattice/batch.js';
 import { checkInt, OctaError } from '../lattice/errors.js';
@@ -20,7 +21,6 @@ import {
   type CoordinateMapping,
   convertChunk,
   inferPayloadType,
-  isoToMicros,
   type RowReject,
   type TimeMapping,
 } from './convert.js';
@@ -174,19 +174,20 @@ function timeMapping(opts: IngestOptions, source: Source, name: string): TimeMap
     throw new OctaError('INVALID_ARGUMENT', 'give --time or --time-value, not both');
   }
   if (opts.timeValue !== undefined) {
-    const micros = isoToMicros(opts.timeValue);
-    if (!Number.isFinite(micros))
-      throw new OctaError('INVALID_ARGUMENT', '--time-value is not an ISO 8601 time', opts.timeValue);
-    return { kind: 'constant', micros };
+    const time = parseIsoTime(opts.timeValue);
+    const problem =
+      time === null ? 'not an ISO 8601 time' : typeof time === 'string' ? time : lakeTimeProblem(time);
+    if (time === null || typeof time === 'string' || problem !== null) {
+      throw new OctaError('INVALID_ARGUMENT', `--time-value: ${problem}`, opts.timeValue);
+    }
+    return { kind: 'constant', time };
   }
   if (opts.time !== undefined) return { kind: 'column', column: opts.time, unit: opts.timeUnit ?? 'auto' };
   const created = source.lasHeader?.creation;
   if (created && created.year > 0) {
     // LAS/LAZ without a time column: the file's creation date from its header.
-    return {
-      kind: 'constant',
-      micros: (Date.UTC(created.year, 0, 1) + (Math.max(created.dayOfYear, 1) - 1) * 86_400_000) * 1000,
-    };
+    const day = civilToDays(created.year, 1, 1) + Math.max(created.dayOfYear, 1) - 1;
+    return { kind: 'constant', time: { seconds: day * 86400, micros: 0 } };
   }
   for (const candidate of ['time', 't', 'timestamp']) {
     if (source.columns.some((c) => c.name === candidate))
@@ -251,7 +252,11 @@ function batchId(plan: ConversionPlan, table: string, identity: string, force: b
       frame: frameToJSON(plan.frame),
       lod: plan.lod,
       coords: plan.coords,
-      time: plan.time,
+      // A constant time as the µs number it always was, so batch ids of earlier runs still match.
+      time:
+        plan.time.kind === 'constant'
+          ? { kind: 'constant', micros: Number(timeToMicros(plan.time.time)) }
+          : plan.time,
       payload: plan.payload,
     }),
   );
@@ -271,7 +276,19 @@ function digestRows(
 ): void {
   const bytes = (a: ArrayBufferView) => h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   h.update(`${rows.rows}:${rejected.map((r) => r.row).join(',')};`);
-  for (const a of [rows.rowNumbers, rows.cell, rows.x, rows.y, rows.z, rows.timeUs]) bytes(a);
+  for (const a of [rows.rowNumbers, rows.cell, rows.x, rows.y, rows.z]) bytes(a);
+  // Times as the doubles earlier versions digested (so a stream committed by them is known), and
+  // their exact words too when a double cannot hold one.
+  const words = new Int32Array(rows.timeUs.buffer, rows.timeUs.byteOffset, 2 * rows.rows);
+  const doubles = new Float64Array(rows.rows);
+  let inexact = false;
+  for (let i = 0; i < rows.rows; i++) {
+    const hi = words[2 * i + 1]!;
+    doubles[i] = hi * 4294967296 + (words[2 * i]! >>> 0);
+    if (hi >= 2097152 || hi < -2097152) inexact = true;
+  }
+  bytes(doubles);
+  if (inexact) bytes(rows.timeUs);
   for (const name of Object.keys(rows.payload).sort()) {
     const c = rows.payload[name]!;
     h.update(name);
@@ -431,7 +448,7 @@ async function run(
     opts.memoryBytes ?? DEFAULT_MEMORY_BYTES,
   );
   const ignoreKeys = [...exclude];
-  // Text sources parse the coordinate columns (and numeric times) straight into doubles.
+  // Text sources parse the coordinate columns straight into doubles; times stay text, read exactly.
   const numeric =
     coords.kind === 'xyz'
       ? [coords.x, coords.y, coords.z]
@@ -441,7 +458,6 @@ async function run(
           ...(coords.height ? [coords.height] : []),
           ...(coords.depthKm ? [coords.depthKm] : []),
         ];
-  if (time.kind === 'column' && opts.timeUnit !== undefined) numeric.push(time.column);
   const firstInput = prepared[0]!.input;
   const textFile =
     (first.format === 'csv' || first.format === 'ndjson') && 'path' in firstInput && firstInput.path !== '-';

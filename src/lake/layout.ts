@@ -1,56 +1,74 @@
 /**
  * The lake's path layout (DESIGN §4): `<table>/lod=<L>/t=<bucket>/r=<range>/part-<writer>-<uuid>.parquet`.
- * Time buckets are UTC: `day` → `2025-04-15`, `hour` → `2025-04-15T13`, `month` → `2025-04`.
+ * Time buckets are UTC: `day` → `2025-04-15`, `hour` → `2025-04-15T13`, `month` → `2025-04`, with
+ * four-digit years (`0500-06-15`).
  * A range is named by its lower bound: 16 hex digits of the unsigned id (the first range, which
  * starts below every id, is `0000000000000000`).
  */
+import { civilToDays, daysToCivil } from '../export/event-time.js';
 import { OctaError } from '../lattice/errors.js';
 
 /** Time bucket granularity of a table's `t=` partitions. */
 export type TimeBucket = 'hour' | 'day' | 'month';
 export const TIME_BUCKETS: readonly TimeBucket[] = ['hour', 'day', 'month'];
 
-const US_PER_HOUR = 3_600_000_000;
-const US_PER_DAY = 86_400_000_000;
-
-/** Civil date of a day number (days since 1970-01-01), after Howard Hinnant's algorithm. */
-function civil(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor(
-    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
-  );
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
-}
-
 const pad = (v: number, n = 2) => String(v).padStart(n, '0');
 
 /**
- * A number identifying the bucket of an event time (µs since epoch, as a double: exact to 2^53),
+ * A number identifying the bucket of an event time given in whole seconds since the epoch (floored),
  * cheap enough to compute per row; {@link bucketLabel} names it.
  */
-export function bucketIndex(micros: number, bucket: TimeBucket): number {
-  if (bucket === 'hour') return Math.floor(micros / US_PER_HOUR);
-  const day = Math.floor(micros / US_PER_DAY);
+export function bucketIndexOfSeconds(seconds: number, bucket: TimeBucket): number {
+  if (bucket === 'hour') return Math.floor(seconds / 3600);
+  const day = Math.floor(seconds / 86400);
   if (bucket === 'day') return day;
-  const [y, m] = civil(day);
+  const [y, m] = daysToCivil(day);
   return y * 12 + (m - 1);
 }
 
-/** The partition value of a bucket index. */
+/** {@link bucketIndexOfSeconds} of a time in µs since the epoch, as a double (exact to 2^53). */
+export function bucketIndex(micros: number, bucket: TimeBucket): number {
+  return bucketIndexOfSeconds(Math.floor(micros / 1_000_000), bucket);
+}
+
+/**
+ * The partition value of a bucket index. Years have four digits (`0500-06-15`), as Athena's
+ * `yyyy-MM-dd` projection format and DuckDB's DATE read them; the lake stores years 0000–9999.
+ */
 export function bucketLabel(index: number, bucket: TimeBucket): string {
-  if (bucket === 'month') return `${Math.floor(index / 12)}-${pad((index % 12) + 1)}`;
+  if (bucket === 'month') return `${pad(Math.floor(index / 12), 4)}-${pad((index % 12) + 1)}`;
   if (bucket === 'day') {
-    const [y, m, d] = civil(index);
-    return `${y}-${pad(m)}-${pad(d)}`;
+    const [y, m, d] = daysToCivil(index);
+    return `${pad(y, 4)}-${pad(m)}-${pad(d)}`;
   }
-  const [y, m, d] = civil(Math.floor(index / 24));
-  return `${y}-${pad(m)}-${pad(d)}T${pad(((index % 24) + 24) % 24)}`;
+  const [y, m, d] = daysToCivil(Math.floor(index / 24));
+  return `${pad(y, 4)}-${pad(m)}-${pad(d)}T${pad(((index % 24) + 24) % 24)}`;
+}
+
+const LABEL = {
+  month: /^(\d{1,4})-(\d\d)$/,
+  day: /^(\d{1,4})-(\d\d)-(\d\d)$/,
+  hour: /^(\d{1,4})-(\d\d)-(\d\d)T(\d\d)$/,
+} as const;
+
+/**
+ * The bucket index a partition value names, or null when it names none. Years written before labels
+ * were zero-padded (`500-06-15`) are read too, so older lakes check and read as before.
+ */
+export function parseBucketLabel(label: string, bucket: TimeBucket): number | null {
+  const m = LABEL[bucket].exec(label);
+  if (!m) return null;
+  const [y, mo, d = 1, h = 0] = m.slice(1).map((v) => (v === undefined ? undefined : Number(v))) as [
+    number,
+    number,
+    number | undefined,
+    number | undefined,
+  ];
+  if (mo < 1 || mo > 12 || h > 23) return null;
+  if (bucket === 'month') return y * 12 + (mo - 1);
+  const days = civilToDays(y, mo, d);
+  if (daysToCivil(days)[2] !== d) return null;
+  return bucket === 'day' ? days : days * 24 + h;
 }
 
 /** The partition value of the range that starts at `lo` (a signed INT64 split point, or null for the first range). */

@@ -9,13 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PayloadValues, PointChunk } from '../export/container.js';
+import { readTimeSeconds } from '../export/event-time.js';
 import { microsToIso } from '../export/metadata.js';
 import type { PointSchema } from '../export/schema.js';
 import type { Frame } from '../lattice/frame.js';
 import type { FileRecord } from './catalog.js';
 import type { ConvertedRows } from './convert.js';
 import { ParquetEncoder } from './encoder.js';
-import { bucketIndex, bucketLabel, dataFileKey, rangeLabel, type TimeBucket } from './layout.js';
+import { bucketIndexOfSeconds, bucketLabel, dataFileKey, rangeLabel, type TimeBucket } from './layout.js';
 import type { Storage } from './storage.js';
 
 /** What the writer needs to know about the table. */
@@ -75,20 +76,6 @@ function splitWords(splits: bigint[]): { hi: Int32Array; lo: Uint32Array } {
     lo[i] = Number(BigInt.asUintN(32, s));
   });
   return { hi, lo };
-}
-
-/** Writes doubles holding integers below 2^53 into an INT64 array without a BigInt per value. */
-export function doublesToInt64(
-  src: Float64Array,
-  dst: BigInt64Array = new BigInt64Array(src.length),
-): BigInt64Array {
-  const w = new Uint32Array(dst.buffer, dst.byteOffset, 2 * src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i]!;
-    w[2 * i] = v >>> 0;
-    w[2 * i + 1] = Math.floor(v / 4294967296) | 0;
-  }
-  return dst;
 }
 
 /** Buffers and flushes partitions of one table for one writer. */
@@ -175,6 +162,7 @@ export class PartitionWriter {
     const { timeBucket } = this.#opts.table;
     const ranges = this.#splits.hi.length + 1;
     const words = new Int32Array(rows.cell.buffer, rows.cell.byteOffset, 2 * n);
+    const timeWords = new Int32Array(rows.timeUs.buffer, rows.timeUs.byteOffset, 2 * n);
     // Group rows by partition key with a counting sort: keys change rarely along time-ordered
     // input, so the key → group lookup runs once per run of equal keys, not once per row.
     const groupOf = new Uint32Array(n);
@@ -185,7 +173,7 @@ export class PartitionWriter {
     let lastKey = Number.NaN;
     let lastGroup = 0;
     for (let i = 0; i < n; i++) {
-      const b = bucketIndex(rows.timeUs[i]!, timeBucket);
+      const b = bucketIndexOfSeconds(readTimeSeconds(timeWords, i), timeBucket);
       const r = ranges === 1 ? 0 : this.#rangeOf(words[2 * i + 1]!, words[2 * i]! >>> 0);
       const key = b * 4096 + r;
       if (key !== lastKey) {
@@ -212,7 +200,7 @@ export class PartitionWriter {
       order = new Uint32Array(n);
       for (let i = 0; i < n; i++) order[at[groupOf[i]!]!++] = i;
     } else starts[1] = n;
-    const time = doublesToInt64(rows.timeUs);
+    const time = rows.timeUs;
     for (let g = 0; g < groups; g++) {
       const key = groupKeys[g]!;
       const from = starts[g]!;

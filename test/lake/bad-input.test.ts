@@ -195,8 +195,12 @@ describe('rows that go to the reject file', () => {
     );
     expect(got.map(({ row, reason }) => ({ row, reason }))).toEqual([
       { row: 2, reason: 'column "time": unparsable time "yesterday"' },
-      { row: 3, reason: 'column "time": unparsable time "2025-02-30T00:00:00Z"' },
-      { row: 4, reason: 'column "time": unparsable time "2025-04-15T25:00:00Z"' },
+      { row: 3, reason: 'column "time": unparsable time "2025-02-30T00:00:00Z": 2025-02-30 is not a date' },
+      {
+        row: 4,
+        reason:
+          'column "time": unparsable time "2025-04-15T25:00:00Z": 25:00 is not a time of day (00:00..23:59)',
+      },
       { row: 5, reason: 'column "time" is empty' },
     ]);
     // The offset and epoch seconds both read as 2025-04-15T08:00:00Z / 12:00:00Z.

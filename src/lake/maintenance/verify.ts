@@ -5,13 +5,15 @@
  *   checkpoint plus the entries after it) equals the full replay.
  * - Every committed file: it exists, its size and SHA-256 match the record, its Parquet footer reads,
  *   and the footer's row count, cell and time ranges, LOD, id kind and frame match the record and the
- *   table; the row groups add up to the file's rows.
+ *   table; the row groups add up to the file's rows; its time range lies within its `t=` bucket and
+ *   within the years the lake stores (0000–9999).
  * - Storage: data files no committed state lists are reported as warnings (orphans, and superseded
  *   files that vacuum has not deleted yet), as are files holding rows outside their `r=` range.
  * Errors make the report fail; warnings do not.
  */
 import { createHash } from 'node:crypto';
-import { microsToIso } from '../../export/metadata.js';
+import { LAKE_FIRST_MICROS, LAKE_LAST_MICROS, microsToTime } from '../../export/event-time.js';
+import { isoToMicros, microsToIso } from '../../export/metadata.js';
 import { type ParquetFileInfo, readParquetMetadata } from '../../export/parquet.js';
 import { OctaError } from '../../lattice/errors.js';
 import { frameFromJSON, frameToJSON } from '../../lattice/frame.js';
@@ -30,7 +32,13 @@ import {
   replay,
   type TableConfig,
 } from '../catalog.js';
-import { parseDataFileKey } from '../layout.js';
+import {
+  bucketIndexOfSeconds,
+  bucketLabel,
+  parseBucketLabel,
+  parseDataFileKey,
+  type TimeBucket,
+} from '../layout.js';
 import type { Storage } from '../storage.js';
 import { isMisrouted } from './files.js';
 
@@ -49,6 +57,7 @@ export type VerifyCode =
   | 'ROWS_MISMATCH'
   | 'STATS_MISMATCH'
   | 'FOOTER_MISMATCH'
+  | 'TIME_OUTSIDE_BUCKET'
   | 'MISROUTED'
   | 'ORPHAN'
   | 'SUPERSEDED';
@@ -191,6 +200,15 @@ async function checkCheckpoint(
   }
 }
 
+/** A footer time as the catalog writes it, or its µs when no date reaches it (a damaged footer). */
+function isoOrMicros(micros: bigint): string {
+  try {
+    return microsToIso(micros);
+  } catch {
+    return `${micros} µs`;
+  }
+}
+
 /** Compares one file's footer with its record and table. */
 function checkFooter(
   file: FileRecord,
@@ -218,12 +236,17 @@ function checkFooter(
   const stats: [string, string, string][] = [
     ['cell min', file.cellMin, point.cellMin.toString()],
     ['cell max', file.cellMax, point.cellMax.toString()],
-    ['time min', file.timeMin, microsToIso(point.timeMin)],
-    ['time max', file.timeMax, microsToIso(point.timeMax)],
+    ['time min', file.timeMin, isoOrMicros(point.timeMin)],
+    ['time max', file.timeMax, isoOrMicros(point.timeMax)],
   ];
   for (const [what, recorded, footer] of stats) {
     if (recorded !== footer)
       problem('STATS_MISMATCH', `catalog records ${what} ${recorded}, the footer says ${footer}`);
+  }
+  if (stats[2]![1] !== stats[2]![2] || stats[3]![1] !== stats[3]![2]) {
+    // The catalog's range was checked against t already; a footer that says otherwise is checked too.
+    const footer = timeBucketProblem(point.timeMin, point.timeMax, file.t, config.timeBucket);
+    if (footer !== null) problem('TIME_OUTSIDE_BUCKET', `footer time range ${footer}`);
   }
   const groupCells = info.rowGroups.flatMap((g) => [g.cellMin, g.cellMax]);
   if (groupCells.length > 0 && groupCells.every((c) => c !== undefined)) {
@@ -255,6 +278,24 @@ function checkFooter(
   }
 }
 
+/**
+ * Why a file's time range does not fit its `t=` partition (or the years the lake stores), or null.
+ * Labels written before years were zero-padded (`t=500-06-15`) name their bucket too.
+ */
+function timeBucketProblem(min: bigint, max: bigint, t: string, bucket: TimeBucket): string | null {
+  if (min < LAKE_FIRST_MICROS || max > LAKE_LAST_MICROS) {
+    return 'is outside the times the lake stores (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z)';
+  }
+  const label = parseBucketLabel(t, bucket);
+  if (label === null) return `t=${t} is not a ${bucket} bucket label`;
+  const first = bucketIndexOfSeconds(microsToTime(min).seconds, bucket);
+  const last = bucketIndexOfSeconds(microsToTime(max).seconds, bucket);
+  if (first !== label || last !== label) {
+    return `falls in ${first === last ? `bucket ${bucketLabel(first, bucket)}` : `buckets ${bucketLabel(first, bucket)}..${bucketLabel(last, bucket)}`}, not in its partition t=${t}`;
+  }
+  return null;
+}
+
 /** Checks one committed file against storage and its footer. */
 async function checkFile(
   storage: Storage,
@@ -264,6 +305,15 @@ async function checkFile(
 ): Promise<number> {
   const problem = (code: VerifyCode, detail: string) =>
     problems.push({ severity: 'error', code, file: file.key, detail });
+  const recorded = timeBucketProblem(
+    isoToMicros(file.timeMin),
+    isoToMicros(file.timeMax),
+    file.t,
+    config.timeBucket,
+  );
+  if (recorded !== null) {
+    problem('TIME_OUTSIDE_BUCKET', `catalog time range ${file.timeMin}..${file.timeMax} ${recorded}`);
+  }
   const entry = await storage.stat(file.key);
   if (entry === null) {
     problem('MISSING', `committed file is missing from ${storage.url}`);
