@@ -4,7 +4,7 @@
  * and operands after `--`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolveLake } from '../src/lake/open.js';
+import { isS3Lake, resolveLake } from '../src/lake/open.js';
 import { OctaError } from '../src/lattice/errors.js';
 import { UsageError } from './output.js';
 
@@ -162,7 +162,7 @@ export function lakeArg(lake: string): string {
  */
 export function existingLake(lake: string): string {
   const location = lakeArg(lake);
-  if (location.startsWith('s3://') || (existsSync(location) && statSync(location).isDirectory())) {
+  if (isS3Lake(location) || (existsSync(location) && statSync(location).isDirectory())) {
     return location;
   }
   throw new UsageError(

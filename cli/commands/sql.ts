@@ -133,7 +133,10 @@ export function sqlCommand(y: Argv): Argv {
     'Run SQL over a lake (views per table, bcc_* functions), or print the functions as a .sql file',
     (c) =>
       c
-        .positional('query', { type: 'string', describe: 'the SQL (read from stdin when piped and omitted)' })
+        .positional('query', {
+          type: 'string',
+          describe: 'the SQL (read from stdin when piped and omitted, or given as -)',
+        })
         .option(
           'lake',
           lakeOption({
@@ -187,7 +190,13 @@ export function sqlCommand(y: Argv): Argv {
       if (format === 'parquet' && a.out === undefined) {
         throw new UsageError('--format parquet writes a file: add --out FILE');
       }
-      const query = a.query ?? (process.stdin.isTTY ? undefined : await readStdin());
+      // `-` names stdin, as in ingest (yargs used to drop a lone `-`, which read stdin by accident).
+      const query =
+        a.query !== undefined && a.query !== '-'
+          ? a.query
+          : process.stdin.isTTY
+            ? undefined
+            : await readStdin();
       if (query === undefined || query.trim() === '') {
         throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
       }

@@ -514,10 +514,11 @@ describe('octa catalog sync settings (issue 14 item 6)', () => {
 });
 
 describe('the built program', () => {
-  /** Spawns `octa` without blocking (the two run side by side). */
-  function spawnOcta(args: string[]): Promise<Run> {
+  /** Spawns `octa` without blocking (they run side by side), `input` on its stdin. */
+  function spawnOcta(args: string[], input = ''): Promise<Run> {
     return new Promise((done, failed) => {
       const child = spawn(process.execPath, [OCTA, ...args]);
+      child.stdin.end(input);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -531,11 +532,16 @@ describe('the built program', () => {
     });
   }
 
-  it('exits 2 and 1 with one line on stderr', async () => {
-    const [usage, data] = await Promise.all([
+  it('exits 2 and 1 with one line on stderr, and 0 reading stdin for -', async () => {
+    const [usage, data, stdin] = await Promise.all([
       spawnOcta(ingestArgs('--lod', '')),
       spawnOcta(['verify', '--lake', lake, '--table', 'nope']),
+      // A lone - is kept as an operand: for sql it names stdin, as for ingest.
+      spawnOcta(['sql', '--lake', lake, '--format', 'csv', '-'], 'SELECT count(*) AS n FROM pts'),
     ]);
+    expect(stdin.stderr).toBe('');
+    expect(stdin.stdout).toBe('n\n3\n');
+    expect(stdin.status).toBe(0);
     expect(usage.stderr).toBe('octa: --lod must be an integer, got "" (see --help)\n');
     expect(usage.status).toBe(2);
     expect(data.stderr).toBe(
