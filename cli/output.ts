@@ -4,7 +4,13 @@
  */
 import { OctaError } from '../src/lattice/errors.js';
 
-/** Exit codes: 0 success, 1 a failure while running, 2 bad arguments or bad input named on the command line. */
+/**
+ * Exit codes: 0 success; 1 the data or the environment failed (an input, the lake's contents, the
+ * disk, the network or a service, including a table or column the command names that is not
+ * there); 2 the command line is wrong in itself (an unknown option, a value out of its range or
+ * form, options that conflict, a setting the command needs but lacks, a location no lake can be at).
+ */
+export const EXIT_SUCCESS = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -30,12 +36,15 @@ export function println(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-/** Prints the error as one line on stderr and sets the exit code (2 for usage errors, 1 otherwise). */
-export function fail(err: unknown): void {
+/**
+ * Prints the error as one line on stderr.
+ * @returns the exit code: 2 for an argument error, 1 otherwise
+ */
+export function fail(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`octa: ${message.split('\n')[0]}\n`);
   const usage = err instanceof OctaError ? USAGE_CODES.has(err.code) : err instanceof UsageError;
-  process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
+  return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** An argument error found by the CLI itself (exit code 2). */
@@ -47,42 +56,6 @@ export function handleClosedPipe(): void {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-}
-
-/**
- * Parses a strict integer argument (yargs gives strings for positionals declared as strings).
- * @throws {UsageError} naming the argument
- */
-export function intArg(name: string, value: unknown): number {
-  const text = String(value).trim();
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`${name} must be an integer, got ${JSON.stringify(value)}`);
-  const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${name} is out of range: ${text}`);
-  return n;
-}
-
-/**
- * Parses a finite number argument.
- * @throws {UsageError} naming the argument
- */
-export function numberArg(name: string, value: unknown): number {
-  const text = String(value).trim();
-  const n = text === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(n))
-    throw new UsageError(`${name} must be a finite number, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-/**
- * Parses a comma-separated list of `count` numbers, e.g. a box `X0,Y0,Z0,X1,Y1,Z1`.
- * @throws {UsageError} naming the option
- */
-export function numberListArg(name: string, value: unknown, count: number, parse = numberArg): number[] {
-  const parts = String(value).split(',');
-  if (parts.length !== count) {
-    throw new UsageError(`--${name} takes ${count} comma-separated numbers, got ${JSON.stringify(value)}`);
-  }
-  return parts.map((p, i) => parse(`--${name} value ${i + 1}`, p));
 }
 
 /** Formats rows of objects as an aligned text table (64-bit integers and dates as text). */

@@ -3,21 +3,18 @@
  * match the embedded catalog (tables and partitions); `ddl` prints CREATE TABLE and partition
  * statements for Athena, Trino, Spark or Hive.
  */
-import { existsSync, statSync } from 'node:fs';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { Argv } from 'yargs';
 import { EmbeddedCatalog } from '../../src/lake/catalog.js';
 import { DDL_ENGINES, type DdlEngine, hiveDdl } from '../../src/lake/hive-ddl.js';
-import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import { openStorage } from '../../src/lake/open.js';
 import type { Storage } from '../../src/lake/storage.js';
+import { existingLake, lakeOption } from '../args.js';
 import { println, toJson, UsageError } from '../output.js';
 
 /** The storage of `--lake`: an s3:// URL, or a directory that must exist. */
 async function lakeStorage(lake: string, s3Endpoint: string | undefined): Promise<Storage> {
-  if (!isS3Lake(lake) && (!existsSync(lake) || !statSync(lake).isDirectory())) {
-    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory or s3:// URL`);
-  }
-  return openStorage(resolveLake(lake), s3Endpoint === undefined ? {} : { s3Endpoint });
+  return openStorage(existingLake(lake), s3Endpoint === undefined ? {} : { s3Endpoint });
 }
 
 /** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
@@ -31,7 +28,12 @@ async function openLakeCatalog(a: {
   return { snapshot, location: a.location ?? storage.url };
 }
 
-/** A Glue client: region and credentials from the usual AWS chain, unless given. */
+/**
+ * A Glue client: region and credentials from the usual AWS chain, unless given. Both are resolved
+ * here, so that a missing one is a one-line argument error (exit 2) naming what to set, and only
+ * Glue's own answers are failures of the service (exit 1).
+ * @throws {UsageError} when no region or no credentials are configured
+ */
 async function glueClient(endpoint: string | undefined, region: string | undefined): Promise<GlueClient> {
   // Loaded on demand: the AWS SDK adds ~0.15 s to every process that imports it.
   const { GlueClient } = await import('@aws-sdk/client-glue');
@@ -42,17 +44,38 @@ async function glueClient(endpoint: string | undefined, region: string | undefin
     process.env.AWS_REGION ??
     process.env.AWS_DEFAULT_REGION ??
     (endpoint === undefined ? undefined : 'us-east-1');
-  return new GlueClient({
+  const client = new GlueClient({
     ...(endpoint === undefined ? {} : { endpoint }),
     ...(chosen === undefined ? {} : { region: chosen }),
   });
+  try {
+    await setting(
+      client.config.region(),
+      'no AWS region is configured for Glue: set AWS_REGION (or a region in the AWS profile), or give --glue-region',
+    );
+    await setting(
+      client.config.credentials(),
+      'no AWS credentials were found for Glue: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    );
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return client;
 }
 
-const lakeOption = {
-  type: 'string',
-  demandOption: true,
-  describe: 'lake directory or s3://bucket/prefix',
-} as const;
+/** Awaits one setting of the AWS chain; a chain with none becomes a usage error saying what to set. */
+async function setting(value: Promise<unknown>, missing: string): Promise<void> {
+  let resolved: unknown;
+  try {
+    resolved = await value;
+  } catch {
+    throw new UsageError(missing);
+  }
+  if (resolved === undefined || resolved === '') throw new UsageError(missing);
+}
+
+const lakeArgs = lakeOption({ demandOption: true, describe: 'lake directory or s3://bucket/prefix' });
 const s3EndpointOption = {
   type: 'string',
   default: process.env.OCTA_S3_ENDPOINT || undefined,
@@ -73,7 +96,7 @@ export function catalogCommand(y: Argv): Argv {
         'Create or update Glue tables and partitions from the lake catalog',
         (s) =>
           s
-            .option('lake', lakeOption)
+            .option('lake', lakeArgs)
             .option('s3-endpoint', s3EndpointOption)
             .option('glue-database', {
               type: 'string',
@@ -99,8 +122,11 @@ export function catalogCommand(y: Argv): Argv {
               'a local endpoint',
             ),
         async (a) => {
-          const { snapshot, location } = await openLakeCatalog(a);
           const client = await glueClient(a.glueEndpoint, a.glueRegion);
+          const { snapshot, location } = await openLakeCatalog(a).catch((error: unknown) => {
+            client.destroy();
+            throw error;
+          });
           try {
             const { syncGlue } = await import('../../src/lake/glue.js');
             const summary = await syncGlue({
@@ -131,7 +157,7 @@ export function catalogCommand(y: Argv): Argv {
         'Print CREATE TABLE and partition statements for Athena, Trino, Spark or Hive',
         (d) =>
           d
-            .option('lake', lakeOption)
+            .option('lake', lakeArgs)
             .option('s3-endpoint', s3EndpointOption)
             .option('table', { type: 'string', demandOption: true, describe: 'the lake table' })
             .option('engine', {

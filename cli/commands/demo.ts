@@ -1,9 +1,11 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
 import type { Argv } from 'yargs';
 import { runDemo } from '../../src/lake/demo.js';
-import { openStorage, resolveLake } from '../../src/lake/open.js';
+import { SCENE_LIMITS } from '../../src/lake/demo-scene.js';
+import { openStorage } from '../../src/lake/open.js';
 import { openLake } from '../../src/sql/open.js';
-import { formatTable, intArg, println, toJson } from '../output.js';
+import { intOption, lakeOption } from '../args.js';
+import { formatTable, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { printSummary } from './ingest.js';
 
@@ -22,20 +24,22 @@ export function demoCommand(y: Argv): Argv {
     'Generate a seeded synthetic LiDAR survey over several days, ingest it, and query it',
     (c) =>
       c
-        .option('lake', {
-          type: 'string',
-          default: './octa-lake',
-          describe: 'lake directory or s3://bucket/prefix',
-        })
+        .option(
+          'lake',
+          lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }),
+        )
         .option('s3-endpoint', {
           type: 'string',
           default: process.env.OCTA_S3_ENDPOINT || undefined,
           defaultDescription: '$OCTA_S3_ENDPOINT',
           describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
         })
-        .option('points', { type: 'number', default: 500_000, describe: 'points to generate' })
-        .option('days', { type: 'number', default: 5, describe: 'survey days' })
-        .option('seed', { type: 'number', default: 7, describe: 'generator seed' })
+        .option(
+          'points',
+          intOption('points', SCENE_LIMITS.points, { default: 500_000, describe: 'points to generate' }),
+        )
+        .option('days', intOption('days', SCENE_LIMITS.days, { default: 5, describe: 'survey days' }))
+        .option('seed', intOption('seed', SCENE_LIMITS.seed, { default: 7, describe: 'generator seed' }))
         .option('json', {
           type: 'boolean',
           default: false,
@@ -43,12 +47,12 @@ export function demoCommand(y: Argv): Argv {
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
     async (a) => {
-      const storage = await openStorage(resolveLake(a.lake), { s3Endpoint: a.s3Endpoint });
+      const storage = await openStorage(a.lake, { s3Endpoint: a.s3Endpoint });
       const progress = createProgress({ quiet: a.quiet });
-      const points = intArg('--points', a.points);
+      const points = a.points;
       const summary = await runDemo({
         storage,
-        scene: { points, days: intArg('--days', a.days), seed: intArg('--seed', a.seed) },
+        scene: { points, days: a.days, seed: a.seed },
         onProgress: (p) =>
           progress.update(
             `generated ${p.rowsRead.toLocaleString('en')} points, ${p.files} files`,
@@ -64,8 +68,12 @@ export function demoCommand(y: Argv): Argv {
           println(toJson({ ingest: summary, query: rows }));
           return;
         }
-        printSummary(summary, false);
-        println(`\nlake: ${resolveLake(a.lake)}\n\n${DEMO_QUERY}\n`);
+        printSummary(
+          summary,
+          false,
+          'the same survey is in this lake already: give another --lake, or another --seed to add a second one',
+        );
+        println(`\nlake: ${a.lake}\n\n${DEMO_QUERY}\n`);
         println(formatTable(rows));
       } finally {
         lake.close();

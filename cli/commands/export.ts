@@ -1,7 +1,8 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
 import { exportTrainingSet } from '../../src/sql/training.js';
-import { intArg, numberListArg, println, toJson, UsageError } from '../output.js';
+import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
+import { println, toJson, UsageError } from '../output.js';
 import { lakeDir } from './sql.js';
 
 /** Registers `octa export training-set`. */
@@ -13,18 +14,16 @@ export function exportCommand(y: Argv): Argv {
         'Cells at a LOD with features, k-ring neighbourhoods, labels and spatial-block splits (docs/TRAINING.md)',
         (c) =>
           c
-            .option('lake', { type: 'string', describe: 'lake directory (default ./octa-lake)' })
+            .option('lake', lakeOption({ describe: 'lake directory (default ./octa-lake)' }))
             .option('table', { type: 'string', demandOption: true, describe: 'the table to read' })
-            .option('lod', {
-              type: 'string',
-              demandOption: true,
-              describe: 'sample LOD, at most the table LOD',
-            })
-            .option('k', {
-              type: 'string',
-              default: '1',
-              describe: 'neighbourhood radius in lattice steps, 1..4',
-            })
+            .option(
+              'lod',
+              intOption('lod', {}, { demandOption: true, describe: 'sample LOD, at most the table LOD' }),
+            )
+            .option(
+              'k',
+              intOption('k', {}, { default: 1, describe: 'neighbourhood radius in lattice steps, 1..4' }),
+            )
             .option('features', {
               type: 'string',
               default: 'count',
@@ -51,36 +50,57 @@ export function exportCommand(y: Argv): Argv {
               describe: 'also write per-split node and edge_index files for GNNs',
             })
             .option('where', { type: 'string', describe: 'an SQL condition on the points' })
-            .option('box', { type: 'string', describe: 'X0,Y0,Z0,X1,Y1,Z1 in frame metres, inclusive' })
-            .option('from', {
-              type: 'string',
-              describe: 'first time, inclusive (ISO 8601 with a zone, or a date)',
-            })
-            .option('to', { type: 'string', describe: 'end time, exclusive' })
-            .option('split-lod', { type: 'string', describe: 'LOD of the split blocks (default LOD − 3)' })
-            .option('ratios', { type: 'string', default: '0.8,0.1,0.1', describe: 'train,validation,test' })
-            .option('buffer', {
-              type: 'string',
-              default: '0',
-              describe: 'blocks that must separate kept blocks of different splits',
-            })
-            .option('seed', { type: 'string', default: '0', describe: 'seed of the block hash (an integer)' })
+            .option(
+              'box',
+              numberListOption('box', 6, { describe: 'X0,Y0,Z0,X1,Y1,Z1 in frame metres, inclusive' }),
+            )
+            .option(
+              'from',
+              valueOption({ describe: 'first time, inclusive (ISO 8601 with a zone, or a date)' }),
+            )
+            .option('to', valueOption({ describe: 'end time, exclusive' }))
+            .option(
+              'split-lod',
+              intOption('split-lod', {}, { describe: 'LOD of the split blocks (default LOD − 3)' }),
+            )
+            .option(
+              'ratios',
+              numberListOption('ratios', 3, { default: '0.8,0.1,0.1', describe: 'train,validation,test' }),
+            )
+            .option(
+              'buffer',
+              intOption(
+                'buffer',
+                {},
+                { default: 0, describe: 'blocks that must separate kept blocks of different splits' },
+              ),
+            )
+            .option('seed', valueOption({ default: '0', describe: 'seed of the block hash (an integer)' }))
             .option('format', { type: 'string', default: 'parquet', describe: 'parquet or arrow (IPC file)' })
-            .option('shard-rows', {
-              type: 'string',
-              default: '65536',
-              describe: 'at most this many rows per file',
-            })
-            .option('memory-mb', {
-              type: 'string',
-              default: '256',
-              describe:
-                "DuckDB's memory for the points' grouping, the cell table and the tile sort; it spills beyond",
-            })
+            .option(
+              'shard-rows',
+              intOption('shard-rows', {}, { default: 65_536, describe: 'at most this many rows per file' }),
+            )
+            .option(
+              'memory-mb',
+              intOption(
+                'memory-mb',
+                {},
+                {
+                  default: 256,
+                  describe:
+                    "DuckDB's memory for the points' grouping, the cell table and the tile sort; it spills beyond",
+                },
+              ),
+            )
             .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
             .option('json', { type: 'boolean', default: false, describe: 'print the manifest as JSON' })
             .example(
               '$0 export training-set --table survey --lod 8 --features "count,mean(intensity),var(intensity)" --label class --buffer 1 --seed 42 --out ts',
+              '',
+            )
+            .example(
+              '$0 export training-set --table survey --lod 8 --box -100,-100,0,100,100,50 --out ts',
               '',
             ),
         async (a) => {
@@ -95,24 +115,24 @@ export function exportCommand(y: Argv): Argv {
           const m = await exportTrainingSet({
             lake,
             table: a.table,
-            lod: intArg('--lod', a.lod),
-            k: intArg('--k', a.k),
+            lod: a.lod,
+            k: a.k,
             features: a.features,
             ...(a.label === undefined ? {} : { label: a.label }),
             ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
             ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
             graph: a.graph,
             ...(a.where === undefined ? {} : { where: a.where }),
-            ...(a.box === undefined ? {} : { box: numberListArg('box', a.box, 6) }),
+            ...(a.box === undefined ? {} : { box: a.box }),
             ...(a.from === undefined ? {} : { from: a.from }),
             ...(a.to === undefined ? {} : { to: a.to }),
-            ...(a.splitLod === undefined ? {} : { splitLod: intArg('--split-lod', a.splitLod) }),
-            ratios: numberListArg('ratios', a.ratios, 3),
-            buffer: intArg('--buffer', a.buffer),
+            ...(a.splitLod === undefined ? {} : { splitLod: a.splitLod }),
+            ratios: a.ratios,
+            buffer: a.buffer,
             seed: BigInt(seedText),
             format: a.format,
-            shardRows: intArg('--shard-rows', a.shardRows),
-            memoryMb: intArg('--memory-mb', a.memoryMb),
+            shardRows: a.shardRows,
+            memoryMb: a.memoryMb,
             out: a.out,
           });
           if (a.json) {

@@ -12,7 +12,8 @@ import {
   type ParsedId,
   parseId,
 } from '../../src/lattice/index.js';
-import { intArg, println, toJson } from '../output.js';
+import { intArg, intOption } from '../args.js';
+import { println, toJson } from '../output.js';
 
 interface EncodeArgs {
   x: string;
@@ -81,22 +82,27 @@ export function idCommand(y: Argv): Argv {
               default: 'index64' as const,
               describe: 'identifier kind',
             })
-            .option('frame', { type: 'number', default: 0, describe: 'frame id 0..255' })
-            .option('tier', { type: 'number', default: 0, describe: 'scale tier 0..3' })
-            .option('lod', {
-              type: 'number',
-              default: 5,
-              describe: 'level of detail (0..15; Galactic128 0..63)',
-            })
-            .option('scale-mant', {
-              type: 'number',
-              default: 0,
-              describe: 'Galactic128 scale mantissa 0..255',
-            })
-            .option('attr', { type: 'number', default: 0, describe: 'Galactic128 user attribute 0..15' })
+            .option('frame', intOption('frame', {}, { default: 0, describe: 'frame id 0..255' }))
+            .option('tier', intOption('tier', {}, { default: 0, describe: 'scale tier 0..3' }))
+            .option(
+              'lod',
+              intOption('lod', {}, { default: 5, describe: 'level of detail (0..15; Galactic128 0..63)' }),
+            )
+            .option(
+              'scale-mant',
+              intOption('scale-mant', {}, { default: 0, describe: 'Galactic128 scale mantissa 0..255' }),
+            )
+            .option(
+              'attr',
+              intOption('attr', {}, { default: 0, describe: 'Galactic128 user attribute 0..15' }),
+            )
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
             .example('$0 id encode 100 200 300', 'Index64 at frame 0, tier 0, LOD 5 (as the crate CLI)')
-            .example('$0 id encode -3 5 7 --kind route64 --json', 'a Route64 (BCC parity checked)'),
+            .example('$0 id encode -3 5 7 --kind route64 --json', 'a Route64 (BCC parity checked)')
+            .example(
+              '$0 id encode --kind route64 -- -3 -5 -7',
+              'operands after -- (any that start with a minus)',
+            ),
         (a) => printFields(describeId(encode(a as unknown as EncodeArgs)), a.json),
       )
       .command(

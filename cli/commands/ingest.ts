@@ -2,18 +2,25 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
 import { Metrics } from '../../src/lake/metrics.js';
-import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import { isS3Lake, openStorage } from '../../src/lake/open.js';
 import { OctaError } from '../../src/lattice/errors.js';
-import { intArg, println, toJson, UsageError } from '../output.js';
+import { intOption, lakeOption, valueOption } from '../args.js';
+import { println, toJson, UsageError } from '../output.js';
 import { createProgress, jsonLog, jsonProgress } from '../progress.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow', 'las', 'laz'] as const;
 
-/** Prints an ingest summary as JSON or as lines. */
-export function printSummary(summary: IngestSummary, json: boolean): void {
+/**
+ * Prints an ingest summary as JSON or as lines.
+ * @param again - how to ingest skipped inputs again (default: with --force)
+ */
+export function printSummary(
+  summary: IngestSummary,
+  json: boolean,
+  again = 'use --force to ingest them again',
+): void {
   if (json) {
     println(toJson(summary));
     return;
@@ -22,29 +29,10 @@ export function printSummary(summary: IngestSummary, json: boolean): void {
     `${summary.rows_committed} rows committed (${summary.rows_read} read, ${summary.rows_rejected} rejected) in ${summary.files} files, ${summary.partitions} partitions` +
       (summary.version === null ? '' : `, catalog version ${summary.version}`),
   );
-  if (summary.batches_skipped > 0)
-    println(
-      `${summary.batches_skipped} inputs already committed: skipped (use --force to ingest them again)`,
-    );
+  const skipped = summary.batches_skipped;
+  if (skipped > 0)
+    println(`${skipped} input${skipped === 1 ? '' : 's'} already committed: skipped (${again})`);
   if (summary.reject_file) println(`rejected rows: ${summary.reject_file}`);
-}
-
-/**
- * The input files in command-line order. yargs drops a lone `-` from positionals
- * (yargs/yargs#1312), so it is put back from the raw arguments.
- */
-function inputFiles(parsed: readonly string[], raw: readonly string[]): string[] {
-  if (!raw.includes('-')) return [...parsed];
-  const out: string[] = [];
-  let next = 0;
-  for (const arg of raw) {
-    if (arg === '-') out.push('-');
-    else if (arg === parsed[next]) {
-      out.push(arg);
-      next++;
-    }
-  }
-  return out.concat(parsed.slice(next));
 }
 
 /** Registers `octa ingest`. */
@@ -56,11 +44,10 @@ export function ingestCommand(y: Argv): Argv {
     (c) =>
       c
         .positional('files', { type: 'string', array: true, describe: 'input files, or - for stdin' })
-        .option('lake', {
-          type: 'string',
-          default: './octa-lake',
-          describe: 'lake directory or s3://bucket/prefix',
-        })
+        .option(
+          'lake',
+          lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }),
+        )
         .option('s3-endpoint', {
           type: 'string',
           default: process.env.OCTA_S3_ENDPOINT || undefined,
@@ -87,7 +74,7 @@ export function ingestCommand(y: Argv): Argv {
           type: 'string',
           describe: 'event time column (ISO 8601, or epoch numbers in --time-unit)',
         })
-        .option('time-value', { type: 'string', describe: 'one ISO 8601 time for every row' })
+        .option('time-value', valueOption({ describe: 'one ISO 8601 time for every row' }))
         .option('time-unit', {
           choices: ['s', 'ms', 'us'] as const,
           describe: 'unit of numeric times (default s)',
@@ -96,13 +83,21 @@ export function ingestCommand(y: Argv): Argv {
           choices: ['hour', 'day', 'month'] as const,
           describe: 'time partitioning of a new table (default day)',
         })
-        .option('frame', {
-          type: 'string',
-          describe:
-            'frame of a new table: ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto (LAS header)',
-        })
-        .option('frame-id', { type: 'number', describe: 'frame id 0..255 of a new frame (default 0)' })
-        .option('lod', { type: 'number', describe: 'level of detail 0..15 of a new table (default 15)' })
+        .option(
+          'frame',
+          valueOption({
+            describe:
+              'frame of a new table: ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto (LAS header)',
+          }),
+        )
+        .option(
+          'frame-id',
+          intOption('frame-id', {}, { describe: 'frame id 0..255 of a new frame (default 0)' }),
+        )
+        .option(
+          'lod',
+          intOption('lod', {}, { describe: 'level of detail 0..15 of a new table (default 15)' }),
+        )
         .option('id-kind', {
           choices: ['index64', 'hilbert64'] as const,
           describe: 'cell id kind of a new table (default index64; hilbert64 sorts into tighter row groups)',
@@ -116,24 +111,35 @@ export function ingestCommand(y: Argv): Argv {
           describe:
             'where rejected rows go (default <lake>/_rejects/<table>-<time>.ndjson; ./_rejects/… for an s3:// lake)',
         })
-        .option('max-rejects', {
-          type: 'number',
-          default: 1000,
-          describe: 'fail (committing nothing) past this many rejects',
-        })
+        .option(
+          'max-rejects',
+          intOption(
+            'max-rejects',
+            { min: 0 },
+            { default: 1000, describe: 'fail (committing nothing) past this many rejects' },
+          ),
+        )
         .option('force', {
           type: 'boolean',
           default: false,
           describe: 'ingest inputs again even if already committed',
         })
-        .option('file-rows', {
-          type: 'number',
-          describe: 'rows per Parquet file at most (default 1,000,000)',
-        })
-        .option('memory-mb', {
-          type: 'number',
-          describe: 'memory for buffered rows, all partitions (default 256)',
-        })
+        .option(
+          'file-rows',
+          intOption(
+            'file-rows',
+            { min: 1 },
+            { describe: 'rows per Parquet file at most (default 1,000,000)' },
+          ),
+        )
+        .option(
+          'memory-mb',
+          intOption(
+            'memory-mb',
+            { min: 1 },
+            { describe: 'memory for buffered rows, all partitions (default 256)' },
+          ),
+        )
         .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .option('metrics', {
@@ -151,12 +157,16 @@ export function ingestCommand(y: Argv): Argv {
           '$0 ingest quakes.csv --table quakes --lat latitude --lon longitude --depth-km depth --time time --frame ecef',
           'geodetic CSV into an ECEF frame',
         )
-        .example('cat points.csv | $0 ingest - --frame cartesian:0,0,0,1024 --time t', 'from stdin'),
+        .example('cat points.csv | $0 ingest - --frame cartesian:0,0,0,1024 --time t', 'from stdin')
+        .example(
+          '$0 ingest pts.csv --frame cartesian:-512,-512,-64,1024 --time t',
+          'a frame whose origin has negative coordinates',
+        ),
     async (a) => {
-      const files = inputFiles((a.files ?? []) as string[], hideBin(process.argv));
+      const files = (a.files ?? []) as string[];
       if (files.length === 0) throw new UsageError('name input files, or - for stdin');
       if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
-      const lake = resolveLake(a.lake);
+      const lake = a.lake;
       const storage = await openStorage(lake, { s3Endpoint: a.s3Endpoint });
       const log = a.logFormat === 'json' ? jsonLog : null;
       const progress = log ? jsonProgress(a.quiet) : createProgress({ quiet: a.quiet });
@@ -187,8 +197,8 @@ export function ingestCommand(y: Argv): Argv {
           inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
           ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
           ...(a.frame === undefined ? {} : { frame: a.frame }),
-          ...(a.frameId === undefined ? {} : { frameId: intArg('--frame-id', a.frameId) }),
-          ...(a.lod === undefined ? {} : { lod: intArg('--lod', a.lod) }),
+          ...(a.frameId === undefined ? {} : { frameId: a.frameId }),
+          ...(a.lod === undefined ? {} : { lod: a.lod }),
           coords: Object.fromEntries(
             Object.entries({
               x: a.x,
@@ -209,10 +219,10 @@ export function ingestCommand(y: Argv): Argv {
           // The reject file is a local file: an S3 lake's go to the working directory.
           rejectFile:
             a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
-          maxRejects: intArg('--max-rejects', a.maxRejects),
+          maxRejects: a.maxRejects,
           force: a.force,
-          ...(a.fileRows === undefined ? {} : { fileRows: intArg('--file-rows', a.fileRows) }),
-          ...(a.memoryMb === undefined ? {} : { memoryBytes: intArg('--memory-mb', a.memoryMb) * 2 ** 20 }),
+          ...(a.fileRows === undefined ? {} : { fileRows: a.fileRows }),
+          ...(a.memoryMb === undefined ? {} : { memoryBytes: a.memoryMb * 2 ** 20 }),
           onProgress: (p) =>
             progress.update(
               `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,

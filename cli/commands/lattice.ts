@@ -7,7 +7,8 @@ import {
   snapToLattice,
   type Triple,
 } from '../../src/lattice/index.js';
-import { intArg, numberArg, println, toJson } from '../output.js';
+import { intArg, intOption, numberArg } from '../args.js';
+import { println, toJson } from '../output.js';
 
 function printTriples(value: Triple | Triple[], json: boolean): void {
   if (json) {
@@ -60,7 +61,10 @@ export function latticeCommand(y: Argv): Argv {
             .positional('px', { type: 'string', describe: 'physical x' })
             .positional('py', { type: 'string', describe: 'physical y' })
             .positional('pz', { type: 'string', describe: 'physical z' })
-            .option('resolution', { type: 'number', default: 0, describe: 'lattice spacing 1/2^N' })
+            .option(
+              'resolution',
+              intOption('resolution', {}, { default: 0, describe: 'lattice spacing 1/2^N' }),
+            )
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
         (a) =>
           printTriples(

@@ -1,22 +1,18 @@
 /** `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify`: lake maintenance. */
-import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { compact } from '../../src/lake/maintenance/compact.js';
 import { rebalance } from '../../src/lake/maintenance/rebalance.js';
 import { parseDuration, vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
-import { isS3Lake, openStorage, resolveLake } from '../../src/lake/open.js';
+import { openStorage } from '../../src/lake/open.js';
 import type { Storage } from '../../src/lake/storage.js';
-import { EXIT_FAILURE, intArg, numberArg, println, toJson, UsageError } from '../output.js';
+import { existingLake, intOption, lakeOption, numberOption } from '../args.js';
+import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 import { createProgress } from '../progress.js';
 
 /** The lake's storage; a local lake must exist (maintenance never creates one). */
 async function lakeStorage(a: { lake: string; s3Endpoint?: string | undefined }): Promise<Storage> {
-  const lake = resolveLake(a.lake);
-  if (!isS3Lake(lake) && !existsSync(lake)) {
-    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake`);
-  }
-  return openStorage(lake, a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
+  return openStorage(existingLake(a.lake), a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
 }
 
 /** Runs `task` on the lake's storage and releases it (an S3 client's connections) afterwards. */
@@ -34,11 +30,7 @@ async function withLake<T>(
 
 const common = (c: Argv) =>
   c
-    .option('lake', {
-      type: 'string',
-      default: './octa-lake',
-      describe: 'lake directory or s3://bucket/prefix',
-    })
+    .option('lake', lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }))
     .option('s3-endpoint', {
       type: 'string',
       default: process.env.OCTA_S3_ENDPOINT || undefined,
@@ -56,19 +48,26 @@ export function compactCommand(y: Argv): Argv {
     'Merge the small files of each partition into sorted files of up to --target-rows rows',
     (c) =>
       common(c)
-        .option('target-rows', {
-          type: 'string',
-          default: '1000000',
-          describe: 'rows per output file at most',
-        })
-        .option('min-file-rows', {
-          type: 'string',
-          describe: 'files with fewer rows are merged (default half of --target-rows)',
-        })
+        .option(
+          'target-rows',
+          intOption(
+            'target-rows',
+            { min: 1, max: 2 ** 31 - 1 },
+            { default: 1_000_000, describe: 'rows per output file at most' },
+          ),
+        )
+        .option(
+          'min-file-rows',
+          intOption(
+            'min-file-rows',
+            { min: 1 },
+            { describe: 'files with fewer rows are merged (default half of --target-rows)' },
+          ),
+        )
         .option('dry-run', { type: 'boolean', default: false, describe: 'report the plan, change nothing' })
         .example('$0 compact --lake lake --table points', ''),
     async (a) => {
-      const targetRows = intArg('--target-rows', a.targetRows);
+      const targetRows = a.targetRows;
       const progress = createProgress({ quiet: a.quiet });
       let partitions = 0;
       const summary = await withLake(a, (storage) =>
@@ -76,7 +75,7 @@ export function compactCommand(y: Argv): Argv {
           storage,
           ...(a.table === undefined ? {} : { table: a.table }),
           targetRows,
-          ...(a.minFileRows === undefined ? {} : { minFileRows: intArg('--min-file-rows', a.minFileRows) }),
+          ...(a.minFileRows === undefined ? {} : { minFileRows: a.minFileRows }),
           dryRun: a.dryRun,
           onPartition: (p) =>
             progress.update(`${++partitions} partitions compacted (${p.table} t=${p.t} r=${p.r})`),
@@ -105,17 +104,29 @@ export function rebalanceCommand(y: Argv): Argv {
     'Split identifier ranges above --target-rows at their median cell and merge small neighbours',
     (c) =>
       common(c)
-        .option('target-rows', { type: 'string', default: '10000000', describe: 'rows a range may hold' })
-        .option('merge-below', {
-          type: 'string',
-          default: '0.5',
-          describe: 'merge neighbours holding together at most this fraction of --target-rows (0..0.5)',
-        })
-        .option('max-operations', {
-          type: 'string',
-          default: '64',
-          describe: 'splits and merges per table at most',
-        })
+        .option(
+          'target-rows',
+          intOption('target-rows', { min: 2 }, { default: 10_000_000, describe: 'rows a range may hold' }),
+        )
+        .option(
+          'merge-below',
+          numberOption(
+            'merge-below',
+            { min: 0, max: 0.5 },
+            {
+              default: 0.5,
+              describe: 'merge neighbours holding together at most this fraction of --target-rows (0..0.5)',
+            },
+          ),
+        )
+        .option(
+          'max-operations',
+          intOption(
+            'max-operations',
+            { min: 1, max: 1_000_000 },
+            { default: 64, describe: 'splits and merges per table at most' },
+          ),
+        )
         .option('dry-run', {
           type: 'boolean',
           default: false,
@@ -126,9 +137,9 @@ export function rebalanceCommand(y: Argv): Argv {
         rebalance({
           storage,
           ...(a.table === undefined ? {} : { table: a.table }),
-          targetRows: intArg('--target-rows', a.targetRows),
-          mergeBelow: numberArg('--merge-below', a.mergeBelow),
-          maxOperations: intArg('--max-operations', a.maxOperations),
+          targetRows: a.targetRows,
+          mergeBelow: a.mergeBelow,
+          maxOperations: a.maxOperations,
           dryRun: a.dryRun,
         }),
       );

@@ -1,7 +1,8 @@
 /** `octa ranges`: decompose a lattice box into Index64 or Hilbert64 id ranges. */
 import type { Argv } from 'yargs';
 import { boxToRanges } from '../../src/lattice/index.js';
-import { intArg, numberListArg, println, toJson } from '../output.js';
+import { intOption, numberListOption } from '../args.js';
+import { println, toJson } from '../output.js';
 
 /** Registers `octa ranges`. */
 export function rangesCommand(y: Argv): Argv {
@@ -10,23 +11,28 @@ export function rangesCommand(y: Argv): Argv {
     'Id ranges covering a box of lattice coordinates (exact unless --max-ranges)',
     (c) =>
       c
-        .option('lod', { type: 'number', demandOption: true, describe: 'level of detail 0..15' })
-        .option('box', {
-          type: 'string',
-          demandOption: true,
-          describe: 'X0,Y0,Z0,X1,Y1,Z1 in lattice coordinates, inclusive',
-        })
+        .option('lod', intOption('lod', {}, { demandOption: true, describe: 'level of detail 0..15' }))
+        .option(
+          'box',
+          numberListOption(
+            'box',
+            6,
+            { demandOption: true, describe: 'X0,Y0,Z0,X1,Y1,Z1 in lattice coordinates, inclusive' },
+            { integers: true },
+          ),
+        )
         .option('curve', { choices: ['index64', 'hilbert64'] as const, default: 'index64' as const })
-        .option('max-ranges', {
-          type: 'number',
-          describe: 'cap the number of ranges (merges the smallest gaps)',
-        })
-        .option('frame', { type: 'number', default: 0 })
-        .option('tier', { type: 'number', default: 0 })
+        .option(
+          'max-ranges',
+          intOption('max-ranges', {}, { describe: 'cap the number of ranges (merges the smallest gaps)' }),
+        )
+        .option('frame', intOption('frame', {}, { default: 0, describe: 'frame id 0..255' }))
+        .option('tier', intOption('tier', {}, { default: 0, describe: 'scale tier 0..3' }))
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
-        .example('$0 ranges --lod 5 --box 0,0,0,7,7,7 --json', 'one contained range: an aligned 8³ tile'),
+        .example('$0 ranges --lod 5 --box 0,0,0,7,7,7 --json', 'one contained range: an aligned 8³ tile')
+        .example('$0 ranges --lod 5 --box -8,-8,-8,7,7,7', ''),
     (a) => {
-      const box = numberListArg('box', a.box, 6, intArg) as [number, number, number, number, number, number];
+      const box = a.box as [number, number, number, number, number, number];
       const cover = boxToRanges({
         lod: a.lod,
         box,

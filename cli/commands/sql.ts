@@ -1,14 +1,14 @@
 /** `octa sql`: run SQL (with the bcc_* functions) over a lake, or print the functions as a .sql file. */
 import { once } from 'node:events';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
-import { isS3Lake } from '../../src/lake/open.js';
 import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
 import { openLake, quoteLiteral } from '../../src/sql/open.js';
+import { existingLake, lakeOption, numberOption } from '../args.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
@@ -92,21 +92,20 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out
  * none (functions only).
  */
 export function lakeDir(lake: string | undefined): string | undefined {
-  if (lake === undefined) return existsSync(DEFAULT_LAKE) ? DEFAULT_LAKE : undefined;
-  if (isS3Lake(lake)) return lake;
-  if (!existsSync(lake) || !statSync(lake).isDirectory()) {
-    throw new UsageError(`no lake at ${lake}: --lake must name an existing lake directory`);
-  }
-  return lake;
+  if (lake === undefined) return existsSync(DEFAULT_LAKE) ? existingLake(DEFAULT_LAKE) : undefined;
+  return existingLake(lake);
 }
 
 const REMOTE_READS = ['auto', 'httpfs', 'cache'] as const;
 
+/** The `--cache-mb` option of the commands that read a lake. */
+export const cacheMbOption = (describe: string) => numberOption('cache-mb', { above: 0 }, { describe });
+
 /**
  * The `--remote-read` and `--cache-mb` options as `openLake` / `runQuery` options.
- * @throws {UsageError} for an unknown mode or a cache size that is not a positive number
+ * @throws {UsageError} for an unknown mode
  */
-export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: string }): {
+export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: number | undefined }): {
   remoteRead: (typeof REMOTE_READS)[number];
   cacheMaxBytes?: number;
 } {
@@ -117,11 +116,7 @@ export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: string }): {
     );
   }
   if (a.cacheMb === undefined) return { remoteRead };
-  const mb = Number(String(a.cacheMb).trim());
-  if (String(a.cacheMb).trim() === '' || !Number.isFinite(mb) || mb <= 0) {
-    throw new UsageError(`--cache-mb must be a positive number of MiB, got ${JSON.stringify(a.cacheMb)}`);
-  }
-  return { remoteRead, cacheMaxBytes: Math.max(1, Math.round(mb * 1024 * 1024)) };
+  return { remoteRead, cacheMaxBytes: Math.max(1, Math.round(a.cacheMb * 1024 * 1024)) };
 }
 
 /** Reads the query from stdin when it is piped and no query was given. */
@@ -138,11 +133,16 @@ export function sqlCommand(y: Argv): Argv {
     'Run SQL over a lake (views per table, bcc_* functions), or print the functions as a .sql file',
     (c) =>
       c
-        .positional('query', { type: 'string', describe: 'the SQL (read from stdin when piped and omitted)' })
-        .option('lake', {
+        .positional('query', {
           type: 'string',
-          describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+          describe: 'the SQL (read from stdin when piped and omitted, or given as -)',
         })
+        .option(
+          'lake',
+          lakeOption({
+            describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+          }),
+        )
         .option('s3-endpoint', {
           type: 'string',
           default: process.env.OCTA_S3_ENDPOINT || undefined,
@@ -160,17 +160,20 @@ export function sqlCommand(y: Argv): Argv {
           default: 'auto',
           describe: `how to read an S3 lake: ${REMOTE_READS.join(', ')} (auto: DuckDB's httpfs when it loads, else the file cache)`,
         })
-        .option('cache-mb', {
-          type: 'string',
-          describe: 'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
-        })
+        .option(
+          'cache-mb',
+          cacheMbOption(
+            'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
+          ),
+        )
         .option('emit-macros', {
           type: 'boolean',
           default: false,
           describe: 'print the bcc_* functions as CREATE MACRO statements for the DuckDB CLI or Python',
         })
         .example('$0 sql "SELECT bcc_decode(cell) FROM survey LIMIT 3"', 'decode ids from the demo lake')
-        .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql'),
+        .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql')
+        .example('$0 sql -- "-- a query that starts with a comment\nSELECT 1"', 'operands after --'),
     async (a) => {
       const format = FORMATS.find((f) => f === a.format);
       if (format === undefined) {
@@ -187,7 +190,13 @@ export function sqlCommand(y: Argv): Argv {
       if (format === 'parquet' && a.out === undefined) {
         throw new UsageError('--format parquet writes a file: add --out FILE');
       }
-      const query = a.query ?? (process.stdin.isTTY ? undefined : await readStdin());
+      // `-` names stdin, as in ingest (yargs used to drop a lone `-`, which read stdin by accident).
+      const query =
+        a.query !== undefined && a.query !== '-'
+          ? a.query
+          : process.stdin.isTTY
+            ? undefined
+            : await readStdin();
       if (query === undefined || query.trim() === '') {
         throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
       }

@@ -12,6 +12,7 @@
  *   crown, one pulse in three also returns from the ground (return number 2).
  * Classes follow ASPRS LAS codes: 2 ground, 5 high vegetation, 6 building.
  */
+import { checkInt } from '../lattice/errors.js';
 
 /** One generated chunk, parallel typed arrays. */
 export interface SceneChunk {
@@ -34,6 +35,28 @@ export interface SceneOptions {
   /** First survey day, UTC (ISO date). */
   start?: string;
   chunkRows?: number;
+}
+
+/**
+ * The values {@link generateScene} takes, inclusive: at least one point and one day (the points are
+ * spread over the days), and a seed mulberry32 reads as it is (32 bits).
+ */
+export const SCENE_LIMITS = {
+  points: { min: 1, max: 1_000_000_000 },
+  days: { min: 1, max: 3660 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+} as const;
+
+/**
+ * Checks scene options against {@link SCENE_LIMITS}.
+ * @throws {OctaError} INVALID_ARGUMENT naming the option and its allowed range
+ */
+export function checkScene(options: SceneOptions): void {
+  for (const key of ['points', 'days', 'seed'] as const) {
+    const value = options[key];
+    const { min, max } = SCENE_LIMITS[key];
+    if (value !== undefined) checkInt(value, min, max, 'INVALID_ARGUMENT', `the scene's ${key}`);
+  }
 }
 
 /** The frame spec the scene lives in. */

@@ -2,7 +2,7 @@
  * `octa demo`: generate the synthetic survey of demo-scene.ts on the fly, ingest it into a lake, and
  * return the ingest summary. The scene streams into the ingest as a source, chunk by chunk.
  */
-import { generateScene, SCENE_FRAME, type SceneOptions } from './demo-scene.js';
+import { checkScene, generateScene, SCENE_FRAME, type SceneOptions } from './demo-scene.js';
 import { type IngestOptions, type IngestSummary, ingest } from './ingest.js';
 import type { Source, SourceChunk } from './sources/index.js';
 import type { Storage } from './storage.js';
@@ -53,6 +53,7 @@ export function sceneSource(options: SceneOptions = {}): Source {
 /**
  * Generates the demo survey and ingests it as table `table` (frame cartesian:0,0,-64,1024, LOD 12:
  * lattice unit 12.5 cm).
+ * @throws {OctaError} INVALID_ARGUMENT for scene options outside SCENE_LIMITS (demo-scene.ts), before anything is written
  */
 export async function runDemo({
   storage,
@@ -65,6 +66,7 @@ export async function runDemo({
   scene?: SceneOptions;
   onProgress?: IngestOptions['onProgress'];
 }): Promise<IngestSummary> {
+  checkScene(scene);
   return ingest({
     storage,
     table,

@@ -433,6 +433,20 @@ async function run(
     requireColumns(p.source, p.name, needed);
   }
   const payloadSources = first.columns.filter((c) => !consumed.has(c.name) && !exclude.has(c.name));
+  // Column names are the input's: two that differ only in case (the lake compares names as SQL
+  // does, case-insensitively) are a fault of the data, as a name used twice in a CSV header is.
+  const folded = new Map<string, string>();
+  for (const c of payloadSources) {
+    const other = folded.get(c.name.toLowerCase());
+    if (other !== undefined) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${prepared[0]!.name}: columns "${other}" and "${c.name}" differ only in case, and the lake's column names ignore case; rename one, or leave one out with --exclude`,
+        c.name,
+      );
+    }
+    folded.set(c.name.toLowerCase(), c.name);
+  }
   const reserved = payloadSources.filter((c) => RESERVED_COLUMN_NAMES.includes(c.name.toLowerCase()));
   if (reserved.length > 0) {
     throw new OctaError(

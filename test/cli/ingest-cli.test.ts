@@ -155,7 +155,7 @@ describe('octa ingest', () => {
       /^300 rows committed \(300 read, 0 rejected\) in 3 files, 3 partitions, catalog version 1\n$/,
     );
     const again = runOcta([...pointArgs(path), '--quiet']);
-    expect(again.stdout).toMatch(/1 inputs already committed: skipped \(use --force to ingest them again\)/);
+    expect(again.stdout).toMatch(/1 input already committed: skipped \(use --force to ingest them again\)/);
   });
 
   it('ingests the USGS feed with the documented geodetic options', () => {
@@ -311,7 +311,7 @@ describe('octa ingest failures: exit codes and messages', () => {
     failed(withOption(pointArgs(path), '--frame', 'mars'), 2, /frame/);
     failed(withOption(pointArgs(path), '--lod', '16'), 2, /LOD/);
     failed([...pointArgs(path), '--max-rejects', 'many'], 2, /--max-rejects must be an integer/);
-    failed([...pointArgs(path), '--file-rows', '0'], 2, /fileRows must be an integer in 1\.\./);
+    failed([...pointArgs(path), '--file-rows', '0'], 2, /--file-rows must be an integer >= 1, got "0"/);
     failed([...pointArgs(path), '--format', 'xml'], 2, /Invalid values|choices/i);
     failed(['ingest', '--lake', lake], 2, /Not enough non-option arguments|name input files/);
     expect(filesUnder(lake)).toEqual([]);

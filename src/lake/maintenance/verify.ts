@@ -348,8 +348,9 @@ async function checkFile(
  * Verifies a lake: catalog, committed files and storage; see the module comment.
  * @param options - storage, table, concurrency
  * @returns every problem found, errors and warnings
- * @throws {OctaError} IO_ERROR when storage fails to answer (cannot list, or a read still fails after
- *   the storage's retries); every other failure is a problem
+ * @throws {OctaError} NOT_FOUND for a `table` the catalog does not hold; IO_ERROR when storage fails
+ *   to answer (cannot list, or a read still fails after the storage's retries); every other failure
+ *   is a problem
  */
 export async function verify({
   storage,
@@ -375,6 +376,11 @@ export async function verify({
     });
   }
   const state = snapshot ?? log.state;
+  // A table the catalog lacks would be checked as "no files, no problems": say so instead.
+  if (table !== undefined && state !== null && !state.tables.has(table)) {
+    const known = [...state.tables.keys()].sort().join(', ') || 'none';
+    throw new OctaError('NOT_FOUND', `no such table in the catalog (tables: ${known})`, table);
+  }
   const report: VerifyReport = {
     ok: false,
     version: state?.version ?? null,
