@@ -37,6 +37,7 @@ import {
 } from './sources/index.js';
 import { canThreadSources, openThreadedSource } from './sources/threaded.js';
 import type { Storage } from './storage.js';
+import { checkWrittenFiles, WriterLease } from './writer-lease.js';
 
 /** One input: a file path, or a stream (stdin) with a display name. */
 export type IngestInput =
@@ -282,6 +283,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const existing = snap.tables.get(table);
 
   const prepared: Prepared[] = [];
+  // The run's writer lease, taken before it writes its first file and released when it is done.
+  const leases: WriterLease[] = [];
   try {
     for (const input of opts.inputs) {
       const name = nameOf(input);
@@ -312,8 +315,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       prepared,
       force,
       maxRejects,
+      leases,
     );
   } finally {
+    for (const lease of leases) await lease.release();
     for (const p of prepared) await p.source.close();
   }
 }
@@ -326,6 +331,7 @@ async function run(
   prepared: Prepared[],
   force: boolean,
   maxRejects: number,
+  leases: WriterLease[],
 ): Promise<IngestSummary> {
   const first = prepared[0]!.source;
   const coords = coordinateMapping(opts, first);
@@ -500,6 +506,8 @@ async function run(
     createdAt: new Date().toISOString(),
   };
   const writerId = randomBytes(4).toString('hex');
+  // Vacuum keeps the files of a live lease, whatever its grace, until this run is done.
+  leases.push(await WriterLease.acquire(opts.storage, writerId, 'ingest'));
   const writer = PartitionWriter.create({
     storage: opts.storage,
     table: {
@@ -620,6 +628,8 @@ async function run(
   let result: Awaited<ReturnType<EmbeddedCatalog['commit']>>;
   const commitStart = performance.now();
   try {
+    // Every file must still be there: a commit naming a vanished file would break the table.
+    await checkWrittenFiles(opts.storage, files);
     result = await catalog.commit({ operation: 'ingest', writer: writerId, batches: stored, actions });
     opts.metrics?.observe(
       'octa_ingest_commit_seconds',
@@ -632,7 +642,8 @@ async function run(
       result.attempts - 1,
     );
   } catch (err) {
-    // A refused commit (a concurrent writer created the table with other settings) leaves no files.
+    // A refused commit (a concurrent writer created the table with other settings, a file that
+    // vanished) leaves no files.
     await Promise.allSettled(files.map((f) => opts.storage.delete(f.key)));
     throw err;
   }

@@ -9,6 +9,7 @@
  * vacuum) just before the writer's log entry is created. Every case ends with the lake verified.
  */
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -27,12 +28,14 @@ import { vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
 import { S3Storage } from '../../src/lake/s3-storage.js';
 import type { Storage } from '../../src/lake/storage.js';
-import type { OctaError } from '../../src/lattice/errors.js';
+import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/writer-lease.js';
+import { OctaError } from '../../src/lattice/errors.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from './fixtures/ingest/points.js';
 
 const TABLE = 'pts';
+const HOUR_MS = 3_600_000;
 const KINDS = ['local', 's3'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -203,5 +206,142 @@ describe.each(KINDS)('listing after a key (%s)', (kind) => {
     expect(await keysAfter(logKey(10))).toEqual([]);
     expect(await keysAfter(`${LOG_PREFIX}0`)).toEqual([logKey(1), logKey(2), logKey(3), logKey(10)]);
     expect(await keysAfter()).toEqual([logKey(1), logKey(2), logKey(3), logKey(10)]);
+  });
+});
+
+/** When a staged rival runs: just before the writer's log entry is created, or before it stats a data file. */
+type Moment = 'log entry' | 'file check';
+
+/** A storage that runs `hook.run` (once) at the moment asked for. */
+function racingAt(moment: Moment, base: Storage, hook: { run: (() => Promise<unknown>) | null }): Storage {
+  const rival = async (now: boolean) => {
+    const run = now ? hook.run : null;
+    if (run === null) return;
+    hook.run = null;
+    await run();
+  };
+  return {
+    url: base.url,
+    read: (k) => base.read(k),
+    readRange: (k, o, l) => base.readRange(k, o, l),
+    write: (k, d) => base.write(k, d),
+    writeIfAbsent: async (k, d) => {
+      await rival(moment === 'log entry' && k.startsWith(LOG_PREFIX));
+      return base.writeIfAbsent(k, d);
+    },
+    list: (p, after) => base.list(p, after),
+    stat: async (k) => {
+      await rival(moment === 'file check' && k.startsWith(`${TABLE}/`));
+      return base.stat(k);
+    },
+    delete: (k) => base.delete(k),
+    localPath: (k) => base.localPath(k),
+  };
+}
+
+type Writer = 'ingest' | 'compact' | 'rebalance';
+
+/**
+ * A lake with 600 rows in 100-row files, and a writer of the kind asked for that
+ * runs on it through a storage that runs `hook.run` at the moment asked for.
+ */
+async function writerRacing(kind: Kind, writer: Writer, moment: Moment) {
+  const storage = await freshLake(kind);
+  await ingestRows(storage, 600, 1);
+  const hook: { run: (() => Promise<unknown>) | null } = { run: null };
+  const racing = racingAt(moment, storage, hook);
+  const run = (): Promise<unknown> =>
+    writer === 'ingest'
+      ? ingestRows(racing, 300, 3)
+      : writer === 'compact'
+        ? compact({ storage: racing, targetRows: 1000 })
+        : rebalance({ storage: racing, targetRows: 400, maxOperations: 1 });
+  return { storage, hook, run };
+}
+
+describe.each(KINDS)('vacuum racing a writer (%s)', (kind) => {
+  it.each(['ingest', 'compact', 'rebalance'] as const)(
+    'never deletes the files of a running %s: its commit stays whole and readable',
+    async (writer) => {
+      const { storage, hook, run } = await writerRacing(kind, writer, 'log entry');
+      let swept: Awaited<ReturnType<typeof vacuum>> | undefined;
+      let leases: string[] = [];
+      hook.run = async () => {
+        leases = (await storage.list(LEASE_PREFIX)).map((e) => e.key);
+        // Grace 0: every uncommitted file would go, but the writer's lease keeps its files.
+        swept = await vacuum({ storage, graceMs: 0 });
+      };
+      const before = await snapshotOf(storage);
+      await run();
+      expect(leases).toHaveLength(1);
+      expect(swept!.deleted).toEqual([]);
+      expect(swept!.kept).toBeGreaterThan(0);
+      const after = await snapshotOf(storage);
+      expect(after.version).toBeGreaterThan(before.version);
+      expect(await readableRows(storage)).toBe(writer === 'ingest' ? 900 : 600);
+      if (writer === 'rebalance') expect(after.tables.get(TABLE)!.config.splits.length).toBeGreaterThan(0);
+      expect(await uncommitted(storage)).toEqual([...after.tables.get(TABLE)!.removed.keys()].sort());
+      expect(await storage.list(LEASE_PREFIX)).toEqual([]);
+      await expectVerifyClean(storage);
+    },
+  );
+
+  it.each(['ingest', 'compact', 'rebalance'] as const)(
+    'fails a %s whose files vanished before its commit with NOT_FOUND, committing nothing',
+    async (writer) => {
+      const { storage, hook, run } = await writerRacing(kind, writer, 'file check');
+      const before = await snapshotOf(storage);
+      const files = (await storage.list(`${TABLE}/`)).map((e) => e.key);
+      let swept: Awaited<ReturnType<typeof vacuum>> | undefined;
+      hook.run = async () => {
+        // A writer stalled past its lease: a vacuum an hour later finds the lease expired.
+        swept = await vacuum({ storage, graceMs: 0, now: Date.now() + LEASE_TTL_MS + HOUR_MS });
+      };
+      const error = await errorOf(run());
+      expect(error).toBeInstanceOf(OctaError);
+      expect(error.code).toBe('NOT_FOUND');
+      const vanished = swept!.deleted.map((d) => d.key);
+      expect(vanished.length).toBeGreaterThan(0);
+      expect(vanished).toContain(error.value);
+      expect(swept!.deleted.every((d) => d.reason === 'orphan')).toBe(true);
+      // Nothing committed, nothing left: the lake is as it was.
+      const after = await snapshotOf(storage);
+      expect(after.version).toBe(before.version);
+      expect(liveFiles(after, TABLE)).toEqual(liveFiles(before, TABLE));
+      expect((await storage.list(`${TABLE}/`)).map((e) => e.key)).toEqual(files);
+      expect(await storage.list(LEASE_PREFIX)).toEqual([]);
+      expect(await readableRows(storage)).toBe(600);
+      await expectVerifyClean(storage);
+    },
+  );
+});
+
+describe('leases of writers that are gone', () => {
+  it('keeps the files of a live lease, and deletes expired leases, leases of ended processes and their files', async () => {
+    const storage = await freshLake('local');
+    await ingestRows(storage, 100, 1);
+    const [file] = liveFiles(await snapshotOf(storage), TABLE);
+    const lease = (writer: string, host: string, pid: number) =>
+      new TextEncoder().encode(JSON.stringify({ writer, host, pid, operation: 'ingest' }));
+    const orphans: Record<string, string> = {};
+    for (const writer of ['aaaaaaaa', 'bbbbbbbb', 'cccccccc']) {
+      orphans[writer] = file!.key.replace(/part-[0-9a-f]{8}-/, `part-${writer}-`);
+      await storage.write(orphans[writer]!, await storage.read(file!.key));
+    }
+    await storage.write(leaseKey('aaaaaaaa'), lease('aaaaaaaa', 'elsewhere', process.pid));
+    await storage.write(leaseKey('bbbbbbbb'), lease('bbbbbbbb', hostname(), 2_147_483_646));
+    await storage.write(leaseKey('cccccccc'), lease('cccccccc', hostname(), process.pid));
+    const first = await vacuum({ storage, graceMs: 0 });
+    // Another host's writer and this process are live; a process that ended is not.
+    expect(first.deleted.map((d) => d.key)).toEqual([orphans.bbbbbbbb]);
+    expect((await storage.list(LEASE_PREFIX)).map((e) => e.key)).toEqual([
+      leaseKey('aaaaaaaa'),
+      leaseKey('cccccccc'),
+    ]);
+    const later = await vacuum({ storage, graceMs: 0, now: Date.now() + LEASE_TTL_MS });
+    expect(later.deleted.map((d) => d.key).sort()).toEqual([orphans.aaaaaaaa, orphans.cccccccc].sort());
+    expect(await storage.list(LEASE_PREFIX)).toEqual([]);
+    expect(await readableRows(storage)).toBe(100);
+    await expectVerifyClean(storage);
   });
 });
