@@ -13,7 +13,13 @@ import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '..
 import { index64ToHilbert64Batch } from '../lattice/batch.js';
 import { checkInt, OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
-import { EmbeddedCatalog, type FileRecord, type TableConfig, validateName } from './catalog.js';
+import {
+  checkNewTableName,
+  EmbeddedCatalog,
+  type FileRecord,
+  type TableConfig,
+  validateName,
+} from './catalog.js';
 import {
   type ConversionPlan,
   type ConvertedRows,
@@ -281,6 +287,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const catalog = await EmbeddedCatalog.open({ storage });
   const snap = await catalog.snapshot();
   const existing = snap.tables.get(table);
+  if (existing === undefined) checkNewTableName(table);
 
   const prepared: Prepared[] = [];
   // The run's writer lease, taken before it writes its first file and released when it is done.

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CatalogSnapshot,
+  type CommitEntry,
   EmbeddedCatalog,
+  encodeEntry,
+  type FileRecord,
   LOG_PREFIX,
   liveFiles,
   logKey,
@@ -30,7 +33,9 @@ import { S3Storage } from '../../src/lake/s3-storage.js';
 import type { Storage } from '../../src/lake/storage.js';
 import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/writer-lease.js';
 import { OctaError } from '../../src/lattice/errors.js';
+import { openLake } from '../../src/sql/open.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
+import { tableConfig } from './fixtures/catalog.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from './fixtures/ingest/points.js';
 
@@ -343,5 +348,95 @@ describe('leases of writers that are gone', () => {
     expect(await storage.list(LEASE_PREFIX)).toEqual([]);
     expect(await readableRows(storage)).toBe(100);
     await expectVerifyClean(storage);
+  });
+});
+
+describe('a table named files', () => {
+  it.each(['files', 'FILES', 'Files'])(
+    'is refused at ingest as %s, before anything is written',
+    async (name) => {
+      const storage = await freshLake('local');
+      const error = await errorOf(ingestRows(storage, 100, 1, { table: name }));
+      expect([error.code, error.value]).toEqual(['INVALID_ARGUMENT', name]);
+      expect(error.message).toContain('reserved');
+      expect(await storage.list('')).toEqual([]);
+      // Nor can a library caller create one through the catalog.
+      const catalog = await EmbeddedCatalog.open({ storage });
+      const request = {
+        operation: 'test',
+        writer: 'test',
+        actions: [{ op: 'create_table' as const, config: tableConfig({ name }) }],
+      };
+      const refused = await errorOf(catalog.commit(request));
+      expect([refused.code, refused.value]).toEqual(['INVALID_ARGUMENT', name]);
+      expect(await storage.list('')).toEqual([]);
+    },
+  );
+
+  it('keeps a lake that already has one readable: the table keeps its name, the catalog view is octa.files', async () => {
+    const storage = await freshLake('local');
+    await ingestRows(storage, 300, 1);
+    // A lake an older octa-lake wrote: a table `Files` beside `pts`, its entry written as it was then.
+    const snapshot = await snapshotOf(storage);
+    const pts = snapshot.tables.get(TABLE)!;
+    const copies: FileRecord[] = [];
+    for (const f of liveFiles(snapshot, TABLE).slice(0, 2)) {
+      const key = f.key.replace(`${TABLE}/`, 'Files/');
+      await storage.write(key, await storage.read(f.key));
+      const { committedAt: _, ...record } = f;
+      copies.push({ ...record, key, table: 'Files', batch: 'older-batch' });
+    }
+    const entry: CommitEntry = {
+      version: 2,
+      timestamp: new Date().toISOString(),
+      operation: 'ingest',
+      writer: 'older',
+      batches: ['older-batch'],
+      tables: ['Files'],
+      actions: [
+        { op: 'create_table', config: { ...pts.config, name: 'Files' } },
+        ...copies.map((file) => ({ op: 'add' as const, file })),
+      ],
+    };
+    expect(await storage.writeIfAbsent(logKey(2), encodeEntry(entry))).toBe(true);
+    const tableRows = copies.reduce((n, f) => n + f.rows, 0);
+
+    // The table still takes rows under its own name.
+    const more = await ingestRows(storage, 100, 2, { table: 'Files' });
+    expect(more.rows_committed).toBe(100);
+    const lake = await openLake({ storage, functions: false });
+    try {
+      const count = async (sql: string) =>
+        Number((await lake.connection.runAndReadAll(sql)).getRowObjectsJS()[0]!.n);
+      expect(await count('SELECT count(*) AS n FROM pts')).toBe(300);
+      expect(await count('SELECT count(*) AS n FROM files')).toBe(tableRows + 100);
+      expect(await count('SELECT count(*) AS n FROM "Files"')).toBe(tableRows + 100);
+      const catalogFiles = liveFiles(lake.snapshot, TABLE).length + liveFiles(lake.snapshot, 'Files').length;
+      expect(await count('SELECT count(*) AS n FROM octa.files')).toBe(catalogFiles);
+      expect(await count("SELECT sum(rows) AS n FROM octa.files WHERE table_name = 'pts'")).toBe(300);
+    } finally {
+      lake.close();
+    }
+    await expectVerifyClean(storage);
+  });
+
+  it('leaves files as the catalog view in a lake without such a table, and octa.files beside it', async () => {
+    const storage = await freshLake('local');
+    await ingestRows(storage, 300, 1);
+    // A table named as the catalog's schema does not collide with it.
+    await ingestRows(storage, 100, 2, { table: 'octa' });
+    const lake = await openLake({ storage, functions: false });
+    try {
+      const rows = async (sql: string) => (await lake.connection.runAndReadAll(sql)).getRowObjectsJS();
+      const all = await rows('SELECT key, rows FROM files ORDER BY key');
+      expect(all).toEqual(await rows('SELECT key, rows FROM octa.files ORDER BY key'));
+      const keys = [...liveFiles(lake.snapshot, 'octa'), ...liveFiles(lake.snapshot, TABLE)].map(
+        (f) => f.key,
+      );
+      expect(all.map((r) => r.key)).toEqual(keys.sort());
+      expect(await rows('SELECT count(*)::INTEGER AS n FROM octa')).toEqual([{ n: 100 }]);
+    } finally {
+      lake.close();
+    }
   });
 });
