@@ -224,22 +224,62 @@ function sameFrame(a: Frame, b: Frame): boolean {
   return frameToJSON(a) === frameToJSON(b);
 }
 
-/** Batch id of a source: what it is (identity or row digest) and how it is read into the table. */
-function batchId(plan: ConversionPlan, table: string, identity: string, force: boolean): string {
-  const h = createHash('sha256');
-  h.update(
-    JSON.stringify({
-      table,
-      frame: frameToJSON(plan.frame),
-      lod: plan.lod,
-      coords: plan.coords,
-      time: plan.time,
-      payload: plan.payload,
-    }),
+/**
+ * Batch ids of a source: what it is (identity or row digest) and how it is read into the table,
+ * after every default and alias is resolved (the frame, LOD, coordinate and time columns the run
+ * uses, the table's payload), so that equivalent spellings of the options give one id. Options
+ * that cannot change the stored rows (reject file, metrics, max rejects, memory, file rows, worker
+ * counts, output format) never enter it.
+ *
+ * The unit of numeric times is the one option with equivalent spellings that used to enter the id
+ * as spelled: the default (`auto`) and `s` read numbers alike, and a typed timestamp column reads
+ * the same whatever the unit. The first id, which a commit records, is the one the default
+ * spelling has always had; the others are those earlier versions gave the equivalent spellings, so
+ * that a lake ingested with them still recognises the batch.
+ * @param timeTyped - whether this source's time column holds typed timestamps
+ * @returns the id to record, then the ids of equivalent spellings
+ */
+function batchIds(
+  plan: ConversionPlan,
+  table: string,
+  identity: string,
+  force: boolean,
+  timeTyped: boolean,
+): string[] {
+  const { time } = plan;
+  const units =
+    time.kind !== 'column'
+      ? [null]
+      : timeTyped
+        ? (['auto', 's', 'ms', 'us'] as const)
+        : time.unit === 'auto' || time.unit === 's'
+          ? (['auto', 's'] as const)
+          : [time.unit];
+  const nonce = force ? randomBytes(16) : null;
+  return units.map((unit) => {
+    const h = createHash('sha256');
+    h.update(
+      JSON.stringify({
+        table,
+        frame: frameToJSON(plan.frame),
+        lod: plan.lod,
+        coords: plan.coords,
+        time: unit === null ? time : { ...time, unit },
+        payload: plan.payload,
+      }),
+    );
+    h.update(identity);
+    if (nonce !== null) h.update(nonce);
+    return h.digest('hex');
+  });
+}
+
+/** Whether a source's time column (when the plan reads one) holds typed timestamps, which no unit changes. */
+function hasTypedTime(plan: ConversionPlan, source: Source): boolean {
+  const { time } = plan;
+  return (
+    time.kind === 'column' && source.columns.some((c) => c.name === time.column && c.type === 'timestamp_us')
   );
-  h.update(identity);
-  if (force) h.update(randomBytes(16));
-  return h.digest('hex');
 }
 
 /**
@@ -547,9 +587,12 @@ async function run(
   const batchRows = new Map<string, number>();
   try {
     for (const [index, p] of prepared.entries()) {
-      const known = p.identity === null ? null : batchId(plan, config.name, p.identity, force);
-      // Committed before, or named twice in this run (also through a link): read it once.
-      if (known !== null && (committedBatches.has(known) || batches.includes(known))) {
+      const typed = hasTypedTime(plan, p.source);
+      const ids = p.identity === null ? null : batchIds(plan, config.name, p.identity, force, typed);
+      const known = ids?.[0] ?? null;
+      // Committed before (under any equivalent spelling), or named twice in this run (also
+      // through a link): read it once.
+      if (ids !== null && (ids.some((id) => committedBatches.has(id)) || batches.includes(known!))) {
         summary.batches_skipped++;
         continue;
       }
@@ -605,7 +648,10 @@ async function run(
         });
         next = await chunks.next();
       }
-      const id = known ?? batchId(plan, config.name, `stream:${digest.digest('hex')}`, force);
+      // A stream's rows committed under an equivalent spelling keep that id, so the commit skips them.
+      const streamIds =
+        known === null ? batchIds(plan, config.name, `stream:${digest.digest('hex')}`, force, typed) : [];
+      const id = known ?? streamIds.find((s) => committedBatches.has(s)) ?? streamIds[0]!;
       await writer.flushAll();
       // Every file written while this source was read belongs to its batch (a stream's id is only
       // known at its end, after the memory cap may already have flushed some of its files).

@@ -8,9 +8,11 @@
  * Races are staged at the exact moment of a commit through a storage that runs a rival (a real
  * vacuum) just before the writer's log entry is created. Every case ends with the lake verified.
  */
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { realpathSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type CatalogSnapshot,
@@ -21,6 +23,7 @@ import {
   LOG_PREFIX,
   liveFiles,
   logKey,
+  type TableConfig,
 } from '../../src/lake/catalog.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
@@ -33,6 +36,7 @@ import { S3Storage } from '../../src/lake/s3-storage.js';
 import type { Storage } from '../../src/lake/storage.js';
 import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/writer-lease.js';
 import { OctaError } from '../../src/lattice/errors.js';
+import { frameToJSON } from '../../src/lattice/frame.js';
 import { openLake } from '../../src/sql/open.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tableConfig } from './fixtures/catalog.js';
@@ -438,5 +442,111 @@ describe('a table named files', () => {
     } finally {
       lake.close();
     }
+  });
+});
+
+/**
+ * The batch id that octa-lake before this change gave a CSV file read with the columns x, y, z and
+ * time into a table, with `unit` the --time-unit as spelled (`auto` when not given).
+ */
+function legacyBatchId(config: TableConfig, path: string, unit: string): string {
+  const stat = statSync(path);
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify({
+      table: config.name,
+      frame: frameToJSON(config.frame),
+      lod: config.lod,
+      coords: { kind: 'xyz', x: 'x', y: 'y', z: 'z' },
+      time: { kind: 'column', column: 'time', unit },
+      payload: config.payload.map((c) => ({ ...c, source: c.name })),
+    }),
+  );
+  h.update(JSON.stringify({ path: realpathSync(path), size: stat.size, mtimeMs: stat.mtimeMs }));
+  return h.digest('hex');
+}
+
+describe('batch ids', () => {
+  it('are the same for every spelling of the options that stores the same rows', async () => {
+    const storage = await freshLake('local');
+    const path = csvInput(300, 1);
+    const again = (more: Partial<IngestOptions>) =>
+      ingest({
+        storage,
+        table: TABLE,
+        inputs: [{ path }],
+        frame: POINTS_FRAME,
+        lod: 10,
+        time: 'time',
+        rejectFile: null,
+        ...more,
+      });
+    const first = await again({});
+    expect(first.rows_committed).toBe(300);
+    const snapshot = await snapshotOf(storage);
+    const table = snapshot.tables.get(TABLE)!;
+    // The id a default run records is the one it always had: existing lakes keep recognising it.
+    expect([...table.batches]).toEqual([legacyBatchId(table.config, path, 'auto')]);
+    const spellings: Partial<IngestOptions>[] = [
+      { timeUnit: 's' },
+      { coords: { x: 'x', y: 'y', z: 'z' }, frameId: 0, timeBucket: 'day', idKind: 'index64' },
+      { frame: undefined, lod: undefined },
+      { exclude: [] },
+      // Options that cannot change the stored rows.
+      { rejectFile: join(dir, 'rejects.ndjson'), maxRejects: 0, memoryBytes: 2 ** 24 },
+      { fileRows: 7, rowGroupSize: 5, chunkRows: 33 },
+    ];
+    for (const more of spellings) {
+      const summary = await again(more);
+      expect(
+        [summary.rows_committed, summary.batches_skipped, summary.version],
+        JSON.stringify(more),
+      ).toEqual([0, 1, null]);
+    }
+    expect((await snapshotOf(storage)).version).toBe(snapshot.version);
+    // A unit that reads numbers otherwise is another batch.
+    const other = await again({ timeUnit: 'ms' });
+    expect(other.rows_committed).toBe(300);
+    expect(await readableRows(storage)).toBe(600);
+    await expectVerifyClean(storage);
+  });
+
+  it('recognise a batch an older octa-lake recorded under --time-unit s', async () => {
+    const storage = await freshLake('local');
+    const path = csvInput(200, 2);
+    const run = (more: Partial<IngestOptions>) => ingestRows(storage, 0, 0, { inputs: [{ path }], ...more });
+    expect((await run({ timeUnit: 's' })).rows_committed).toBe(200);
+    // Stage the lake an older version wrote: its entry names the id of the spelling `s`.
+    const config = (await snapshotOf(storage)).tables.get(TABLE)!.config;
+    const [now, then] = [legacyBatchId(config, path, 'auto'), legacyBatchId(config, path, 's')];
+    const text = new TextDecoder().decode(await storage.read(logKey(1)));
+    expect(text.split(now).length - 1).toBe(1 + liveFiles(await snapshotOf(storage), TABLE).length);
+    await storage.write(logKey(1), new TextEncoder().encode(text.replaceAll(now, then)));
+    expect([...(await snapshotOf(storage)).tables.get(TABLE)!.batches]).toEqual([then]);
+    for (const more of [{ timeUnit: 's' as const }, {}]) {
+      const summary = await run(more);
+      expect([summary.rows_committed, summary.batches_skipped]).toEqual([0, 1]);
+    }
+    expect(await readableRows(storage)).toBe(200);
+    await expectVerifyClean(storage);
+  });
+
+  it('of a stream are the same with and without --time-unit s', async () => {
+    const storage = await freshLake('local');
+    const csv = pointsToCsv(generatePoints({ rows: 200, seed: 3, days: 2 }));
+    const fromStdin = (more: Partial<IngestOptions>) =>
+      ingestRows(storage, 0, 0, {
+        inputs: [{ stream: Readable.from([csv]), name: '-' }],
+        format: 'csv',
+        ...more,
+      });
+    expect((await fromStdin({})).rows_committed).toBe(200);
+    const version = (await snapshotOf(storage)).version;
+    const again = await fromStdin({ timeUnit: 's' });
+    expect([again.rows_committed, again.batches_skipped, again.version]).toEqual([0, 1, null]);
+    expect((await snapshotOf(storage)).version).toBe(version);
+    expect(await uncommitted(storage)).toEqual([]);
+    expect(await readableRows(storage)).toBe(200);
+    await expectVerifyClean(storage);
   });
 });
