@@ -38,6 +38,7 @@ import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/writer-leas
 import { OctaError } from '../../src/lattice/errors.js';
 import { frameToJSON } from '../../src/lattice/frame.js';
 import { openLake } from '../../src/sql/open.js';
+import { runOcta } from '../cli/run.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tableConfig } from './fixtures/catalog.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';
@@ -421,7 +422,40 @@ describe('a table named files', () => {
     } finally {
       lake.close();
     }
+    // octa sql sees the same: the table under its name, the catalog as octa.files.
+    const sql = runOcta([
+      'sql',
+      '--lake',
+      (storage as LocalStorage).root,
+      '--format',
+      'json',
+      'SELECT (SELECT count(*) FROM Files) AS table_rows, (SELECT count(DISTINCT table_name) FROM octa.files) AS tables',
+    ]);
+    expect([sql.status, sql.stderr]).toEqual([0, '']);
+    expect(JSON.parse(sql.stdout)).toEqual([{ table_rows: String(tableRows + 100), tables: '2' }]);
     await expectVerifyClean(storage);
+  });
+
+  it('is refused by octa ingest with exit 2 naming the reserved names', async () => {
+    const lake = join(dir, 'cli-lake');
+    const r = runOcta([
+      'ingest',
+      csvInput(10, 1),
+      '--lake',
+      lake,
+      '--table',
+      'FILES',
+      '--frame',
+      POINTS_FRAME,
+      '--time',
+      'time',
+      '--quiet',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /^octa: table name is reserved \(reserved names, in any case: files, _octa\).*code: INVALID_ARGUMENT, value: "FILES"/,
+    );
+    expect(await (await LocalStorage.create({ root: lake })).list('')).toEqual([]);
   });
 
   it('leaves files as the catalog view in a lake without such a table, and octa.files beside it', async () => {
