@@ -174,7 +174,11 @@ export async function vacuum({
   summary.deleted = summary.deleted.filter((d) => !skipped.has(d.key));
   summary.bytes_deleted = summary.deleted.reduce((n, d) => n + d.bytes, 0);
   for (const entry of due) if (!skipped.has(entry.key)) await storage.delete(entry.key);
-  for (const lease of leases.dead) await storage.delete(lease.key);
+  for (const lease of leases.dead) {
+    // A writer that renewed its lease since it was read is back: its lease stays.
+    const current = await storage.stat(lease.key);
+    if (current !== null && current.mtimeMs === lease.mtimeMs) await storage.delete(lease.key);
+  }
 
   // Forget superseded files past the grace period whose bytes are gone (deleted now or earlier).
   const present = new Set(listed.map((e) => e.key));
