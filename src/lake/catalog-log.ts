@@ -105,6 +105,31 @@ export function validateName(kind: 'table' | 'column', name: string): string {
   return name;
 }
 
+/**
+ * Names a new table may not take, compared in any case: `files` is the catalog's view in SQL
+ * (src/sql/open.ts), and SQL engines fold identifier case. A table that an older octa-lake created
+ * with one of them keeps working: only creating one is refused.
+ */
+export const RESERVED_TABLE_NAMES: readonly string[] = ['files'];
+
+/**
+ * Checks the name of a table about to be created: {@link validateName}, and not reserved.
+ * @param name - the candidate
+ * @returns the same name
+ * @throws {OctaError} INVALID_ARGUMENT naming the value and the reserved names
+ */
+export function checkNewTableName(name: string): string {
+  validateName('table', name);
+  if (RESERVED_TABLE_NAMES.includes(name.toLowerCase())) {
+    throw invalid(
+      'table name',
+      name,
+      `is reserved (reserved names, in any case: ${RESERVED_TABLE_NAMES.join(', ')}, _octa): SQL sessions call the catalog's view of every file files; choose another name`,
+    );
+  }
+  return name;
+}
+
 const PARTITION = /^[A-Za-z0-9_][A-Za-z0-9_.:+-]{0,127}$/;
 
 function partition(what: string, raw: unknown): string {

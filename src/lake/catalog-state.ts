@@ -7,7 +7,7 @@
 import { createPointSchema, isSameSchema, type PayloadColumn } from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON } from '../lattice/frame.js';
-import { checkCommitRequest, logKey } from './catalog-log.js';
+import { checkCommitRequest, checkNewTableName, logKey } from './catalog-log.js';
 import { compareKeys } from './storage.js';
 
 /** A table's fixed settings; only `splits` changes after creation. */
@@ -345,7 +345,8 @@ export function replay(
  * @param request - the commit
  * @param timestamp - ISO 8601 UTC time of the commit
  * @returns the entry (null when there is nothing to commit) and the skipped batch ids
- * @throws {OctaError} CONFLICT, NOT_FOUND or INVALID_ARGUMENT when an action cannot apply
+ * @throws {OctaError} CONFLICT, NOT_FOUND or INVALID_ARGUMENT when an action cannot apply (among
+ *   them creating a table under a reserved name)
  */
 export function prepareCommit(
   snapshot: CatalogSnapshot,
@@ -353,6 +354,10 @@ export function prepareCommit(
   timestamp: string,
 ): { entry: CommitEntry | null; skippedBatches: string[] } {
   const { operation, writer, batches, actions } = checkCommitRequest(request);
+  for (const a of actions) {
+    // Only new tables: a table an older version created under a now reserved name still commits.
+    if (a.op === 'create_table' && !snapshot.tables.has(a.config.name)) checkNewTableName(a.config.name);
+  }
   const touched = tablesOf(actions).map((name) => snapshot.tables.get(name));
   const skippedBatches = batches.filter((b) => touched.some((t) => t?.batches.has(b)));
   const skipped = new Set(skippedBatches);

@@ -4,7 +4,9 @@
  * writers that both read version N−1 exactly one gets N; the other re-reads, re-checks its actions
  * against the newer state (a real conflict fails, a lost race retries with N+1 after a jittered
  * backoff). Readers replay the log from the newest checkpoint (the full state, written every 32
- * versions); a checkpoint is an optimisation, so a missing or damaged one is skipped.
+ * versions); a checkpoint is an optimisation, so a missing or damaged one is skipped. Where the
+ * entries end, the log is listed: an entry missing before later ones is a gap (damage), reported as
+ * CORRUPT rather than read as the end, so that no commit ever fills it.
  *
  * Formats and record rules: `catalog-log.ts`; the state machine: `catalog-state.ts`.
  */
@@ -107,18 +109,8 @@ export class EmbeddedCatalog {
       maxBackoffMs,
       checkpointInterval,
     });
-    const { version } = await catalog.snapshot();
-    if (version === 0) {
-      // Version 1 is missing: an empty lake, unless later entries exist (a damaged log).
-      const first = (await storage.list(LOG_PREFIX)).find((e) => keyToVersion(e.key, LOG_PREFIX) !== null);
-      if (first !== undefined) {
-        throw new OctaError(
-          'CORRUPT',
-          `catalog log starts at ${first.key}: ${logKey(1)} is missing`,
-          first.key,
-        );
-      }
-    }
+    // Reading to the latest version also proves the log has no gap after the checkpoint.
+    await catalog.snapshot();
     return catalog;
   }
 
@@ -195,7 +187,7 @@ export class EmbeddedCatalog {
       const end = found.indexOf(null);
       for (const entry of end < 0 ? found : found.slice(0, end)) entries.push(entry!);
       next += end < 0 ? window : end;
-      if (end >= 0) break;
+      if (end >= 0 && (await isLogEnd(this.storage, next))) break;
     }
     if (entries.length > 0) this.#current = replay(entries, this.#current);
     return this.#current;
@@ -216,6 +208,28 @@ export class EmbeddedCatalog {
     this.#queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * Whether version `missing`, which a read found absent, is the end of the log: true when no later
+ * entry exists; false when `missing` exists after all (a writer created it since the read).
+ * Entries are created in version order and never deleted, so a later entry without this one is a
+ * gap: the log was damaged, and reading on (or committing `missing`) would lose what the absent
+ * entry committed.
+ * @throws {OctaError} CORRUPT naming the missing entry
+ */
+async function isLogEnd(storage: Storage, missing: number): Promise<boolean> {
+  const key = logKey(missing);
+  const later = (await storage.list(LOG_PREFIX, key)).find(
+    (e) => (keyToVersion(e.key, LOG_PREFIX) ?? 0) > missing,
+  );
+  if (later === undefined) return true;
+  if ((await storage.stat(key)) !== null) return false;
+  throw new OctaError(
+    'CORRUPT',
+    `catalog log entry ${key} is missing but later entries exist (${later.key}): the log is damaged; nothing reads or commits past it (octa verify lists the damage; restore the entry from a backup)`,
+    key,
+  );
 }
 
 /**

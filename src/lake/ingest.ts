@@ -14,7 +14,13 @@ import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '..
 import { index64ToHilbert64Batch } from '../lattice/batch.js';
 import { checkInt, OctaError } from '../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../lattice/frame.js';
-import { EmbeddedCatalog, type FileRecord, type TableConfig, validateName } from './catalog.js';
+import {
+  checkNewTableName,
+  EmbeddedCatalog,
+  type FileRecord,
+  type TableConfig,
+  validateName,
+} from './catalog.js';
 import {
   type ConversionPlan,
   type ConvertedRows,
@@ -38,6 +44,7 @@ import {
 } from './sources/index.js';
 import { canThreadSources, openThreadedSource } from './sources/threaded.js';
 import type { Storage } from './storage.js';
+import { checkWrittenFiles, WriterLease } from './writer-lease.js';
 
 /** One input: a file path, or a stream (stdin) with a display name. */
 export type IngestInput =
@@ -243,26 +250,68 @@ function sameFrame(a: Frame, b: Frame): boolean {
   return frameToJSON(a) === frameToJSON(b);
 }
 
-/** Batch id of a source: what it is (identity or row digest) and how it is read into the table. */
-function batchId(plan: ConversionPlan, table: string, identity: string, force: boolean): string {
-  const h = createHash('sha256');
-  h.update(
-    JSON.stringify({
-      table,
-      frame: frameToJSON(plan.frame),
-      lod: plan.lod,
-      coords: plan.coords,
-      // A constant time as the µs number it always was, so batch ids of earlier runs still match.
-      time:
-        plan.time.kind === 'constant'
-          ? { kind: 'constant', micros: Number(timeToMicros(plan.time.time)) }
-          : plan.time,
-      payload: plan.payload,
-    }),
+/**
+ * Batch ids of a source: what it is (identity or row digest) and how it is read into the table,
+ * after every default and alias is resolved (the frame, LOD, coordinate and time columns the run
+ * uses, the table's payload), so that equivalent spellings of the options give one id. Options
+ * that cannot change the stored rows (reject file, metrics, max rejects, memory, file rows, worker
+ * counts, output format) never enter it.
+ *
+ * The unit of numeric times is the one option with equivalent spellings that used to enter the id
+ * as spelled: the default (`auto`) and `s` read numbers alike, and a typed timestamp column reads
+ * the same whatever the unit. The first id, which a commit records, is the one the default
+ * spelling has always had; the others are those earlier versions gave the equivalent spellings, so
+ * that a lake ingested with them still recognises the batch.
+ * @param timeTyped - whether this source's time column holds typed timestamps
+ * @returns the id to record, then the ids of equivalent spellings
+ */
+function batchIds(
+  plan: ConversionPlan,
+  table: string,
+  identity: string,
+  force: boolean,
+  timeTyped: boolean,
+): string[] {
+  const { time } = plan;
+  const units =
+    time.kind !== 'column'
+      ? [null]
+      : timeTyped
+        ? (['auto', 's', 'ms', 'us'] as const)
+        : time.unit === 'auto' || time.unit === 's'
+          ? (['auto', 's'] as const)
+          : [time.unit];
+  const nonce = force ? randomBytes(16) : null;
+  return units.map((unit) => {
+    const h = createHash('sha256');
+    h.update(
+      JSON.stringify({
+        table,
+        frame: frameToJSON(plan.frame),
+        lod: plan.lod,
+        coords: plan.coords,
+        // A constant time as the µs number it always was, so batch ids of earlier runs still match.
+        time:
+          unit !== null
+            ? { ...time, unit }
+            : time.kind === 'constant'
+              ? { kind: 'constant', micros: Number(timeToMicros(time.time)) }
+              : time,
+        payload: plan.payload,
+      }),
+    );
+    h.update(identity);
+    if (nonce !== null) h.update(nonce);
+    return h.digest('hex');
+  });
+}
+
+/** Whether a source's time column (when the plan reads one) holds typed timestamps, which no unit changes. */
+function hasTypedTime(plan: ConversionPlan, source: Source): boolean {
+  const { time } = plan;
+  return (
+    time.kind === 'column' && source.columns.some((c) => c.name === time.column && c.type === 'timestamp_us')
   );
-  h.update(identity);
-  if (force) h.update(randomBytes(16));
-  return h.digest('hex');
 }
 
 /**
@@ -322,8 +371,11 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const catalog = await EmbeddedCatalog.open({ storage });
   const snap = await catalog.snapshot();
   const existing = snap.tables.get(table);
+  if (existing === undefined) checkNewTableName(table);
 
   const prepared: Prepared[] = [];
+  // The run's writer lease, taken before it writes its first file and released when it is done.
+  const leases: WriterLease[] = [];
   try {
     for (const input of opts.inputs) {
       const name = nameOf(input);
@@ -354,8 +406,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       prepared,
       force,
       maxRejects,
+      leases,
     );
   } finally {
+    for (const lease of leases) await lease.release();
     for (const p of prepared) await p.source.close();
   }
 }
@@ -368,6 +422,7 @@ async function run(
   prepared: Prepared[],
   force: boolean,
   maxRejects: number,
+  leases: WriterLease[],
 ): Promise<IngestSummary> {
   const first = prepared[0]!.source;
   const coords = coordinateMapping(opts, first);
@@ -563,6 +618,8 @@ async function run(
     createdAt: new Date().toISOString(),
   };
   const writerId = randomBytes(4).toString('hex');
+  // Vacuum keeps the files of a live lease, whatever its grace, until this run is done.
+  leases.push(await WriterLease.acquire(opts.storage, writerId, 'ingest'));
   const writer = PartitionWriter.create({
     storage: opts.storage,
     table: {
@@ -595,9 +652,12 @@ async function run(
   const batchRows = new Map<string, number>();
   try {
     for (const [index, p] of prepared.entries()) {
-      const known = p.identity === null ? null : batchId(plan, config.name, p.identity, force);
-      // Committed before, or named twice in this run (also through a link): read it once.
-      if (known !== null && (committedBatches.has(known) || batches.includes(known))) {
+      const typed = hasTypedTime(plan, p.source);
+      const ids = p.identity === null ? null : batchIds(plan, config.name, p.identity, force, typed);
+      const known = ids?.[0] ?? null;
+      // Committed before (under any equivalent spelling), or named twice in this run (also
+      // through a link): read it once.
+      if (ids !== null && (ids.some((id) => committedBatches.has(id)) || batches.includes(known!))) {
         summary.batches_skipped++;
         continue;
       }
@@ -653,7 +713,10 @@ async function run(
         });
         next = await chunks.next();
       }
-      const id = known ?? batchId(plan, config.name, `stream:${digest.digest('hex')}`, force);
+      // A stream's rows committed under an equivalent spelling keep that id, so the commit skips them.
+      const streamIds =
+        known === null ? batchIds(plan, config.name, `stream:${digest.digest('hex')}`, force, typed) : [];
+      const id = known ?? streamIds.find((s) => committedBatches.has(s)) ?? streamIds[0]!;
       await writer.flushAll();
       // Every file written while this source was read belongs to its batch (a stream's id is only
       // known at its end, after the memory cap may already have flushed some of its files).
@@ -683,6 +746,8 @@ async function run(
   let result: Awaited<ReturnType<EmbeddedCatalog['commit']>>;
   const commitStart = performance.now();
   try {
+    // Every file must still be there: a commit naming a vanished file would break the table.
+    await checkWrittenFiles(opts.storage, files);
     result = await catalog.commit({ operation: 'ingest', writer: writerId, batches: stored, actions });
     opts.metrics?.observe(
       'octa_ingest_commit_seconds',
@@ -695,7 +760,8 @@ async function run(
       result.attempts - 1,
     );
   } catch (err) {
-    // A refused commit (a concurrent writer created the table with other settings) leaves no files.
+    // A refused commit (a concurrent writer created the table with other settings, a file that
+    // vanished) leaves no files.
     await Promise.allSettled(files.map((f) => opts.storage.delete(f.key)));
     throw err;
   }

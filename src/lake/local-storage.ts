@@ -154,11 +154,12 @@ export class LocalStorage implements Storage {
     return true;
   }
 
-  async list(prefix: string): Promise<StorageEntry[]> {
+  async list(prefix: string, startAfter?: string): Promise<StorageEntry[]> {
     checkPrefix(prefix);
     const out: StorageEntry[] = [];
     await this.walk(prefix.slice(0, prefix.lastIndexOf('/') + 1), prefix, out);
-    return out.sort((a, b) => compareKeys(a.key, b.key));
+    const after = startAfter === undefined ? out : out.filter((e) => compareKeys(e.key, startAfter) > 0);
+    return after.sort((a, b) => compareKeys(a.key, b.key));
   }
 
   async stat(key: string): Promise<StorageEntry | null> {

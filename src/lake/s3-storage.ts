@@ -309,7 +309,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  async list(prefix: string): Promise<StorageEntry[]> {
+  async list(prefix: string, startAfter?: string): Promise<StorageEntry[]> {
     checkPrefix(prefix);
     const out: StorageEntry[] = [];
     let token: string | undefined;
@@ -321,6 +321,7 @@ export class S3Storage implements Storage {
             Bucket: this.bucket,
             Prefix: this.#base + prefix,
             MaxKeys: this.#options.listPageSize,
+            ...(startAfter === undefined ? {} : { StartAfter: this.#base + startAfter }),
             ...(token === undefined ? {} : { ContinuationToken: token }),
           }),
         );
@@ -330,7 +331,7 @@ export class S3Storage implements Storage {
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(this.#base.length) ?? '';
         // Objects that are not keys of ours (folder markers, foreign names) are not listed.
-        if (isKey(key))
+        if (isKey(key) && (startAfter === undefined || compareKeys(key, startAfter) > 0))
           out.push({ key, size: object.Size ?? 0, mtimeMs: object.LastModified?.getTime() ?? 0 });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

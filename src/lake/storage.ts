@@ -41,8 +41,10 @@ export interface Storage {
   /**
    * Every object whose key starts with `prefix` (a plain string prefix, as S3 lists: `a/b` matches
    * `a/b`, `a/bc` and `a/b/c`), recursively, sorted by key in UTF-8 byte order ({@link compareKeys}).
+   * With `startAfter`, only keys after it in that order (S3's StartAfter); a backend may return more,
+   * so a caller that depends on it filters too.
    */
-  list(prefix: string): Promise<StorageEntry[]>;
+  list(prefix: string, startAfter?: string): Promise<StorageEntry[]>;
   /** The object's entry, or null when it is absent. */
   stat(key: string): Promise<StorageEntry | null>;
   /** Deletes an object; deleting an absent one is not an error. */

@@ -1,8 +1,10 @@
 /**
  * `openLake`: an embedded DuckDB connection with one view per catalog table over exactly the
  * committed files (never a directory glob, so uncommitted or orphaned files are never read), the
- * Hive partition columns typed, and a `files` view of the catalog's per-file records. A remote lake
- * is read through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
+ * Hive partition columns typed, and a view of the catalog's per-file records, `octa.files` (in a
+ * schema of its own, so that no table can hide it) and `files` (unless a table has that name, which
+ * new tables may not take but a lake written by an older octa-lake can have). A remote lake is read
+ * through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
@@ -41,6 +43,11 @@ const PAYLOAD_SQL = {
   bool: 'BOOLEAN',
   utf8: 'VARCHAR',
 } as const;
+/** The schema of the catalog's own views, apart from the tables' (which live in `main`). */
+export const CATALOG_SCHEMA = 'octa';
+/** The catalog's view of every committed file; also `files` when no table has that name. */
+export const CATALOG_VIEW = `${CATALOG_SCHEMA}.files`;
+
 const BUCKET_SQL = { day: 'DATE', hour: 'VARCHAR', month: 'VARCHAR' } as const;
 
 /** The SELECT behind a table's view. */
@@ -189,11 +196,17 @@ export async function openLake({
     }
     const cols =
       'table_name, key, t, r, sha256, time_min, time_max, lod, rows, bytes, cell_min, cell_max, min_x, min_y, min_z, max_x, max_y, max_z';
+    await connection.run(`CREATE SCHEMA ${CATALOG_SCHEMA}`);
     await connection.run(
       rows.length === 0
-        ? `CREATE VIEW files AS SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS key, NULL::VARCHAR AS t, NULL::VARCHAR AS r, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS time_min, NULL::TIMESTAMPTZ AS time_max, NULL::INTEGER AS lod, NULL::BIGINT AS rows, NULL::BIGINT AS bytes, NULL::BIGINT AS cell_min, NULL::BIGINT AS cell_max, NULL::DOUBLE AS min_x, NULL::DOUBLE AS min_y, NULL::DOUBLE AS min_z, NULL::DOUBLE AS max_x, NULL::DOUBLE AS max_y, NULL::DOUBLE AS max_z WHERE false`
-        : `CREATE VIEW files AS SELECT table_name, key, t, r, sha256, time_min::TIMESTAMPTZ AS time_min, time_max::TIMESTAMPTZ AS time_max, lod::INTEGER AS lod, rows::BIGINT AS rows, bytes::BIGINT AS bytes, cell_min::BIGINT AS cell_min, cell_max::BIGINT AS cell_max, min_x, min_y, min_z, max_x, max_y, max_z FROM (VALUES ${rows.join(', ')}) AS v(${cols})`,
+        ? `CREATE VIEW ${CATALOG_VIEW} AS SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS key, NULL::VARCHAR AS t, NULL::VARCHAR AS r, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS time_min, NULL::TIMESTAMPTZ AS time_max, NULL::INTEGER AS lod, NULL::BIGINT AS rows, NULL::BIGINT AS bytes, NULL::BIGINT AS cell_min, NULL::BIGINT AS cell_max, NULL::DOUBLE AS min_x, NULL::DOUBLE AS min_y, NULL::DOUBLE AS min_z, NULL::DOUBLE AS max_x, NULL::DOUBLE AS max_y, NULL::DOUBLE AS max_z WHERE false`
+        : `CREATE VIEW ${CATALOG_VIEW} AS SELECT table_name, key, t, r, sha256, time_min::TIMESTAMPTZ AS time_min, time_max::TIMESTAMPTZ AS time_max, lod::INTEGER AS lod, rows::BIGINT AS rows, bytes::BIGINT AS bytes, cell_min::BIGINT AS cell_min, cell_max::BIGINT AS cell_max, min_x, min_y, min_z, max_x, max_y, max_z FROM (VALUES ${rows.join(', ')}) AS v(${cols})`,
     );
+    // SQL folds identifier case: a table named Files (any case) keeps the name, the catalog view
+    // stays reachable as octa.files.
+    if (!names.some((name) => name.toLowerCase() === 'files')) {
+      await connection.run(`CREATE VIEW files AS SELECT * FROM ${CATALOG_VIEW}`);
+    }
   } catch (err) {
     reader?.close();
     connection?.closeSync();

@@ -154,8 +154,9 @@ function beforeCommit(base: LocalStorage, hook: { run: (() => Promise<unknown>) 
     readRange: (k, o, l) => base.readRange(k, o, l),
     write: (k, d) => base.write(k, d),
     writeIfAbsent: async (k, d) => {
-      const run = hook.run;
-      hook.run = null;
+      // Only a log entry: writers also create their lease with writeIfAbsent.
+      const run = k.startsWith('_octa/log/') ? hook.run : null;
+      if (run) hook.run = null;
       if (run) await run();
       return base.writeIfAbsent(k, d);
     },

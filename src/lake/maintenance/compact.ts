@@ -14,6 +14,7 @@
 import { checkInt } from '../../lattice/errors.js';
 import { EmbeddedCatalog, type FileRecord } from '../catalog.js';
 import type { Storage } from '../storage.js';
+import { WriterLease } from '../writer-lease.js';
 import {
   chunkOf,
   commitReplacement,
@@ -128,6 +129,41 @@ export async function compact({
   checkInt(maxAttempts, 1, 1000, 'INVALID_ARGUMENT', 'maxAttempts');
   const catalog = await EmbeddedCatalog.open({ storage });
   const writer = maintenanceWriter('compact');
+  // Vacuum keeps the files of a live lease, whatever its grace, until this run is done.
+  const lease = dryRun ? null : await WriterLease.acquire(storage, writer, 'compact');
+  try {
+    return await compactTables({
+      storage,
+      table,
+      targetRows,
+      minFileRows,
+      dryRun,
+      maxAttempts,
+      onPartition,
+      catalog,
+      writer,
+    });
+  } finally {
+    await lease?.release();
+  }
+}
+
+/** The work of {@link compact}, under the run's lease. */
+async function compactTables({
+  storage,
+  table,
+  targetRows,
+  minFileRows,
+  dryRun,
+  maxAttempts,
+  onPartition,
+  catalog,
+  writer,
+}: Required<Omit<CompactOptions, 'table' | 'onPartition'>> &
+  Pick<CompactOptions, 'table' | 'onPartition'> & {
+    catalog: EmbeddedCatalog;
+    writer: string;
+  }): Promise<CompactSummary> {
   const summary: CompactSummary = {
     partitions: [],
     files_removed: 0,

@@ -18,6 +18,7 @@ import type { CatalogSnapshot, CommitAction, EmbeddedCatalog, FileRecord, TableC
 import { encodeInline } from '../encoder.js';
 import { dataFileKey, rangeLabel } from '../layout.js';
 import type { Storage } from '../storage.js';
+import { checkWrittenFiles } from '../writer-lease.js';
 
 /** A table as the maintenance operations see it: its config, point schema and parsed splits. */
 export interface MaintainedTable {
@@ -263,8 +264,11 @@ export function emptyBuffer(table: MaintainedTable, rows: number): PointBuffer {
  * Commits a replacement (files removed and added, maybe splits changed) in one commit. When the
  * catalog refuses it with CONFLICT (a concurrent commit removed one of the files, or changed the
  * splits), nothing was committed: the files this run wrote are deleted and the caller plans again.
- * Any other failure leaves them for vacuum, since the commit may or may not have happened.
+ * When a written file vanished before the commit, nothing is committed either: the others are
+ * deleted and NOT_FOUND names it. Any other failure leaves them for vacuum, since the commit may or
+ * may not have happened.
  * @returns the new version, or null after a conflict
+ * @throws {OctaError} NOT_FOUND naming a written file that is gone; what the commit throws
  */
 export async function commitReplacement(
   catalog: EmbeddedCatalog,
@@ -275,6 +279,12 @@ export async function commitReplacement(
     written,
   }: { operation: string; writer: string; actions: CommitAction[]; written: readonly FileRecord[] },
 ): Promise<number | null> {
+  try {
+    await checkWrittenFiles(catalog.storage, written);
+  } catch (error) {
+    await Promise.allSettled(written.map((f) => catalog.storage.delete(f.key)));
+    throw error;
+  }
   try {
     const result = await catalog.commit({ operation, writer, actions });
     return result.version;

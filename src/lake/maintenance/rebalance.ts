@@ -14,6 +14,7 @@
 import { checkInt, OctaError } from '../../lattice/errors.js';
 import { type CommitAction, EmbeddedCatalog, type FileRecord } from '../catalog.js';
 import type { Storage } from '../storage.js';
+import { WriterLease } from '../writer-lease.js';
 import {
   commitReplacement,
   labelOf,
@@ -185,6 +186,38 @@ export async function rebalance({
   }
   const catalog = await EmbeddedCatalog.open({ storage });
   const writer = maintenanceWriter('rebalance');
+  // Vacuum keeps the files of a live lease, whatever its grace, until this run is done.
+  const lease = dryRun ? null : await WriterLease.acquire(storage, writer, 'rebalance');
+  try {
+    return await rebalanceTables({
+      storage,
+      table,
+      targetRows,
+      mergeBelow,
+      maxOperations,
+      dryRun,
+      maxConflicts,
+      catalog,
+      writer,
+    });
+  } finally {
+    await lease?.release();
+  }
+}
+
+/** The work of {@link rebalance}, under the run's lease. */
+async function rebalanceTables({
+  storage,
+  table,
+  targetRows,
+  mergeBelow,
+  maxOperations,
+  dryRun,
+  maxConflicts,
+  catalog,
+  writer,
+}: Required<Omit<RebalanceOptions, 'table'>> &
+  Pick<RebalanceOptions, 'table'> & { catalog: EmbeddedCatalog; writer: string }): Promise<RebalanceSummary> {
   const summary: RebalanceSummary = { operations: [], unsplittable: [], conflicts: 0, version: 0 };
   for (const { config } of tablesOf(await catalog.snapshot(), table)) {
     const unsplittable = new Set<string>();

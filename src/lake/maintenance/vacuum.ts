@@ -8,9 +8,12 @@
  * A committed file is never deleted: storage is listed first and the catalog read after, so a file
  * committed meanwhile counts as committed, and the state is read again just before deleting.
  *
- * The grace period must also exceed the longest write: an ingest or compaction that is still running
- * has written files it has not committed yet, which look like orphans. `grace 0` deletes everything
- * uncommitted at once: use it only when no writer runs.
+ * Files of a running writer (ingest, compact, rebalance) are never deleted, whatever the grace: each
+ * holds a lease naming its writer id (`writer-lease.ts`), and vacuum keeps every file of a live
+ * lease. It reads the leases after listing the files, so a writer that started later has no file in
+ * the listing, and reads the catalog again after the leases, so a writer that committed and released
+ * its lease in between has its files live. Leases of writers that are gone (expired, or their
+ * process on this host ended) are deleted. `grace 0` deletes every other uncommitted file at once.
  *
  * The catalog log is left alone (every entry stays; checkpoints make old entries redundant for
  * readers, but verify and a reader whose checkpoint is damaged replay them). Superseded files that
@@ -20,6 +23,7 @@ import { OctaError } from '../../lattice/errors.js';
 import { type CatalogSnapshot, type CommitAction, EmbeddedCatalog, validateName } from '../catalog.js';
 import { parseDataFileKey } from '../layout.js';
 import type { Storage, StorageEntry } from '../storage.js';
+import { isLeased, readLeases } from '../writer-lease.js';
 
 /** Options of {@link vacuum}. */
 export interface VacuumOptions {
@@ -47,7 +51,10 @@ export interface VacuumedFile {
 export interface VacuumSummary {
   deleted: VacuumedFile[];
   bytes_deleted: number;
-  /** Uncommitted or superseded files kept because they are younger than the grace period. */
+  /**
+   * Uncommitted or superseded files kept because they are younger than the grace period, or
+   * because a running writer holds a lease on them.
+   */
   kept: number;
   /** Superseded-file records dropped from the catalog. */
   forgotten: number;
@@ -131,10 +138,17 @@ export async function vacuum({
     dry_run: dryRun,
     version: snapshot.version,
   };
+  // After the listing (a writer that starts later has no file in it), before the catalog is read
+  // again (a writer that commits and releases in between has its files live by then).
+  const leases = await readLeases(storage, now);
   const due: StorageEntry[] = [];
   for (const entry of listed) {
     if (live.has(entry.key)) continue;
     const gone = removed.get(entry.key);
+    if (gone === undefined && isLeased(entry.key, leases.live)) {
+      summary.kept++;
+      continue;
+    }
     // A file is written before it is committed and removed: the later time is the safer one.
     const since = gone === undefined ? entry.mtimeMs : Math.max(gone.at, entry.mtimeMs);
     const ageMs = now - since;
@@ -160,6 +174,11 @@ export async function vacuum({
   summary.deleted = summary.deleted.filter((d) => !skipped.has(d.key));
   summary.bytes_deleted = summary.deleted.reduce((n, d) => n + d.bytes, 0);
   for (const entry of due) if (!skipped.has(entry.key)) await storage.delete(entry.key);
+  for (const lease of leases.dead) {
+    // A writer that renewed its lease since it was read is back: its lease stays.
+    const current = await storage.stat(lease.key);
+    if (current !== null && current.mtimeMs === lease.mtimeMs) await storage.delete(lease.key);
+  }
 
   // Forget superseded files past the grace period whose bytes are gone (deleted now or earlier).
   const present = new Set(listed.map((e) => e.key));
