@@ -157,11 +157,19 @@ function timeMapping(opts: IngestOptions, source: Source, name: string): TimeMap
   if (opts.time !== undefined) return { kind: 'column', column: opts.time, unit: opts.timeUnit ?? 'auto' };
   const created = source.lasHeader?.creation;
   if (created && created.year > 0) {
-    // LAS/LAZ without a time column: the file's creation date from its header.
-    return {
-      kind: 'constant',
-      micros: (Date.UTC(created.year, 0, 1) + (Math.max(created.dayOfYear, 1) - 1) * 86_400_000) * 1000,
-    };
+    // LAS/LAZ without a time column: the file's creation date from its header, if it is a date.
+    const { year, dayOfYear } = created;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (dayOfYear < 1 || dayOfYear > (leap ? 366 : 365)) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${name}: the LAS header's creation day of year ${dayOfYear} is not a day of ${year} (1-${leap ? 366 : 365}); give the time with --time-value`,
+        { field: 'creation day of year', year, dayOfYear },
+      );
+    }
+    const start = new Date(0);
+    start.setUTCFullYear(year, 0, dayOfYear);
+    return { kind: 'constant', micros: start.getTime() * 1000 };
   }
   for (const candidate of ['time', 't', 'timestamp']) {
     if (source.columns.some((c) => c.name === candidate))
