@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 /** `npm run test:notebooks`: runs the notebooks in Jupyter, kept apart from `npm test` (run by .ci/run). */
 export default defineConfig({
   test: {
+    // The AWS SDK warns once per process on Node 20 that its 2027 releases need Node 22; every test
+    // file and CLI child is a process, so the warning would repeat through the output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     include: ['test/notebooks/**/*.test.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,

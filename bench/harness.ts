@@ -3,6 +3,8 @@
  * Markdown rows so results paste straight into bench/RESULTS.md.
  */
 
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -72,6 +74,25 @@ export { mulberry32 as seeded } from '../src/lake/demo-scene.js';
 /** Where benchmarks keep generated inputs and lakes: $OCTA_BENCH_DIR, else bench/out in the repository. */
 export const BENCH_DIR =
   process.env.OCTA_BENCH_DIR ?? fileURLToPath(new URL('../../bench/out/', import.meta.url));
+
+/** Bytes of the files under `dir`. */
+function bytesUnder(dir: string): number {
+  let bytes = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) bytes += statSync(join(e.parentPath, e.name)).size;
+  }
+  return bytes;
+}
+
+// The benchmarks keep their generated inputs and lakes for the next run (building them takes longer
+// than most measurements): each run ends by saying how much is kept and where.
+process.on('exit', () => {
+  if (!existsSync(BENCH_DIR)) return;
+  const mib = (bytesUnder(BENCH_DIR) / 2 ** 20).toFixed(1);
+  process.stderr.write(
+    `bench: ${BENCH_DIR} keeps ${mib} MiB of generated inputs and lakes for the next run; delete it to free the space ($OCTA_BENCH_DIR moves it)\n`,
+  );
+});
 
 /** A numeric `--name value` command-line argument, or `fallback`. */
 export function numberArg(name: string, fallback: number): number {

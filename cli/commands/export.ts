@@ -1,9 +1,24 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
-import { exportTrainingSet } from '../../src/sql/training.js';
+import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
 import { println, toJson, UsageError } from '../output.js';
 import { lakeDir } from './sql.js';
+
+/**
+ * The warning for a buffer that dropped most samples (the splits are then far from the ratios).
+ * @returns the text, or undefined when the buffer kept at least half of the samples
+ */
+export function bufferWarning(m: TrainingManifest): string | undefined {
+  const { train, validation, test } = m.splits;
+  const total = train + validation + test + m.dropped;
+  if (m.dropped * 2 <= total) return undefined;
+  const share = (n: number) => `${Math.round((100 * n) / total)}%`;
+  return (
+    `--buffer ${m.buffer} dropped ${m.dropped} of ${total} samples (${share(m.dropped)}), leaving train ${share(train)}, validation ${share(validation)}, test ${share(test)} ` +
+    `for ratios ${m.ratios.join(',')}: most blocks touch a block of another split; use --buffer 0, or fewer, larger blocks (a smaller --split-lod) (docs/TRAINING.md)`
+  );
+}
 
 /** Registers `octa export training-set`. */
 export function exportCommand(y: Argv): Argv {
@@ -135,6 +150,8 @@ export function exportCommand(y: Argv): Argv {
             memoryMb: a.memoryMb,
             out: a.out,
           });
+          const warning = bufferWarning(m);
+          if (warning !== undefined) process.stderr.write(`octa: warning: ${warning}\n`);
           if (a.json) {
             println(toJson(m, 2));
             return;

@@ -231,7 +231,7 @@ export function ingestCommand(y: Argv): Argv {
             ),
         });
       } catch (err) {
-        progress.done();
+        progress.done(false);
         await finish('failed');
         log?.('error', 'ingest failed', {
           code: err instanceof OctaError ? err.code : 'INTERNAL',

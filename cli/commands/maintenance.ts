@@ -90,7 +90,9 @@ export function compactCommand(y: Argv): Argv {
         );
       }
       println(
-        `${summary.partitions.length} partitions compacted: ${summary.files_removed} files → ${summary.files_added}, ${summary.rows_rewritten} rows rewritten, catalog version ${summary.version}` +
+        (a.dryRun
+          ? `would compact ${summary.partitions.length} partitions: ${summary.files_removed} files → ${summary.files_added}, ${summary.rows_rewritten} rows rewritten; nothing changed (dry run) at catalog version ${summary.version}`
+          : `${summary.partitions.length} partitions compacted: ${summary.files_removed} files → ${summary.files_added}, ${summary.rows_rewritten} rows rewritten, catalog version ${summary.version}`) +
           (summary.conflicts > 0 ? `; ${summary.conflicts} partitions left to a concurrent compaction` : ''),
       );
     },

@@ -192,8 +192,17 @@ function timeMapping(opts: IngestOptions, source: Source, name: string): TimeMap
   if (opts.time !== undefined) return { kind: 'column', column: opts.time, unit: opts.timeUnit ?? 'auto' };
   const created = source.lasHeader?.creation;
   if (created && created.year > 0) {
-    // LAS/LAZ without a time column: the file's creation date from its header.
-    const day = civilToDays(created.year, 1, 1) + Math.max(created.dayOfYear, 1) - 1;
+    // LAS/LAZ without a time column: the file's creation date from its header, if it is a date.
+    const { year, dayOfYear } = created;
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    if (dayOfYear < 1 || dayOfYear > (leap ? 366 : 365)) {
+      throw new OctaError(
+        'INVALID_INPUT',
+        `${name}: the LAS header's creation day of year ${dayOfYear} is not a day of ${year} (1-${leap ? 366 : 365}); give the time with --time-value`,
+        { field: 'creation day of year', year, dayOfYear },
+      );
+    }
+    const day = civilToDays(year, 1, 1) + dayOfYear - 1;
     return { kind: 'constant', time: { seconds: day * 86400, micros: 0 } };
   }
   for (const candidate of ['time', 't', 'timestamp']) {

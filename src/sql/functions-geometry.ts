@@ -202,6 +202,8 @@ export const GEOMETRY_MACROS: MacroDef[] = [
   helper('bcc__steps(dx, dy, dz)', '((dx + dy + dz - least(dx, dy, dz)) // 2)'),
   helper('bcc__kring_offsets(k)', kringOffsetsBody),
   helper('bcc__kring_far(cell, offsets)', kringFarBody),
+  // The k-ring body with its offsets given, for the text form (see bcc_kring below).
+  helper('bcc__kring_with(cell, k, offsets)', kringBody.replace('bcc__kring_offsets(k)', 'offsets')),
   // Even p: p/2, stepped down on the axis whose parity differs from both others (xor bit 0).
   helper('bcc__lp_even(a, b, c)', '((a >> 1) - (xor(a >> 1, b >> 1) & xor(a >> 1, c >> 1) & 1))'),
   // Odd p: of (p − 1)/2 and (p + 1)/2 the one with the parity of qx = (px − 1)/2.
@@ -219,11 +221,15 @@ export const GEOMETRY_MACROS: MacroDef[] = [
     forms: [['cell, k', kringBody]],
     ids: ['cell'],
     result: 'ids',
-    // Its body holds a subquery (the offset list), which DuckDB does not allow inside a lambda.
+    // Its body holds a subquery (the offset list), which DuckDB does not allow inside a lambda: the
+    // offsets are computed outside and handed in beside the parsed id, so the text is still parsed
+    // once (a macro argument would be copied into each of the body's hundred reads of the id, which
+    // took DuckDB 10-40 s to bind).
     textForms: [
       [
         'cell, k',
-        'list_transform(bcc__impl_kring(bcc_from_string(cell), k), lambda bcc__w: bcc_to_string(bcc__w))',
+        `list_transform([struct_pack(c := bcc_from_string(cell), o := CASE WHEN k > 1 THEN bcc__kring_offsets(k) END)],
+          lambda bcc__p: list_transform(bcc__kring_with(bcc__p.c, k, bcc__p.o), lambda bcc__w: bcc_to_string(bcc__w)))[1]`,
       ],
     ],
   }),

@@ -105,6 +105,26 @@ describe('octa maintenance commands', () => {
       problems: [],
     });
 
+    // A dry run says what it would do and changes nothing.
+    const plan = runOcta([
+      'compact',
+      '--lake',
+      lake,
+      '--target-rows',
+      '1000',
+      '--min-file-rows',
+      '500',
+      '--dry-run',
+    ]);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/^pts t=\S+ r=\S+: would replace 10 files \(1000 rows\) by 1$/m);
+    expect(plan.stdout).toMatch(
+      /^would compact 2 partitions: 20 files → 2, 2000 rows rewritten; nothing changed \(dry run\) at catalog version 2$/m,
+    );
+    expect(plan.stdout).not.toMatch(/partitions compacted/);
+    expect(plan.stderr).toBe('');
+    expect((await committed(lake, 'pts')).files).toHaveLength(20);
+
     const compacted = json(['compact', '--target-rows', '1000', '--min-file-rows', '500']);
     expect(compacted).toMatchObject({
       files_removed: 20,
@@ -152,8 +172,8 @@ describe('octa maintenance commands', () => {
     unlinkSync(join(lake, gone!.key));
     const text = runOcta(['verify', '--lake', lake]);
     expect(text.status).toBe(1);
-    // Not a terminal: one progress line on stderr, the report on stdout.
-    expect(text.stderr).toMatch(/^octa: 1 of 6 files checked\n$/);
+    // Not a terminal: plain progress lines on stderr, the last naming the total; the report on stdout.
+    expect(text.stderr).toMatch(/^octa: 1 of 6 files checked\nocta: 6 of 6 files checked\n$/);
     expect(text.stdout).toContain(`error   SIZE_MISMATCH       ${cut!.key}`);
     expect(text.stdout).toContain(`error   FOOTER_UNREADABLE   ${cut!.key}`);
     expect(text.stdout).toContain(`error   MISSING             ${gone!.key}`);

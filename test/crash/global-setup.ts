@@ -1,7 +1,8 @@
 /**
  * Global setup of the crash suite (vitest.crash.config.ts): provides the directory where each test
  * file saves its outcomes, and at the end writes them to $OCTA_RELIABILITY_OUT as markdown
- * (docs/RELIABILITY.md, `npm run reliability`).
+ * (`npm run reliability`: reliability-report.md unless named; docs/RELIABILITY.md holds the last
+ * recorded run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,8 +3,8 @@
  * JSON fragment in a directory that the suite's global setup provides (vitest runs files in
  * separate workers), and the global teardown composes the markdown from all of them.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FAULT_KINDS, type FaultKind } from '../support/s3-server.js';
 
 declare module 'vitest' {
@@ -147,10 +147,12 @@ export function reliabilityMarkdown({ crash, faults }: Required<Fragment>): stri
   const ms = (n: number) => n.toLocaleString('en');
   return `# Reliability
 
-Regenerate with \`npm run reliability\` (it runs \`npm run test:crash\` with
-\`OCTA_RELIABILITY_OUT=docs/RELIABILITY.md\`; \`OCTA_CRASH_TRIALS\` sets trials per crash suite,
-default 8). Each test file saves its outcomes, and the suite's global teardown
-(test/crash/global-setup.ts) writes this file. Every count of lost rows, duplicated rows, verify
+The last recorded run. \`npm run reliability\` runs \`npm run test:crash\` and writes its report to
+\`$OCTA_RELIABILITY_OUT\`, by default \`reliability-report.md\` (ignored by git), so a run never
+rewrites this tracked file by accident; to record a run here, name it:
+\`OCTA_RELIABILITY_OUT=docs/RELIABILITY.md npm run reliability\`. \`OCTA_CRASH_TRIALS\` sets trials per
+crash suite, default 8. Each test file saves its outcomes, and the suite's global teardown
+(test/crash/global-setup.ts) writes the report. Every count of lost rows, duplicated rows, verify
 errors and orphans must be 0, and the suites fail otherwise.
 Last run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
 
@@ -211,6 +213,7 @@ ${examples(faults)}
 export function writeReliability(dir: string, out: string): boolean {
   const all = readFragments(dir);
   if (all.crash.length === 0 && all.faults.length === 0) return false;
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, reliabilityMarkdown(all));
   return true;
 }

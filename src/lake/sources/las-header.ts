@@ -21,6 +21,11 @@ export interface LasHeader {
   recordLength: number;
   /** Whether bit 7 or 6 of the point format byte marks LAZ compression. */
   compressed: boolean;
+  /**
+   * Where data that may follow the point records starts (LAS 1.3+ internal waveform packets, LAS 1.4
+   * extended VLRs), when the header names any: the points end there or at the end of the file.
+   */
+  following?: number;
 }
 
 /** Where a point format keeps its fields, by byte offset in the record (-1: absent). */
@@ -137,6 +142,17 @@ export function parseLasHeader(bytes: Uint8Array, name: string): LasHeader {
   if (!offset.every(Number.isFinite)) fail('offsets must be finite', offset);
   // The header stores max x, min x, max y, min y, max z, min z.
   const bounds = [0, 1, 2, 3, 4, 5].map((i) => view.getFloat64(179 + 8 * i, true));
+  BOUND_NAMES.forEach((field, i) => {
+    if (!Number.isFinite(bounds[i]!)) fail(`${field} is not a finite number`, { field, value: bounds[i] });
+  });
+  if (count > 0) {
+    for (const [a, axis] of AXES.entries()) {
+      const [max, min] = [bounds[2 * a]!, bounds[2 * a + 1]!];
+      if (min > max)
+        fail(`min ${axis} ${min} is above max ${axis} ${max}`, { field: `min ${axis}`, min, max });
+    }
+  }
+  const following = followingData(view, bytes.length, versionMinor, headerSize);
   const info: LasHeaderInfo = {
     pointFormat,
     count,
@@ -154,5 +170,105 @@ export function parseLasHeader(bytes: Uint8Array, name: string): LasHeader {
     offsetToPoints,
     recordLength,
     compressed: (formatByte & 0xc0) !== 0,
+    ...(following !== undefined ? { following } : {}),
   };
+}
+
+const AXES = ['x', 'y', 'z'] as const;
+/** The header's bound fields in their order from byte 179. */
+const BOUND_NAMES = ['max x', 'min x', 'max y', 'min y', 'max z', 'min z'] as const;
+
+/**
+ * Where the header says data after the point records starts: the start of internal waveform data
+ * packets (LAS 1.3+, byte 227) or of the first extended VLR (LAS 1.4, byte 235, when it counts any).
+ */
+function followingData(
+  view: DataView,
+  have: number,
+  versionMinor: number,
+  headerSize: number,
+): number | undefined {
+  const starts: bigint[] = [];
+  if (versionMinor >= 3 && headerSize >= 235 && have >= 235) starts.push(view.getBigUint64(227, true));
+  if (versionMinor >= 4 && headerSize >= 247 && have >= 247 && view.getUint32(243, true) > 0)
+    starts.push(view.getBigUint64(235, true));
+  const nonzero = starts.filter((s) => s > 0n && s <= BigInt(Number.MAX_SAFE_INTEGER)).map(Number);
+  return nonzero.length > 0 ? Math.min(...nonzero) : undefined;
+}
+
+/**
+ * Holds the points read against the header: its bounds must be the points' extents (as the LAS
+ * specification defines them) to within one scale step on each side, and its point count must be
+ * what the file holds. Raw record integers are tracked, so the check costs one pass of three reads
+ * per point and no rounding.
+ */
+export class LasPointCheck {
+  private readonly lo = [Infinity, Infinity, Infinity];
+  private readonly hi = [-Infinity, -Infinity, -Infinity];
+
+  /**
+   * @param header - the file's header
+   * @param name - the input, for messages
+   */
+  constructor(
+    private readonly header: LasHeader,
+    private readonly name: string,
+  ) {}
+
+  /**
+   * Adds records; fails as soon as a point lies outside the header's bounds.
+   * @param records - `count` records back to back
+   * @param count - number of records
+   * @throws {OctaError} INVALID_INPUT naming the bound and the value that breaks it
+   */
+  add(records: Uint8Array, count: number): void {
+    const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+    const stride = this.header.recordLength;
+    for (let a = 0; a < 3; a++) {
+      let lo = this.lo[a]!;
+      let hi = this.hi[a]!;
+      for (let i = 0, o = 4 * a; i < count; i++, o += stride) {
+        const v = view.getInt32(o, true);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      this.lo[a] = lo;
+      this.hi[a] = hi;
+    }
+    this.compare(false);
+  }
+
+  /**
+   * At the end of the points: the header's bounds may not be wider than the points either.
+   * @throws {OctaError} INVALID_INPUT naming the bound, its value and the points' extent
+   */
+  finish(): void {
+    if (this.header.info.count > 0) this.compare(true);
+  }
+
+  private compare(both: boolean): void {
+    const { scale, offset, min, max } = this.header.info;
+    for (let a = 0; a < 3; a++) {
+      if (this.lo[a]! > this.hi[a]!) continue;
+      // The decoder's own arithmetic, so the extents are the stored coordinates exactly.
+      const ends = [this.lo[a]! * scale[a]! + offset[a]!, this.hi[a]! * scale[a]! + offset[a]!];
+      const low = Math.min(ends[0]!, ends[1]!);
+      const high = Math.max(ends[0]!, ends[1]!);
+      const tolerance = Math.abs(scale[a]!) * (1 + 1e-9);
+      const axis = AXES[a]!;
+      if (low < min[a]! - tolerance || (both && low > min[a]! + tolerance))
+        this.disagree(`min ${axis}`, min[a]!, `the points' smallest ${axis} is ${low}`);
+      if (high > max[a]! + tolerance || (both && high < max[a]! - tolerance))
+        this.disagree(`max ${axis}`, max[a]!, `the points' largest ${axis} is ${high}`);
+    }
+  }
+
+  private disagree(field: string, header: number, points: string): never {
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${this.name}: the LAS header's bounds disagree with its points: ${field} is ${header} but ${points} ` +
+        '(bounds must be the extents of the points to within one scale step); repair the header, e.g. with lasinfo -repair_bb',
+      { field, header, points },
+    );
+  }
 }

@@ -15,7 +15,7 @@ import { OctaError } from '../../lattice/errors.js';
 import { chunksOnce, typedChunk } from './chunk.js';
 import { corrupt, ioError, messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
-import { type LasHeader, lasColumns } from './las-header.js';
+import { type LasHeader, LasPointCheck, lasColumns } from './las-header.js';
 import { lasRecordsToColumns } from './las-records.js';
 import type { Source, SourceChunk } from './types.js';
 
@@ -97,6 +97,42 @@ function checkChunkTable(bytes: Uint8Array, header: LasHeader, name: string): vo
   }
 }
 
+/** The chunk size of the laszip VLR (user "laszip encoded", record 22204), or undefined. */
+function lazChunkSize(bytes: Uint8Array, header: LasHeader): number | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const vlrs = view.getUint32(100, true);
+  for (let i = 0, at = header.headerSize; i < vlrs && at + 54 <= header.offsetToPoints; i++) {
+    const user = new TextDecoder().decode(bytes.subarray(at + 2, at + 18)).replace(/\0+$/, '');
+    const length = view.getUint16(at + 20, true);
+    if (user === 'laszip encoded' && view.getUint16(at + 18, true) === 22204 && length >= 16)
+      return view.getUint32(at + 54 + 12, true);
+    at += 54 + length;
+  }
+  return undefined;
+}
+
+/**
+ * Holds the header's point count against the chunk table: with chunks of a fixed size S, n chunks
+ * hold more than (n - 1) S and at most n S points. A wrong count inside the last chunk cannot be
+ * seen without decoding past it, which the decompressor cannot do safely (see docs/LAKE.md).
+ */
+function checkChunkCount(bytes: Uint8Array, header: LasHeader, name: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const table = view.getBigInt64(header.offsetToPoints, true);
+  const size = lazChunkSize(bytes, header);
+  if (table === -1n || size === undefined || size === 0xffffffff || size === 0) return;
+  if (Number(table) + 8 > bytes.length) return;
+  const chunks = view.getUint32(Number(table) + 4, true);
+  const { count } = header.info;
+  if (count > chunks * size || count <= (chunks - 1) * size || (chunks === 0) !== (count === 0)) {
+    throw new OctaError(
+      'INVALID_INPUT',
+      `${name}: the LAZ header's point count ${count} disagrees with the file: it holds ${chunks} chunks of up to ${size} points`,
+      { field: 'point count', count, chunks, chunkSize: size },
+    );
+  }
+}
+
 /**
  * Opens a LAZ input whose header is already parsed; reads the whole compressed file.
  * @param input - the bytes
@@ -111,6 +147,7 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
   {
     const bytes = await readAll(input);
     checkChunkTable(bytes, header, input.name);
+    checkChunkCount(bytes, header, input.name);
     try {
       decompressor = new module.WasmLasZipDecompressor(bytes);
     } catch (error) {
@@ -137,6 +174,7 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
   const columns = lasColumns(pointFormat);
 
   async function* read(chunkRows: number, names: string[]): AsyncGenerator<SourceChunk> {
+    const check = new LasPointCheck(header, input.name);
     for (let done = 0; done < count; ) {
       const n = Math.min(chunkRows, count - done);
       const records = new Uint8Array(n * header.recordLength);
@@ -154,10 +192,12 @@ export async function openLazSource(input: ByteInput, header: LasHeader): Promis
           input.name,
         );
       }
+      check.add(records, n);
       yield typedChunk(done + 1, lasRecordsToColumns({ records, count: n, header, names }), n);
       done += n;
     }
     release();
+    check.finish();
   }
 
   return {
