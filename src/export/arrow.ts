@@ -7,6 +7,8 @@ import {
   Bool,
   type Data,
   DataType,
+  DateDay,
+  DateUnit,
   Field,
   Float64,
   Int32,
@@ -17,8 +19,12 @@ import {
   Schema,
   Struct,
   Table,
+  TimeMicrosecond,
+  TimeNanosecond,
   TimestampMicrosecond,
+  TimestampNanosecond,
   TimeUnit,
+  Uint64,
   Utf8,
 } from 'apache-arrow';
 import { OctaError } from '../lattice/errors.js';
@@ -29,6 +35,7 @@ import {
   type ColumnType,
   createPointSchema,
   isSameSchema,
+  PAYLOAD_TYPES,
   type PayloadColumn,
   type PointSchema,
   REQUIRED_COLUMNS,
@@ -45,12 +52,24 @@ function arrowType(type: ColumnType): DataType {
       return new Int32();
     case 'int64':
       return new Int64();
+    case 'uint64':
+      return new Uint64();
     case 'bool':
       return new Bool();
     case 'utf8':
       return new Utf8();
+    case 'date':
+      return new DateDay();
+    case 'time_us':
+      return new TimeMicrosecond();
+    case 'time_ns':
+      return new TimeNanosecond();
     case 'timestamp_us':
       return new TimestampMicrosecond(TIME_ZONE);
+    case 'local_timestamp_us':
+      return new TimestampMicrosecond(null);
+    case 'local_timestamp_ns':
+      return new TimestampNanosecond(null);
   }
 }
 
@@ -72,10 +91,20 @@ function columnTypeOf(type: DataType): ColumnType | undefined {
   if (DataType.isFloat(type) && type.precision === Precision.DOUBLE) return 'float64';
   if (DataType.isInt(type) && type.isSigned && type.bitWidth === 32) return 'int32';
   if (DataType.isInt(type) && type.isSigned && type.bitWidth === 64) return 'int64';
+  if (DataType.isInt(type) && !type.isSigned && type.bitWidth === 64) return 'uint64';
   if (DataType.isBool(type)) return 'bool';
   if (DataType.isUtf8(type)) return 'utf8';
-  // Any zone: Arrow timestamps with a zone are UTC instants; a zoneless one is read as UTC.
-  if (DataType.isTimestamp(type) && type.unit === TimeUnit.MICROSECOND) return 'timestamp_us';
+  if (DataType.isDate(type) && type.unit === DateUnit.DAY) return 'date';
+  if (DataType.isTime(type) && type.bitWidth === 64) {
+    if (type.unit === TimeUnit.MICROSECOND) return 'time_us';
+    if (type.unit === TimeUnit.NANOSECOND) return 'time_ns';
+  }
+  if (DataType.isTimestamp(type)) {
+    // Arrow timestamps with a zone are UTC instants; a zoneless one is a local date and time.
+    const zoned = type.timezone !== null && type.timezone !== undefined && type.timezone !== '';
+    if (type.unit === TimeUnit.MICROSECOND) return zoned ? 'timestamp_us' : 'local_timestamp_us';
+    if (type.unit === TimeUnit.NANOSECOND && !zoned) return 'local_timestamp_ns';
+  }
   return undefined;
 }
 
@@ -93,7 +122,9 @@ export function arrowToPointSchema(arrowSchema: Schema): PointSchema {
     if (field === undefined) {
       throw new OctaError('SCHEMA_MISMATCH', 'table lacks a required point column', required.name);
     }
-    if (columnTypeOf(field.type) !== required.type) {
+    const found = columnTypeOf(field.type);
+    // `time` is a UTC instant; a file written before zones were told apart may lack the zone.
+    if (found !== required.type && !(required.name === 'time' && found === 'local_timestamp_us')) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
         `column "${required.name}" must be ${String(arrowType(required.type))}`,
@@ -105,10 +136,10 @@ export function arrowToPointSchema(arrowSchema: Schema): PointSchema {
   for (const field of arrowSchema.fields) {
     if (REQUIRED_COLUMNS.some((c) => c.name === field.name)) continue;
     const type = columnTypeOf(field.type);
-    if (type === undefined || type === 'timestamp_us') {
+    if (type === undefined) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
-        `payload column "${field.name}" has an unsupported type; use Float64, Int32, Int64, Bool or Utf8`,
+        `payload column "${field.name}" has an unsupported type; use one of ${PAYLOAD_TYPES.map((t) => String(arrowType(t))).join(', ')}`,
         String(field.type),
       );
     }
@@ -201,10 +232,14 @@ function payloadValues(spec: ColumnSpec, data: Data): PayloadValues {
       ? { offsets, data: data.values as Uint8Array }
       : { offsets, data: data.values as Uint8Array, valid };
   }
+  const raw = data.values as Float64Array | Int32Array | BigInt64Array | BigUint64Array;
   const values =
     spec.type === 'bool'
       ? unpackBits(data.values as Uint8Array, offset, length)
-      : (data.values as Float64Array | Int32Array | BigInt64Array).subarray(0, length);
+      : raw instanceof BigUint64Array
+        ? // uint64 is held as its raw bits in a BigInt64Array.
+          new BigInt64Array(raw.buffer, raw.byteOffset, length)
+        : raw.subarray(0, length);
   return valid === undefined ? values : { values, valid };
 }
 

@@ -27,7 +27,19 @@ export interface Column {
   slice(start: number, end: number): Column;
 }
 
-const WIDTH = { float64: 8, int32: 4, int64: 8, bool: 1, timestamp_us: 8 } as const;
+const WIDTH = {
+  float64: 8,
+  int32: 4,
+  int64: 8,
+  uint64: 8,
+  bool: 1,
+  date: 4,
+  time_us: 8,
+  time_ns: 8,
+  timestamp_us: 8,
+  local_timestamp_us: 8,
+  local_timestamp_ns: 8,
+} as const;
 type FixedType = keyof typeof WIDTH;
 
 /** Next capacity: at least `needed`, doubling to keep appends amortised O(1). */
@@ -101,6 +113,7 @@ export class FixedColumn implements Column {
       case 'float64':
         return new Float64Array(this.#buffer, 0, rows);
       case 'int32':
+      case 'date':
         return new Int32Array(this.#buffer, 0, rows);
       case 'bool':
         return new Uint8Array(this.#buffer, 0, rows);

@@ -22,8 +22,19 @@ export type { RowIndices } from './columns.js';
 /** A read-only view of one column's first `rows` rows, sharing memory with the buffer. */
 export type ColumnView =
   | { type: 'float64'; values: Float64Array; valid: Uint8Array | undefined }
-  | { type: 'int32'; values: Int32Array; valid: Uint8Array | undefined }
-  | { type: 'int64' | 'timestamp_us'; values: BigInt64Array; valid: Uint8Array | undefined }
+  | { type: 'int32' | 'date'; values: Int32Array; valid: Uint8Array | undefined }
+  | {
+      type:
+        | 'int64'
+        | 'uint64'
+        | 'time_us'
+        | 'time_ns'
+        | 'timestamp_us'
+        | 'local_timestamp_us'
+        | 'local_timestamp_ns';
+      values: BigInt64Array;
+      valid: Uint8Array | undefined;
+    }
   | { type: 'bool'; values: Uint8Array; valid: Uint8Array | undefined }
   | { type: 'utf8'; offsets: Int32Array; data: Uint8Array; valid: Uint8Array };
 

@@ -45,9 +45,17 @@ const HIVE_TYPES: Readonly<Record<ColumnType, string>> = {
   float64: 'double',
   int32: 'int',
   int64: 'bigint',
+  // Hive has no unsigned integers; Trino and Athena read Parquet UINT_64 as DECIMAL(20,0).
+  uint64: 'decimal(20,0)',
   bool: 'boolean',
   utf8: 'string',
+  date: 'date',
+  // Hive has no TIME type: the INT64 count since midnight (µs or ns) is what these engines see.
+  time_us: 'bigint',
+  time_ns: 'bigint',
   timestamp_us: 'timestamp',
+  local_timestamp_us: 'timestamp',
+  local_timestamp_ns: 'timestamp',
 };
 
 /** Table property keys octa-lake writes (besides `classification` and `parquet.compression`). */

@@ -5,6 +5,7 @@
  * is read through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { PayloadType } from '../export/schema.js';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
 import { openStorage } from '../lake/open.js';
 import type { Storage } from '../lake/storage.js';
@@ -34,13 +35,20 @@ export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-const PAYLOAD_SQL = {
+const PAYLOAD_SQL: Readonly<Record<PayloadType, string>> = {
   float64: 'DOUBLE',
   int32: 'INTEGER',
   int64: 'BIGINT',
+  uint64: 'UBIGINT',
   bool: 'BOOLEAN',
   utf8: 'VARCHAR',
-} as const;
+  date: 'DATE',
+  time_us: 'TIME',
+  time_ns: 'TIME_NS',
+  timestamp_us: 'TIMESTAMPTZ',
+  local_timestamp_us: 'TIMESTAMP',
+  local_timestamp_ns: 'TIMESTAMP_NS',
+};
 const BUCKET_SQL = { day: 'DATE', hour: 'VARCHAR', month: 'VARCHAR' } as const;
 
 /** The SELECT behind a table's view. */
