@@ -8,6 +8,8 @@
  * page aborts the whole process with an uncatchable `RuntimeError: unreachable`. hyparquet is plain
  * JavaScript and throws ordinary errors. Codecs: SNAPPY and UNCOMPRESSED built in, GZIP and BROTLI
  * through node:zlib, ZSTD and LZ4 through hyparquet-compressors when it is installed.
+ * DECIMAL columns are decoded as doubles (hyparquet's conversion): they may map coordinates, and
+ * are refused as payload.
  */
 import { open } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -130,6 +132,8 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
           columns: selected.map((c) => c.name),
           compressors,
           parsers: MICROSECOND_PARSERS,
+          // Byte arrays without a string annotation come as bytes, checked to be UTF-8 text.
+          utf8: false,
           onChunk: ({ columnName, columnData, rowStart }) => {
             const list = parts.get(columnName) ?? [];
             list.push({ start: rowStart - groupStart, data: columnData });
