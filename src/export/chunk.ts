@@ -129,7 +129,10 @@ export function checkInput(spec: ColumnSpec, chunk: PointChunk, n: number): Inpu
     checkValid(spec, utf8.valid, n);
     return { kind: 'utf8', utf8: utf8 as Utf8Values };
   }
-  const ctor = FIXED_CTOR[spec.type];
+  // Decimals hold their unscaled values as int64.
+  const ctor = Object.hasOwn(FIXED_CTOR, spec.type)
+    ? FIXED_CTOR[spec.type as keyof typeof FIXED_CTOR]
+    : BigInt64Array;
   let values: unknown = raw;
   let valid: Uint8Array | undefined;
   if (spec.name === 'cell' && raw instanceof BigUint64Array) {

@@ -40,7 +40,12 @@ const WIDTH = {
   local_timestamp_us: 8,
   local_timestamp_ns: 8,
 } as const;
-type FixedType = keyof typeof WIDTH;
+type FixedType = Exclude<ColumnType, 'utf8'>;
+
+/** Bytes per value of a fixed-width type; decimals hold their unscaled int64. */
+function widthOf(type: FixedType): 1 | 4 | 8 {
+  return Object.hasOwn(WIDTH, type) ? WIDTH[type as keyof typeof WIDTH] : 8;
+}
 
 /** Next capacity: at least `needed`, doubling to keep appends amortised O(1). */
 export function grownCapacity(current: number, needed: number): number {
@@ -56,7 +61,7 @@ export class FixedColumn implements Column {
 
   private constructor(type: FixedType, buffer: ArrayBuffer, valid: Uint8Array | undefined) {
     this.type = type;
-    this.width = WIDTH[type];
+    this.width = widthOf(type);
     this.#buffer = buffer;
     this.#valid = valid;
   }
@@ -69,7 +74,7 @@ export class FixedColumn implements Column {
   static create(type: FixedType, nullable: boolean, capacity: number): FixedColumn {
     return new FixedColumn(
       type,
-      new ArrayBuffer(capacity * WIDTH[type]),
+      new ArrayBuffer(capacity * widthOf(type)),
       nullable ? new Uint8Array(capacity) : undefined,
     );
   }

@@ -13,7 +13,7 @@ import {
   type RowIndices,
   Utf8Column,
 } from './columns.js';
-import type { PointSchema } from './schema.js';
+import type { DecimalType, PointSchema } from './schema.js';
 import { argsortInt64, int64Range } from './sort.js';
 
 export type { NullableValues, PayloadValues, PointChunk, Utf8Values } from './chunk.js';
@@ -31,7 +31,8 @@ export type ColumnView =
         | 'time_ns'
         | 'timestamp_us'
         | 'local_timestamp_us'
-        | 'local_timestamp_ns';
+        | 'local_timestamp_ns'
+        | DecimalType;
       values: BigInt64Array;
       valid: Uint8Array | undefined;
     }

@@ -35,11 +35,38 @@ export const POINT_SCHEMA_VERSION = 1;
  * | timestamp_us       | Timestamp(µs, "UTC")   | INT64 (TIMESTAMP, MICROS, UTC)  | TIMESTAMPTZ  |
  * | local_timestamp_us | Timestamp(µs)          | INT64 (TIMESTAMP, MICROS, local)| TIMESTAMP    |
  * | local_timestamp_ns | Timestamp(ns)          | INT64 (TIMESTAMP, NANOS, local) | TIMESTAMP_NS |
+ * | decimal(p,s)       | Decimal128(p, s)       | INT32/INT64 (DECIMAL(p,s))      | DECIMAL(p,s) |
  *
- * uint64 values are held as the raw 64 bits in a BigInt64Array, times as integers since midnight
- * and timestamps as integers since 1970-01-01T00:00:00 (UTC for `timestamp_us`).
+ * uint64 values are held as the raw 64 bits in a BigInt64Array, times as integers since midnight,
+ * timestamps as integers since 1970-01-01T00:00:00 (UTC for `timestamp_us`) and decimals as their
+ * unscaled integer (value × 10^s), which fits 64 bits for the precisions 1–18 a payload may have.
  */
-export type PayloadType =
+export type PayloadType = NamedPayloadType | DecimalType;
+
+/** A decimal payload type, `decimal(p,s)` with precision 1–18 and scale 0–p. */
+export type DecimalType = `decimal(${number},${number})`;
+
+/** The largest decimal precision a payload column may have: its unscaled values fit an int64. */
+export const MAX_DECIMAL_PRECISION = 18;
+const DECIMAL = /^decimal\((\d{1,2}),(\d{1,2})\)$/;
+
+/**
+ * The precision and scale of a decimal type.
+ * @param type - a payload type
+ * @returns them, or undefined when the type is not a valid decimal type
+ */
+export function decimalOf(type: string): { precision: number; scale: number } | undefined {
+  const m = DECIMAL.exec(type);
+  if (m === null) return undefined;
+  const precision = Number(m[1]);
+  const scale = Number(m[2]);
+  return precision >= 1 && precision <= MAX_DECIMAL_PRECISION && scale <= precision
+    ? { precision, scale }
+    : undefined;
+}
+
+/** Payload types other than decimals. */
+export type NamedPayloadType =
   | 'float64'
   | 'int32'
   | 'int64'
@@ -100,8 +127,8 @@ export const RESERVED_COLUMN_NAMES: readonly string[] = Object.freeze([
   'r',
 ]);
 
-/** Every payload type, in the order the docs list them. */
-export const PAYLOAD_TYPES: readonly PayloadType[] = Object.freeze([
+/** Every payload type but decimals, in the order the docs list them. */
+export const PAYLOAD_TYPES: readonly NamedPayloadType[] = Object.freeze([
   'float64',
   'int32',
   'int64',
@@ -114,7 +141,7 @@ export const PAYLOAD_TYPES: readonly PayloadType[] = Object.freeze([
   'timestamp_us',
   'local_timestamp_us',
   'local_timestamp_ns',
-] satisfies PayloadType[]);
+] satisfies NamedPayloadType[]);
 const PAYLOAD_TYPE_SET: ReadonlySet<string> = new Set(PAYLOAD_TYPES);
 // Control characters (C0, DEL, C1) and unpaired UTF-16 surrogates, which have no UTF-8 form.
 const BAD_NAME_CHAR = /[\p{Cc}\p{Cs}]/u;
@@ -162,10 +189,10 @@ export function createPointSchema({
   const declared: PayloadColumn[] = [];
   for (const column of payload) {
     checkColumnName(column.name);
-    if (!PAYLOAD_TYPE_SET.has(column.type)) {
+    if (!PAYLOAD_TYPE_SET.has(column.type) && decimalOf(column.type) === undefined) {
       throw new OctaError(
         'INVALID_ARGUMENT',
-        `payload column "${column.name}" has an unknown type; use ${PAYLOAD_TYPES.join(', ')}`,
+        `payload column "${column.name}" has an unknown type; use ${PAYLOAD_TYPES.join(', ')} or decimal(p,s) with p ≤ ${MAX_DECIMAL_PRECISION}`,
         column.type,
       );
     }

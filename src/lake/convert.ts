@@ -4,7 +4,7 @@
  * reject with its row number and a reason; the rest are compacted into a chunk for the writer.
  */
 
-import type { PayloadColumn, PayloadType } from '../export/schema.js';
+import { decimalOf, type PayloadColumn, type PayloadType } from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import { type Frame, geodeticToFrameBatch } from '../lattice/frame.js';
 import { frameToIndex64Batch, REJECT_NON_FINITE, REJECT_OUT_OF_DOMAIN } from '../lattice/frame-index.js';
@@ -78,7 +78,15 @@ function rawValue(data: ColumnData, i: number): unknown {
   if (data.type === 'float64' && data.inexact?.has(i)) return data.inexact.get(i);
   if ('valid' in data && data.valid && data.valid[i] === 0) return null;
   if (data.type === 'uint64') return BigInt.asUintN(64, data.values[i]!);
+  if (data.type === 'decimal') return decimalText(data.values[i]!, data.scale);
   return data.values[i];
+}
+
+/** The text of an unscaled decimal, e.g. (-1234n, 2) → "-12.34"; Number() of it rounds correctly. */
+function decimalText(unscaled: bigint, scale: number): string {
+  if (scale === 0) return unscaled.toString();
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  return `${unscaled < 0n ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
 /** The reason a row's value could not be read exactly by the source, if it could not. */
@@ -124,6 +132,14 @@ export function toFloat64(
     case 'text':
     case 'json':
       break;
+    case 'decimal':
+      for (let i = 0; i < n; i++) {
+        if (data.valid && data.valid[i] === 0) {
+          out[i] = Number.NaN;
+          fail(i, `column ${show(name)} is empty`);
+        } else out[i] = Number(decimalText(data.values[i]!, data.scale));
+      }
+      return out;
     default:
       for (let i = 0; i < n; i++) {
         const invalid = data.invalid?.get(i);
@@ -272,6 +288,23 @@ function int64Column(
   const values = new BigInt64Array(n);
   const valid = new Uint8Array(n);
   if (data === undefined) return { type, values, valid };
+  const decimal = decimalOf(type);
+  if (decimal !== undefined) {
+    // Only a decimal of the same scale fills a decimal column (ingest checks it before reading).
+    if (data.type !== 'decimal' || data.scale !== decimal.scale) {
+      for (let i = 0; i < n; i++) {
+        const v = rawValue(data, i);
+        if (v !== null && v !== undefined && v !== '')
+          fail(i, `column ${name}: expected a ${type}, got ${show(v)}`);
+      }
+      return { type, values, valid };
+    }
+    values.set(data.values.subarray(0, n));
+    if (data.valid) valid.set(data.valid.subarray(0, n));
+    else valid.fill(1);
+    for (let i = 0; i < n; i++) if (valid[i] === 0) values[i] = 0n;
+    return { type, values, valid };
+  }
   if (data.type === type && type !== 'int64' && type !== 'uint64') {
     values.set(data.values.subarray(0, n));
     if (data.valid) valid.set(data.valid.subarray(0, n));

@@ -477,7 +477,9 @@ async function run(
     payload = payloadSources.map((c) => ({
       name: c.name,
       type:
-        mapped.has(c.name) && c.type === 'decimal' ? 'float64' : inferPayloadType(c, sample?.columns[c.name]),
+        mapped.has(c.name) && c.type === 'wide_decimal'
+          ? 'float64'
+          : inferPayloadType(c, sample?.columns[c.name]),
     }));
   }
   const chunkOptions = {

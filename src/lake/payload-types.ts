@@ -1,9 +1,9 @@
 /**
  * Which input columns the lake can store, and as what, decided before any row is read: a typed
  * column keeps its type (docs/LAKE.md, "Payload types") or the ingest is refused naming it; a table
- * column of a time type takes only an input column of that same type.
+ * column of a date, time or decimal type takes only an input column of that same type.
  */
-import type { PayloadColumn, PayloadType } from '../export/schema.js';
+import { decimalOf, MAX_DECIMAL_PRECISION, type PayloadColumn, type PayloadType } from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import type { SourceColumn } from './sources/index.js';
 
@@ -45,13 +45,14 @@ const quote = (name: string) => JSON.stringify(name);
 export function payloadTypeOf(column: SourceColumn): PayloadType | undefined {
   if (KEPT_TYPES.has(column.type)) return column.type as PayloadType;
   if (column.type === 'text' || column.type === 'json') return undefined;
+  if (column.type === 'decimal') return `decimal(${column.precision ?? 18},${column.scale ?? 0})`;
   const why =
     column.type === 'timestamp_ns'
       ? 'a nanosecond timestamp adjusted to UTC, which DuckDB reads back only to the microsecond'
       : `${column.detail ?? column.type}, which the lake has no exact type for`;
   const hint =
-    column.type === 'decimal'
-      ? 'cast it in the input (to DOUBLE if rounding is acceptable, or to VARCHAR) or leave it out with --exclude'
+    column.type === 'wide_decimal'
+      ? `the lake stores decimals of precision up to ${MAX_DECIMAL_PRECISION}: cast it in the input (to a narrower DECIMAL, to DOUBLE if rounding is acceptable, or to VARCHAR) or leave it out with --exclude`
       : 'cast it in the input to a type the lake stores (docs/LAKE.md, "Payload types") or leave it out with --exclude';
   throw new OctaError(
     'SCHEMA_MISMATCH',
@@ -95,13 +96,22 @@ export function checkInputColumns({
       continue;
     }
     // A mapped coordinate is a double by design (DESIGN §3), also where it is kept as payload.
-    const own = mapped.has(column.name) && column.type === 'decimal' ? 'float64' : payloadTypeOf(column);
+    const own = mapped.has(column.name) && column.type === 'wide_decimal' ? 'float64' : payloadTypeOf(column);
     const target = tableTypes.get(column.name);
     if (target === undefined || own === target) continue;
-    if (TIME_TYPES.has(target) || TIME_TYPES.has(column.type)) {
+    const into = decimalOf(target);
+    const from = own === undefined ? undefined : decimalOf(own);
+    if (
+      into !== undefined &&
+      from !== undefined &&
+      from.scale === into.scale &&
+      from.precision <= into.precision
+    )
+      continue;
+    if (TIME_TYPES.has(target) || TIME_TYPES.has(column.type) || into !== undefined || from !== undefined) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
-        `${name}: column ${quote(column.name)} is ${own ?? column.type} but the table stores it as ${target}; a date or time column takes only its own type`,
+        `${name}: column ${quote(column.name)} is ${own ?? column.type} but the table stores it as ${target}; a date, time or decimal column takes only its own type (a decimal also one of the same scale and no more digits)`,
         column.name,
       );
     }

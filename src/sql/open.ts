@@ -5,7 +5,7 @@
  * is read through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import type { PayloadType } from '../export/schema.js';
+import { decimalOf, type NamedPayloadType, type PayloadType } from '../export/schema.js';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
 import { openStorage } from '../lake/open.js';
 import type { Storage } from '../lake/storage.js';
@@ -35,7 +35,7 @@ export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-const PAYLOAD_SQL: Readonly<Record<PayloadType, string>> = {
+const PAYLOAD_SQL: Readonly<Record<NamedPayloadType, string>> = {
   float64: 'DOUBLE',
   int32: 'INTEGER',
   int64: 'BIGINT',
@@ -51,6 +51,14 @@ const PAYLOAD_SQL: Readonly<Record<PayloadType, string>> = {
 };
 const BUCKET_SQL = { day: 'DATE', hour: 'VARCHAR', month: 'VARCHAR' } as const;
 
+/** The DuckDB type of a payload type. */
+function payloadSql(type: PayloadType): string {
+  const decimal = decimalOf(type);
+  return decimal === undefined
+    ? PAYLOAD_SQL[type as NamedPayloadType]
+    : `DECIMAL(${decimal.precision},${decimal.scale})`;
+}
+
 /** The SELECT behind a table's view. */
 export function tableViewSql(config: TableConfig, paths: string[]): string {
   const t = BUCKET_SQL[config.timeBucket];
@@ -61,7 +69,7 @@ export function tableViewSql(config: TableConfig, paths: string[]): string {
       'CAST(NULL AS DOUBLE) AS y',
       'CAST(NULL AS DOUBLE) AS z',
       'CAST(NULL AS TIMESTAMPTZ) AS time',
-      ...config.payload.map((c) => `CAST(NULL AS ${PAYLOAD_SQL[c.type]}) AS ${quoteIdent(c.name)}`),
+      ...config.payload.map((c) => `CAST(NULL AS ${payloadSql(c.type)}) AS ${quoteIdent(c.name)}`),
       'CAST(NULL AS INTEGER) AS lod',
       `CAST(NULL AS ${t}) AS t`,
       'CAST(NULL AS VARCHAR) AS r',

@@ -145,6 +145,8 @@ const PARQUET_KEPT: { column: string; sql: string; stored: string }[] = [
   { column: 'js', sql: `('{"id": ' || (9007199254740993 + i) || '}')::JSON`, stored: 'VARCHAR' },
   { column: 'uu', sql: `('00000000-0000-0000-0000-' || lpad(i::VARCHAR, 12, '0'))::UUID`, stored: 'VARCHAR' },
   { column: 'bl', sql: `('row ' || i)::BLOB`, stored: 'VARCHAR' },
+  { column: 'd4', sql: `((i % 1999 - 999) / 10)::DECIMAL(4,1)`, stored: 'DECIMAL(4,1)' },
+  { column: 'd18', sql: `(-999999999999999.999 + i * 1.001)::DECIMAL(18,3)`, stored: 'DECIMAL(18,3)' },
 ];
 const ROWS = 2000;
 
@@ -274,6 +276,17 @@ describe('Arrow IPC types are kept (item 3)', () => {
     ],
   ];
 
+  arrowColumns.push([
+    'dec',
+    new Decimal(3, 18, 128),
+    // 999999999999999.999, -0.001, 0: four little-endian words a value.
+    new Uint32Array([
+      0xa763ffff, 0x0de0b6b3, 0, 0, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0, 0, 0, 0,
+    ]),
+    'DECIMAL(18,3)',
+    ['999999999999999.999', '-0.001', '0.000'],
+  ]);
+
   it('stores each column with its type and every value exactly', async () => {
     const path = join(dir, 'kept.arrow');
     writeFileSync(
@@ -325,7 +338,7 @@ function arrowFile(
 describe('types the lake cannot store exactly are refused naming the column (items 3 and 16)', () => {
   const PARQUET_REFUSED: { name: string; sql: string }[] = [
     { name: 'DECIMAL(20,2)', sql: `123456789012345678.12::DECIMAL(20,2)` },
-    { name: 'DECIMAL(4,1)', sql: `1.5::DECIMAL(4,1)` },
+    { name: 'DECIMAL(38,0)', sql: `(10::HUGEINT ** 37)::DECIMAL(38,0)` },
     { name: 'INTERVAL', sql: `INTERVAL 3 DAY` },
     { name: 'LIST', sql: `[1, 9007199254740993]` },
     { name: 'STRUCT', sql: `{'a': 9007199254740993}` },
@@ -345,7 +358,7 @@ describe('types the lake cannot store exactly are refused naming the column (ite
   }
 
   const ARROW_REFUSED: [string, DataType, ArrayLike<unknown> | undefined, unknown?][] = [
-    ['decimal', new Decimal(2, 38, 128), new Uint32Array(12)],
+    ['decimal38', new Decimal(2, 38, 128), new Uint32Array(12)],
     ['date64', new DateMillisecond(), new BigInt64Array(3)],
     ['interval', new IntervalDayTime(), new Int32Array(6)],
     ['tsnsutc', new TimestampNanosecond('UTC'), new BigInt64Array([1n, 2n, 3n])],

@@ -347,7 +347,8 @@ describe('Parquet', () => {
     expect(i.map((r) => all.values.tms![r])).toEqual(i.map((r) => BigInt(epoch + r * 1_000_000)));
     expect(i.map((r) => all.values.day![r])).toEqual(i.map((r) => Date.UTC(2025, 0, 1) / 86_400_000 + r));
     expect(i.map((r) => all.values.maybe![r])).toEqual(i.map((r) => (r % 5 === 0 ? null : BigInt(r))));
-    expect(i.map((r) => all.values.dec![r])).toEqual(i.map((r) => r * 1.125 - 7));
+    // DECIMAL(12,3): the unscaled integers, exact.
+    expect(i.map((r) => all.values.dec![r])).toEqual(i.map((r) => BigInt(r * 1125 - 7000)));
   });
 
   it('reads Parquet from a stream through a spool file it removes on close', async () => {

@@ -14,11 +14,13 @@
  * | Time32 (s, ms), Time64 (µs) / Time64 (ns)      | time_us / time_ns                       |
  * | Timestamp (s, ms, µs) with a zone / without    | timestamp_us / local_timestamp_us       |
  * | Timestamp (ns) with a zone / without           | timestamp_ns / local_timestamp_ns       |
- * | Decimal                                        | decimal (float64 values, for mapped coordinates only) |
+ * | Decimal128 of precision ≤ 18                   | decimal (unscaled int64 values)         |
+ * | other Decimals                                 | wide_decimal (float64 values, for mapped coordinates only) |
  * | Utf8, LargeUtf8, Utf8View, Dictionary<string>  | text                                    |
  * | anything else (lists, structs, maps, unions, binary, intervals, durations, Date64, other dictionaries) | unsupported |
  */
 import { type Data, DataType, DateUnit, type Field, makeVector, TimeUnit } from 'apache-arrow';
+import { MAX_DECIMAL_PRECISION } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
 import type { ColumnData, SourceColumn } from './types.js';
 
@@ -29,7 +31,8 @@ import type { ColumnData, SourceColumn } from './types.js';
  */
 export function arrowToSourceType(type: DataType): SourceColumn['type'] {
   if (DataType.isFloat(type)) return 'float64';
-  if (DataType.isDecimal(type)) return 'decimal';
+  if (DataType.isDecimal(type))
+    return type.bitWidth === 128 && type.precision <= MAX_DECIMAL_PRECISION ? 'decimal' : 'wide_decimal';
   if (DataType.isInt(type)) {
     if (type.bitWidth === 64) return type.isSigned ? 'int64' : 'uint64';
     return type.bitWidth === 32 && !type.isSigned ? 'int64' : 'int32';
@@ -53,7 +56,15 @@ export function arrowToSourceType(type: DataType): SourceColumn['type'] {
  * @returns one column per field
  */
 export function arrowToSourceColumns(fields: readonly Field[]): SourceColumn[] {
-  return fields.map((f) => ({ name: f.name, type: arrowToSourceType(f.type), detail: String(f.type) }));
+  return fields.map((f) => {
+    const column: SourceColumn = { name: f.name, type: arrowToSourceType(f.type), detail: String(f.type) };
+    if (DataType.isDecimal(f.type)) {
+      column.detail = `Decimal(${f.type.precision},${f.type.scale})`;
+      column.precision = f.type.precision;
+      column.scale = f.type.scale;
+    }
+    return column;
+  });
 }
 
 function validOf(data: Data): Uint8Array | undefined {
@@ -151,11 +162,22 @@ export function arrowToColumnData(data: Data, type: DataType): ColumnData {
     const counts = toCounts(data.values as BigInt64Array | Int32Array, n, type.unit);
     return withValid({ type: target as 'time_us', ...counts });
   }
+  if (target === 'decimal' && DataType.isDecimal(type)) {
+    // Decimal128 of precision ≤ 18: the low two words hold the whole unscaled value.
+    const words = data.values as Uint32Array;
+    const values = new BigInt64Array(n);
+    const dst = new Uint32Array(values.buffer);
+    for (let i = 0; i < n; i++) {
+      dst[2 * i] = words[4 * i]!;
+      dst[2 * i + 1] = words[4 * i + 1]!;
+    }
+    return withValid({ type: 'decimal' as const, values, scale: type.scale });
+  }
   if (target === 'date') {
     return withValid({ type: 'date' as const, values: (data.values as Int32Array).subarray(0, n) });
   }
   const vector = makeVector(data);
-  if (target === 'float64' || target === 'decimal') {
+  if (target === 'float64' || target === 'wide_decimal') {
     // Float16 and Decimal: through their string form, which rounds correctly.
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {

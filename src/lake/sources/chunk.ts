@@ -111,6 +111,8 @@ export function sliceColumn(data: ColumnData, start: number, end: number): Colum
       return withValid({ type: data.type, values: data.values.subarray(start, end) });
     case 'bool':
       return withValid({ type: 'bool' as const, values: data.values.subarray(start, end) });
+    case 'decimal':
+      return withValid({ type: data.type, values: data.values.subarray(start, end), scale: data.scale });
     default:
       return withInvalid(withValid({ type: data.type, values: data.values.subarray(start, end) }));
   }

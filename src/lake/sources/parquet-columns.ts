@@ -13,12 +13,14 @@
  * | TIME (MILLIS, MICROS; local) / (NANOS; local)       | time_us / time_ns                    |
  * | TIMESTAMP (MILLIS, MICROS) UTC / local              | timestamp_us / local_timestamp_us    |
  * | TIMESTAMP (NANOS) UTC / local, INT96                | timestamp_ns / local_timestamp_ns    |
- * | DECIMAL                                             | decimal (float64 values, for mapped coordinates only) |
+ * | DECIMAL(p ≤ 18, s)                                  | decimal (unscaled int64 values)      |
+ * | DECIMAL(p > 18, s)                                  | wide_decimal (float64 values, for mapped coordinates only) |
  * | STRING, ENUM, JSON (its text), UUID (its text form) | text                                 |
  * | BYTE_ARRAY without annotation                       | text; a value that is not UTF-8 is invalid |
  * | groups (LIST, MAP, struct), INTERVAL, BSON, VARIANT, GEOMETRY, GEOGRAPHY, TIME adjusted to UTC, FIXED_LEN_BYTE_ARRAY without annotation | unsupported |
  */
-import type { DecodedArray, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import type { DecodedArray, FileMetaData, ParquetParsers, SchemaElement, SchemaTree } from 'hyparquet';
+import { MAX_DECIMAL_PRECISION } from '../../export/schema.js';
 import type { ColumnData, SourceColumn } from './types.js';
 
 const MICROS_PER_MILLI = 1000n;
@@ -55,7 +57,9 @@ function groupName(element: SchemaElement): string {
  * @param node - the column's schema node
  * @returns the source type and a description of the Parquet type
  */
-export function parquetToSourceType(node: SchemaTree): Pick<SourceColumn, 'type' | 'detail'> {
+export function parquetToSourceType(
+  node: SchemaTree,
+): Pick<SourceColumn, 'type' | 'detail' | 'precision' | 'scale'> {
   const element: SchemaElement = node.element;
   if (node.children.length > 0) return unsupported(groupName(element));
   const { type, converted_type: converted, logical_type: logical } = element;
@@ -76,7 +80,14 @@ export function parquetToSourceType(node: SchemaTree): Pick<SourceColumn, 'type'
   }
   if (converted === 'TIME_MILLIS' || converted === 'TIME_MICROS') return typed('time_us');
   if (logical?.type === 'DECIMAL' || converted === 'DECIMAL') {
-    return { type: 'decimal', detail: `DECIMAL(${element.precision ?? '?'},${element.scale ?? 0})` };
+    const precision = element.precision ?? 38;
+    const scale = element.scale ?? 0;
+    return {
+      type: precision <= MAX_DECIMAL_PRECISION ? 'decimal' : 'wide_decimal',
+      detail: `DECIMAL(${precision},${scale})`,
+      precision,
+      scale,
+    };
   }
   if (logical?.type === 'FLOAT16') return typed('float64');
   if (
@@ -132,10 +143,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Converts a decoded column (null or undefined marks a null) to a source column.
  * @param values - what hyparquet decoded for the rows
  * @param type - the column's source type (never `unsupported`: such columns are not decoded)
+ * @param scale - a `decimal` column's scale (its values come undecoded: see {@link rawDecimalMetadata})
  * @returns the column
  */
-export function parquetToColumnData(values: DecodedArray, type: SourceColumn['type']): ColumnData {
+export function parquetToColumnData(values: DecodedArray, type: SourceColumn['type'], scale = 0): ColumnData {
   const n = values.length;
+  if (type === 'decimal') return unscaledDecimals(values, scale);
   if (type === 'text') {
     let invalid: Map<number, string> | undefined;
     const out = Array.from(values as ArrayLike<string | Uint8Array | null | undefined>, (v, i) => {
@@ -153,7 +166,7 @@ export function parquetToColumnData(values: DecodedArray, type: SourceColumn['ty
   if (type === 'json' || type === 'utf8' || type === 'unsupported') {
     return { type: 'json', values: Array.from(values as ArrayLike<unknown>, (v) => v ?? null) };
   }
-  const target = type === 'decimal' ? 'float64' : type;
+  const target = type === 'wide_decimal' ? 'float64' : type;
   if (target === 'float64' && values instanceof Float64Array) return { type: target, values };
   if ((target === 'int32' || target === 'date') && values instanceof Int32Array)
     return { type: target, values };
@@ -215,4 +228,49 @@ export function parquetToColumnData(values: DecodedArray, type: SourceColumn['ty
       return invalid === undefined ? column : { ...column, invalid };
     }
   }
+}
+
+/**
+ * Unscaled values of a DECIMAL of precision ≤ 18 as the physical column holds them: INT32 numbers,
+ * INT64 bigints, or big-endian two's-complement bytes (FIXED_LEN_BYTE_ARRAY, BYTE_ARRAY).
+ */
+function unscaledDecimals(values: DecodedArray, scale: number): ColumnData {
+  const n = values.length;
+  if (values instanceof BigInt64Array) return { type: 'decimal', values, scale };
+  const out = new BigInt64Array(n);
+  let valid: Uint8Array | undefined;
+  const list = values as ArrayLike<unknown>;
+  for (let i = 0; i < n; i++) {
+    const v = list[i];
+    if (v === null || v === undefined) {
+      valid ??= new Uint8Array(n).fill(1);
+      valid[i] = 0;
+    } else if (v instanceof Uint8Array) {
+      let big = 0n;
+      for (const byte of v) big = (big << 8n) | BigInt(byte);
+      out[i] = BigInt.asIntN(64, BigInt.asIntN(v.length * 8, big));
+    } else out[i] = BigInt(v as number | bigint);
+  }
+  return valid === undefined
+    ? { type: 'decimal', values: out, scale }
+    : { type: 'decimal', values: out, scale, valid };
+}
+
+/**
+ * The file's metadata with the DECIMAL annotation dropped from the named columns, so that hyparquet
+ * hands over their unscaled integers instead of rounding them to doubles.
+ * @param metadata - the file's metadata
+ * @param names - top-level columns of type `decimal`
+ * @returns metadata to read those columns with
+ */
+export function rawDecimalMetadata(metadata: FileMetaData, names: ReadonlySet<string>): FileMetaData {
+  if (names.size === 0) return metadata;
+  return {
+    ...metadata,
+    schema: metadata.schema.map((element) =>
+      names.has(element.name) && (element.num_children ?? 0) === 0
+        ? { ...element, converted_type: undefined, logical_type: undefined }
+        : element,
+    ),
+  };
 }

@@ -31,11 +31,16 @@ export interface SourceColumn {
     | 'local_timestamp_ns'
     | 'utf8'
     | 'json'
-    /** DECIMAL: delivered as float64, for a mapped coordinate; never stored as payload. */
+    /** DECIMAL of precision ≤ 18: its unscaled values. */
     | 'decimal'
+    /** DECIMAL of precision > 18: delivered as float64, for a mapped coordinate; never stored as payload. */
+    | 'wide_decimal'
     | 'unsupported';
   /** The input's own type, as the file names it (typed sources), for messages. */
   detail?: string;
+  /** Decimals: precision and scale. */
+  precision?: number;
+  scale?: number;
 }
 
 /** Source types whose values are 64-bit integers in a BigInt64Array. */
@@ -80,6 +85,8 @@ export type ColumnData =
    * and its raw text in `invalid`.
    */
   | { type: Int64SourceType; values: BigInt64Array; valid?: Uint8Array; invalid?: Map<number, string> }
+  /** Unscaled decimal values: the value is `values[i] × 10^-scale`. */
+  | { type: 'decimal'; values: BigInt64Array; scale: number; valid?: Uint8Array }
   /** 1 = true, 0 = false. */
   | { type: 'bool'; values: Uint8Array; valid?: Uint8Array }
   /**
