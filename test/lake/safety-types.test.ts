@@ -411,6 +411,46 @@ describe('types the lake cannot store exactly are refused naming the column (ite
     expect(await lakeSql(lake, 'SELECT b FROM pts ORDER BY b')).toEqual([{ b: 'v0' }, { b: 'v2' }]);
   });
 
+  it('an Arrow timestamp in seconds past the int64 microsecond range rejects its row, never wraps', async () => {
+    const path = join(dir, 'seconds.arrow');
+    writeFileSync(
+      path,
+      arrowFile(2, [
+        ['when', new TimestampSecond(null), new BigInt64Array([9_223_372_036_855n, 1_704_164_645n])],
+      ]),
+    );
+    const lake = newLake();
+    const rejectFile = join(dir, 'seconds-rejects.ndjson');
+    const summary = await run(lake, path, { rejectFile });
+    expect([summary.rows_committed, summary.rows_rejected]).toEqual([1, 1]);
+    const reject = JSON.parse(readFileSync(rejectFile, 'utf8').trim()) as { row: number; reason: string };
+    expect([reject.row, reject.reason]).toEqual([
+      1,
+      'column "when": 9223372036855 seconds, outside the range of int64 microseconds',
+    ]);
+    expect(await lakeSql(lake, 'SELECT "when"::VARCHAR AS w FROM pts')).toEqual([{ w: '2024-01-02 03:04:05' }]);
+  });
+
+  it('a decimal column of a table takes a decimal of its scale with fewer digits, and no other scale', async () => {
+    const lake = newLake();
+    const wide = join(dir, 'dec-12-2.parquet');
+    await duckParquet(wide, `SELECT ${POINTS}, 1234567890.12::DECIMAL(12,2) AS d FROM range(1) t(i)`);
+    expect((await run(lake, wide)).rows_committed).toBe(1);
+    const narrow = join(dir, 'dec-5-2.parquet');
+    await duckParquet(narrow, `SELECT ${POINTS}, -123.45::DECIMAL(5,2) AS d FROM range(1) t(i)`);
+    expect((await run(lake, narrow)).rows_committed).toBe(1);
+    expect(await lakeSql(lake, 'SELECT d::VARCHAR AS d FROM pts ORDER BY d')).toEqual([
+      { d: '-123.45' },
+      { d: '1234567890.12' },
+    ]);
+    const otherScale = join(dir, 'dec-5-3.parquet');
+    await duckParquet(otherScale, `SELECT ${POINTS}, 1.5::DECIMAL(5,3) AS d FROM range(1) t(i)`);
+    const before = await committed(lake, 'pts');
+    const error = await run(lake, otherScale).catch((e: unknown) => e);
+    expect([(error as OctaError).code, (error as OctaError).value]).toEqual(['SCHEMA_MISMATCH', 'd']);
+    expect(await committed(lake, 'pts')).toEqual(before);
+  });
+
   it('a date column of a table takes no text column of the same name', async () => {
     const lake = newLake();
     const parquet = join(dir, 'date-table.parquet');
