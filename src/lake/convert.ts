@@ -274,9 +274,9 @@ function integerOf(v: unknown): bigint | undefined {
 }
 
 /**
- * A 64-bit payload column (int64, uint64, times, timestamps). Times and timestamps take only a
- * source column of their own type (ingest refuses any other before reading); int64 and uint64 take
- * any integer in their range and reject other values.
+ * A 64-bit payload column (int64, uint64, times, timestamps, decimals). A source column of the same
+ * type is copied as it is. Times, timestamps and decimals take no other (ingest refuses any other
+ * before reading); int64 and uint64 take any integer in their range and reject other values.
  */
 function int64Column(
   type: Int64PayloadType,
@@ -305,7 +305,7 @@ function int64Column(
     for (let i = 0; i < n; i++) if (valid[i] === 0) values[i] = 0n;
     return { type, values, valid };
   }
-  if (data.type === type && type !== 'int64' && type !== 'uint64') {
+  if (data.type === type) {
     values.set(data.values.subarray(0, n));
     if (data.valid) valid.set(data.valid.subarray(0, n));
     else valid.fill(1);
