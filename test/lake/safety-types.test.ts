@@ -14,6 +14,7 @@ import {
   DateMillisecond,
   Decimal,
   Field,
+  FixedSizeBinary,
   Float64,
   Int32,
   IntervalDayTime,
@@ -30,11 +31,13 @@ import {
   TimestampMillisecond,
   TimestampNanosecond,
   TimestampSecond,
+  tableFromIPC,
   tableToIPC,
   Uint64,
 } from 'apache-arrow';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
@@ -357,6 +360,19 @@ describe('types the lake cannot store exactly are refused naming the column (ite
     });
   }
 
+  it('Parquet fixed-size binary (FIXED_LEN_BYTE_ARRAY, no annotation): SCHEMA_MISMATCH, nothing written', async () => {
+    const fixed = new FixedSizeBinary(2);
+    const arrow = arrowFile(2, [
+      ['fsb', fixed, undefined, makeData({ type: fixed, length: 2, data: new Uint8Array([0, 255, 1, 2]) })],
+    ]);
+    const table = WasmTable.fromIPCStream(tableToIPC(tableFromIPC(arrow), 'stream'));
+    const path = join(dir, 'fixed.parquet');
+    writeFileSync(path, writeParquet(table));
+    const lake = newLake();
+    await expectRefused(lake, run(lake, path), 'fsb');
+    expect((await run(lake, path, { exclude: ['fsb'] })).rows_committed).toBe(2);
+  });
+
   const ARROW_REFUSED: [string, DataType, ArrayLike<unknown> | undefined, unknown?][] = [
     ['decimal38', new Decimal(2, 38, 128), new Uint32Array(12)],
     ['date64', new DateMillisecond(), new BigInt64Array(3)],
@@ -428,7 +444,9 @@ describe('types the lake cannot store exactly are refused naming the column (ite
       1,
       'column "when": 9223372036855 seconds, outside the range of int64 microseconds',
     ]);
-    expect(await lakeSql(lake, 'SELECT "when"::VARCHAR AS w FROM pts')).toEqual([{ w: '2024-01-02 03:04:05' }]);
+    expect(await lakeSql(lake, 'SELECT "when"::VARCHAR AS w FROM pts')).toEqual([
+      { w: '2024-01-02 03:04:05' },
+    ]);
   });
 
   it('a decimal column of a table takes a decimal of its scale with fewer digits, and no other scale', async () => {
