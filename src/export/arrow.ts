@@ -7,6 +7,9 @@ import {
   Bool,
   type Data,
   DataType,
+  DateDay,
+  DateUnit,
+  Decimal,
   Field,
   Float64,
   Int32,
@@ -17,8 +20,12 @@ import {
   Schema,
   Struct,
   Table,
+  TimeMicrosecond,
+  TimeNanosecond,
   TimestampMicrosecond,
+  TimestampNanosecond,
   TimeUnit,
+  Uint64,
   Utf8,
 } from 'apache-arrow';
 import { OctaError } from '../lattice/errors.js';
@@ -28,7 +35,10 @@ import {
   type ColumnSpec,
   type ColumnType,
   createPointSchema,
+  decimalOf,
   isSameSchema,
+  MAX_DECIMAL_PRECISION,
+  PAYLOAD_TYPES,
   type PayloadColumn,
   type PointSchema,
   REQUIRED_COLUMNS,
@@ -45,12 +55,28 @@ function arrowType(type: ColumnType): DataType {
       return new Int32();
     case 'int64':
       return new Int64();
+    case 'uint64':
+      return new Uint64();
     case 'bool':
       return new Bool();
     case 'utf8':
       return new Utf8();
+    case 'date':
+      return new DateDay();
+    case 'time_us':
+      return new TimeMicrosecond();
+    case 'time_ns':
+      return new TimeNanosecond();
     case 'timestamp_us':
       return new TimestampMicrosecond(TIME_ZONE);
+    case 'local_timestamp_us':
+      return new TimestampMicrosecond(null);
+    case 'local_timestamp_ns':
+      return new TimestampNanosecond(null);
+    default: {
+      const { precision, scale } = decimalOf(type)!;
+      return new Decimal(scale, precision, 128);
+    }
   }
 }
 
@@ -72,10 +98,23 @@ function columnTypeOf(type: DataType): ColumnType | undefined {
   if (DataType.isFloat(type) && type.precision === Precision.DOUBLE) return 'float64';
   if (DataType.isInt(type) && type.isSigned && type.bitWidth === 32) return 'int32';
   if (DataType.isInt(type) && type.isSigned && type.bitWidth === 64) return 'int64';
+  if (DataType.isInt(type) && !type.isSigned && type.bitWidth === 64) return 'uint64';
   if (DataType.isBool(type)) return 'bool';
   if (DataType.isUtf8(type)) return 'utf8';
-  // Any zone: Arrow timestamps with a zone are UTC instants; a zoneless one is read as UTC.
-  if (DataType.isTimestamp(type) && type.unit === TimeUnit.MICROSECOND) return 'timestamp_us';
+  if (DataType.isDate(type) && type.unit === DateUnit.DAY) return 'date';
+  if (DataType.isTime(type) && type.bitWidth === 64) {
+    if (type.unit === TimeUnit.MICROSECOND) return 'time_us';
+    if (type.unit === TimeUnit.NANOSECOND) return 'time_ns';
+  }
+  if (DataType.isDecimal(type) && type.bitWidth === 128 && type.precision <= MAX_DECIMAL_PRECISION) {
+    return `decimal(${type.precision},${type.scale})`;
+  }
+  if (DataType.isTimestamp(type)) {
+    // Arrow timestamps with a zone are UTC instants; a zoneless one is a local date and time.
+    const zoned = type.timezone !== null && type.timezone !== undefined && type.timezone !== '';
+    if (type.unit === TimeUnit.MICROSECOND) return zoned ? 'timestamp_us' : 'local_timestamp_us';
+    if (type.unit === TimeUnit.NANOSECOND && !zoned) return 'local_timestamp_ns';
+  }
   return undefined;
 }
 
@@ -93,7 +132,9 @@ export function arrowToPointSchema(arrowSchema: Schema): PointSchema {
     if (field === undefined) {
       throw new OctaError('SCHEMA_MISMATCH', 'table lacks a required point column', required.name);
     }
-    if (columnTypeOf(field.type) !== required.type) {
+    const found = columnTypeOf(field.type);
+    // `time` is a UTC instant; a file written before zones were told apart may lack the zone.
+    if (found !== required.type && !(required.name === 'time' && found === 'local_timestamp_us')) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
         `column "${required.name}" must be ${String(arrowType(required.type))}`,
@@ -105,10 +146,10 @@ export function arrowToPointSchema(arrowSchema: Schema): PointSchema {
   for (const field of arrowSchema.fields) {
     if (REQUIRED_COLUMNS.some((c) => c.name === field.name)) continue;
     const type = columnTypeOf(field.type);
-    if (type === undefined || type === 'timestamp_us') {
+    if (type === undefined) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
-        `payload column "${field.name}" has an unsupported type; use Float64, Int32, Int64, Bool or Utf8`,
+        `payload column "${field.name}" has an unsupported type; use one of ${PAYLOAD_TYPES.map((t) => String(arrowType(t))).join(', ')} or Decimal128 with precision ≤ ${MAX_DECIMAL_PRECISION}`,
         String(field.type),
       );
     }
@@ -140,6 +181,32 @@ function unpackBits(bits: Uint8Array, offset: number, length: number): Uint8Arra
   return bytes;
 }
 
+/** Unscaled int64 decimals as Decimal128 words (four 32-bit words a value, sign-extended). */
+function int64ToDecimal128(values: BigInt64Array): Uint32Array {
+  const src = new Uint32Array(values.buffer, values.byteOffset, 2 * values.length);
+  const out = new Uint32Array(4 * values.length);
+  for (let i = 0; i < values.length; i++) {
+    const high = src[2 * i + 1]!;
+    const sign = high & 0x80000000 ? 0xffffffff : 0;
+    out[4 * i] = src[2 * i]!;
+    out[4 * i + 1] = high;
+    out[4 * i + 2] = sign;
+    out[4 * i + 3] = sign;
+  }
+  return out;
+}
+
+/** Decimal128 words back to unscaled int64 (exact: a payload decimal's precision is at most 18). */
+function decimal128ToInt64(words: Uint32Array, length: number): BigInt64Array {
+  const out = new BigInt64Array(length);
+  const dst = new Uint32Array(out.buffer);
+  for (let i = 0; i < length; i++) {
+    dst[2 * i] = words[4 * i]!;
+    dst[2 * i + 1] = words[4 * i + 1]!;
+  }
+  return out;
+}
+
 function columnData(spec: ColumnSpec, view: ColumnView, rows: number): Data {
   const type = arrowType(spec.type);
   let nullBitmap: Uint8Array | undefined;
@@ -160,6 +227,9 @@ function columnData(spec: ColumnSpec, view: ColumnView, rows: number): Data {
       data: view.data,
       ...nulls,
     });
+  }
+  if (DataType.isDecimal(type)) {
+    return makeData({ type, length: rows, data: int64ToDecimal128(view.values as BigInt64Array), ...nulls });
   }
   const data = view.type === 'bool' ? packBits(view.values).bits : view.values;
   return makeData({ type: type as Int64, length: rows, data: data as BigInt64Array, ...nulls });
@@ -201,10 +271,16 @@ function payloadValues(spec: ColumnSpec, data: Data): PayloadValues {
       ? { offsets, data: data.values as Uint8Array }
       : { offsets, data: data.values as Uint8Array, valid };
   }
+  const raw = data.values as Float64Array | Int32Array | BigInt64Array | BigUint64Array | Uint32Array;
   const values =
-    spec.type === 'bool'
-      ? unpackBits(data.values as Uint8Array, offset, length)
-      : (data.values as Float64Array | Int32Array | BigInt64Array).subarray(0, length);
+    decimalOf(spec.type) !== undefined
+      ? decimal128ToInt64(raw as Uint32Array, length)
+      : spec.type === 'bool'
+        ? unpackBits(data.values as Uint8Array, offset, length)
+        : raw instanceof BigUint64Array
+          ? // uint64 is held as its raw bits in a BigInt64Array.
+            new BigInt64Array(raw.buffer, raw.byteOffset, length)
+          : (raw as Float64Array | Int32Array | BigInt64Array).subarray(0, length);
   return valid === undefined ? values : { values, valid };
 }
 

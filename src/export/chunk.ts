@@ -15,8 +15,9 @@ export interface NullableValues {
 }
 
 /**
- * One payload column of a chunk. By type: float64 → Float64Array, int32 → Int32Array,
- * int64 → BigInt64Array, bool → Uint8Array (nonzero = true), each bare (no nulls) or as
+ * One payload column of a chunk. By type: float64 → Float64Array, int32 and date → Int32Array,
+ * int64, uint64 (raw bits), times and timestamps → BigInt64Array, bool → Uint8Array (nonzero =
+ * true), each bare (no nulls) or as
  * `{ values, valid }`; utf8 → an array of strings (null = null) or Arrow-style `{ offsets, data }`.
  */
 export type PayloadValues =
@@ -45,8 +46,14 @@ const FIXED_CTOR = {
   float64: Float64Array,
   int32: Int32Array,
   int64: BigInt64Array,
-  timestamp_us: BigInt64Array,
+  uint64: BigInt64Array,
   bool: Uint8Array,
+  date: Int32Array,
+  time_us: BigInt64Array,
+  time_ns: BigInt64Array,
+  timestamp_us: BigInt64Array,
+  local_timestamp_us: BigInt64Array,
+  local_timestamp_ns: BigInt64Array,
 } as const;
 
 /** A chunk column that passed validation, ready to copy. */
@@ -122,7 +129,10 @@ export function checkInput(spec: ColumnSpec, chunk: PointChunk, n: number): Inpu
     checkValid(spec, utf8.valid, n);
     return { kind: 'utf8', utf8: utf8 as Utf8Values };
   }
-  const ctor = FIXED_CTOR[spec.type];
+  // Decimals hold their unscaled values as int64.
+  const ctor = Object.hasOwn(FIXED_CTOR, spec.type)
+    ? FIXED_CTOR[spec.type as keyof typeof FIXED_CTOR]
+    : BigInt64Array;
   let values: unknown = raw;
   let valid: Uint8Array | undefined;
   if (spec.name === 'cell' && raw instanceof BigUint64Array) {

@@ -27,8 +27,25 @@ export interface Column {
   slice(start: number, end: number): Column;
 }
 
-const WIDTH = { float64: 8, int32: 4, int64: 8, bool: 1, timestamp_us: 8 } as const;
-type FixedType = keyof typeof WIDTH;
+const WIDTH = {
+  float64: 8,
+  int32: 4,
+  int64: 8,
+  uint64: 8,
+  bool: 1,
+  date: 4,
+  time_us: 8,
+  time_ns: 8,
+  timestamp_us: 8,
+  local_timestamp_us: 8,
+  local_timestamp_ns: 8,
+} as const;
+type FixedType = Exclude<ColumnType, 'utf8'>;
+
+/** Bytes per value of a fixed-width type; decimals hold their unscaled int64. */
+function widthOf(type: FixedType): 1 | 4 | 8 {
+  return Object.hasOwn(WIDTH, type) ? WIDTH[type as keyof typeof WIDTH] : 8;
+}
 
 /** Next capacity: at least `needed`, doubling to keep appends amortised O(1). */
 export function grownCapacity(current: number, needed: number): number {
@@ -44,7 +61,7 @@ export class FixedColumn implements Column {
 
   private constructor(type: FixedType, buffer: ArrayBuffer, valid: Uint8Array | undefined) {
     this.type = type;
-    this.width = WIDTH[type];
+    this.width = widthOf(type);
     this.#buffer = buffer;
     this.#valid = valid;
   }
@@ -57,7 +74,7 @@ export class FixedColumn implements Column {
   static create(type: FixedType, nullable: boolean, capacity: number): FixedColumn {
     return new FixedColumn(
       type,
-      new ArrayBuffer(capacity * WIDTH[type]),
+      new ArrayBuffer(capacity * widthOf(type)),
       nullable ? new Uint8Array(capacity) : undefined,
     );
   }
@@ -101,6 +118,7 @@ export class FixedColumn implements Column {
       case 'float64':
         return new Float64Array(this.#buffer, 0, rows);
       case 'int32':
+      case 'date':
         return new Int32Array(this.#buffer, 0, rows);
       case 'bool':
         return new Uint8Array(this.#buffer, 0, rows);

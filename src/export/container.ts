@@ -13,7 +13,7 @@ import {
   type RowIndices,
   Utf8Column,
 } from './columns.js';
-import type { PointSchema } from './schema.js';
+import type { DecimalType, PointSchema } from './schema.js';
 import { argsortInt64, int64Range } from './sort.js';
 
 export type { NullableValues, PayloadValues, PointChunk, Utf8Values } from './chunk.js';
@@ -22,8 +22,20 @@ export type { RowIndices } from './columns.js';
 /** A read-only view of one column's first `rows` rows, sharing memory with the buffer. */
 export type ColumnView =
   | { type: 'float64'; values: Float64Array; valid: Uint8Array | undefined }
-  | { type: 'int32'; values: Int32Array; valid: Uint8Array | undefined }
-  | { type: 'int64' | 'timestamp_us'; values: BigInt64Array; valid: Uint8Array | undefined }
+  | { type: 'int32' | 'date'; values: Int32Array; valid: Uint8Array | undefined }
+  | {
+      type:
+        | 'int64'
+        | 'uint64'
+        | 'time_us'
+        | 'time_ns'
+        | 'timestamp_us'
+        | 'local_timestamp_us'
+        | 'local_timestamp_ns'
+        | DecimalType;
+      values: BigInt64Array;
+      valid: Uint8Array | undefined;
+    }
   | { type: 'bool'; values: Uint8Array; valid: Uint8Array | undefined }
   | { type: 'utf8'; offsets: Int32Array; data: Uint8Array; valid: Uint8Array };
 

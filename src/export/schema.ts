@@ -8,7 +8,7 @@
  * | cell   | Int64 / INT64                       | no   | raw 64 id bits, signed (two's complement) |
  * | x y z  | Float64 / DOUBLE                    | no   | exact point in frame metres              |
  * | time   | Timestamp(us, UTC) / TIMESTAMP_MICROS | no | event time; partitions are time buckets  |
- * | …      | float64, int32, int64, bool, utf8   | yes  | payload                                  |
+ * | …      | see PAYLOAD_TYPES below             | yes  | payload                                  |
  *
  * `time` is required because every row lands in a time-bucket partition; a row without a time has no
  * home in the lake.
@@ -18,10 +18,69 @@ import { OctaError } from '../lattice/errors.js';
 /** Version of this column model, written to every file as `octa.schema_version`. */
 export const POINT_SCHEMA_VERSION = 1;
 
-/** Types a payload column may have. */
-export type PayloadType = 'float64' | 'int32' | 'int64' | 'bool' | 'utf8';
-/** Every column type of the model: the payload types plus the event-time type of `time`. */
-export type ColumnType = PayloadType | 'timestamp_us';
+/**
+ * Types a payload column may have, each stored as the Arrow and Parquet type a reader expects:
+ *
+ * | type               | Arrow                  | Parquet                         | DuckDB       |
+ * |--------------------|------------------------|---------------------------------|--------------|
+ * | float64            | Float64                | DOUBLE                          | DOUBLE       |
+ * | int32              | Int32                  | INT32                           | INTEGER      |
+ * | int64              | Int64                  | INT64                           | BIGINT       |
+ * | uint64             | Uint64                 | INT64 (UINT_64)                 | UBIGINT      |
+ * | bool               | Bool                   | BOOLEAN                         | BOOLEAN      |
+ * | utf8               | Utf8                   | BYTE_ARRAY (STRING)             | VARCHAR      |
+ * | date               | Date32 (days)          | INT32 (DATE)                    | DATE         |
+ * | time_us            | Time64(µs)             | INT64 (TIME, MICROS)            | TIME         |
+ * | time_ns            | Time64(ns)             | INT64 (TIME, NANOS)             | TIME_NS      |
+ * | timestamp_us       | Timestamp(µs, "UTC")   | INT64 (TIMESTAMP, MICROS, UTC)  | TIMESTAMPTZ  |
+ * | local_timestamp_us | Timestamp(µs)          | INT64 (TIMESTAMP, MICROS, local)| TIMESTAMP    |
+ * | local_timestamp_ns | Timestamp(ns)          | INT64 (TIMESTAMP, NANOS, local) | TIMESTAMP_NS |
+ * | decimal(p,s)       | Decimal128(p, s)       | INT32/INT64 (DECIMAL(p,s))      | DECIMAL(p,s) |
+ *
+ * uint64 values are held as the raw 64 bits in a BigInt64Array, times as integers since midnight,
+ * timestamps as integers since 1970-01-01T00:00:00 (UTC for `timestamp_us`) and decimals as their
+ * unscaled integer (value × 10^s), which fits 64 bits for the precisions 1–18 a payload may have.
+ */
+export type PayloadType = NamedPayloadType | DecimalType;
+
+/** A decimal payload type, `decimal(p,s)` with precision 1–18 and scale 0–p. */
+export type DecimalType = `decimal(${number},${number})`;
+
+/** The largest decimal precision a payload column may have: its unscaled values fit an int64. */
+export const MAX_DECIMAL_PRECISION = 18;
+const DECIMAL = /^decimal\((\d{1,2}),(\d{1,2})\)$/;
+
+/**
+ * The precision and scale of a decimal type.
+ * @param type - a payload type
+ * @returns them, or undefined when the type is not a valid decimal type
+ */
+export function decimalOf(type: string): { precision: number; scale: number } | undefined {
+  const m = DECIMAL.exec(type);
+  if (m === null) return undefined;
+  const precision = Number(m[1]);
+  const scale = Number(m[2]);
+  return precision >= 1 && precision <= MAX_DECIMAL_PRECISION && scale <= precision
+    ? { precision, scale }
+    : undefined;
+}
+
+/** Payload types other than decimals. */
+export type NamedPayloadType =
+  | 'float64'
+  | 'int32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'utf8'
+  | 'date'
+  | 'time_us'
+  | 'time_ns'
+  | 'timestamp_us'
+  | 'local_timestamp_us'
+  | 'local_timestamp_ns';
+/** Every column type of the model: the payload types (the event time `time` is `timestamp_us`). */
+export type ColumnType = PayloadType;
 
 /** One column of a point table. */
 export interface ColumnSpec {
@@ -68,13 +127,22 @@ export const RESERVED_COLUMN_NAMES: readonly string[] = Object.freeze([
   'r',
 ]);
 
-const PAYLOAD_TYPES: ReadonlySet<string> = new Set<PayloadType>([
+/** Every payload type but decimals, in the order the docs list them. */
+export const PAYLOAD_TYPES: readonly NamedPayloadType[] = Object.freeze([
   'float64',
   'int32',
   'int64',
+  'uint64',
   'bool',
   'utf8',
-]);
+  'date',
+  'time_us',
+  'time_ns',
+  'timestamp_us',
+  'local_timestamp_us',
+  'local_timestamp_ns',
+] satisfies NamedPayloadType[]);
+const PAYLOAD_TYPE_SET: ReadonlySet<string> = new Set(PAYLOAD_TYPES);
 // Control characters (C0, DEL, C1) and unpaired UTF-16 surrogates, which have no UTF-8 form.
 const BAD_NAME_CHAR = /[\p{Cc}\p{Cs}]/u;
 
@@ -121,10 +189,10 @@ export function createPointSchema({
   const declared: PayloadColumn[] = [];
   for (const column of payload) {
     checkColumnName(column.name);
-    if (!PAYLOAD_TYPES.has(column.type)) {
+    if (!PAYLOAD_TYPE_SET.has(column.type) && decimalOf(column.type) === undefined) {
       throw new OctaError(
         'INVALID_ARGUMENT',
-        `payload column "${column.name}" has an unknown type; use float64, int32, int64, bool or utf8`,
+        `payload column "${column.name}" has an unknown type; use ${PAYLOAD_TYPES.join(', ')} or decimal(p,s) with p ≤ ${MAX_DECIMAL_PRECISION}`,
         column.type,
       );
     }

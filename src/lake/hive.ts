@@ -8,7 +8,13 @@
  * Spark match Parquet columns by name case-insensitively; the point schema already refuses names
  * that differ only in case.
  */
-import { type ColumnType, createPointSchema, POINT_SCHEMA_VERSION } from '../export/schema.js';
+import {
+  type ColumnType,
+  createPointSchema,
+  decimalOf,
+  type NamedPayloadType,
+  POINT_SCHEMA_VERSION,
+} from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import { frameToJSON } from '../lattice/frame.js';
 import { type CatalogSnapshot, liveFiles, type TableConfig } from './catalog.js';
@@ -41,13 +47,21 @@ export const PARTITION_KEYS: readonly HiveColumn[] = Object.freeze([
  * reads UINT64 well. `time` is TIMESTAMP: the files store INT64 TIMESTAMP(MICROS, UTC), which
  * Athena, Trino and Spark read as a timestamp (Athena and Trino to the millisecond).
  */
-const HIVE_TYPES: Readonly<Record<ColumnType, string>> = {
+const HIVE_TYPES: Readonly<Record<NamedPayloadType, string>> = {
   float64: 'double',
   int32: 'int',
   int64: 'bigint',
+  // Hive has no unsigned integers; Trino and Athena read Parquet UINT_64 as DECIMAL(20,0).
+  uint64: 'decimal(20,0)',
   bool: 'boolean',
   utf8: 'string',
+  date: 'date',
+  // Hive has no TIME type: the INT64 count since midnight (µs or ns) is what these engines see.
+  time_us: 'bigint',
+  time_ns: 'bigint',
   timestamp_us: 'timestamp',
+  local_timestamp_us: 'timestamp',
+  local_timestamp_ns: 'timestamp',
 };
 
 /** Table property keys octa-lake writes (besides `classification` and `parquet.compression`). */
@@ -94,7 +108,8 @@ export interface HiveTable {
  * @returns the lower-case Hive type name
  */
 export function columnTypeToHive(type: ColumnType): string {
-  return HIVE_TYPES[type];
+  // decimal(p,s) is already Hive's spelling.
+  return decimalOf(type) === undefined ? HIVE_TYPES[type as NamedPayloadType] : type;
 }
 
 /**
@@ -126,7 +141,7 @@ function hiveColumns(config: TableConfig): HiveColumn[] {
     time: 'event time (UTC)',
   };
   return createPointSchema({ payload: config.payload }).columns.map((c) => {
-    const column: HiveColumn = { name: c.name.toLowerCase(), type: HIVE_TYPES[c.type] };
+    const column: HiveColumn = { name: c.name.toLowerCase(), type: columnTypeToHive(c.type) };
     const comment = comments[c.name];
     if (comment !== undefined) column.comment = comment;
     return column;

@@ -33,6 +33,7 @@ import {
 import type { TimeBucket } from './layout.js';
 import type { Metrics } from './metrics.js';
 import { PartitionWriter } from './partition-writer.js';
+import { checkInputColumns } from './payload-types.js';
 import { RejectSink } from './rejects.js';
 import {
   DEFAULT_CHUNK_ROWS,
@@ -520,6 +521,34 @@ async function run(
     );
   }
 
+  // Types: every column read is decoded exactly and every payload column kept as its own type, or
+  // the ingest is refused here, before anything is read.
+  const mapped = new Set<string>(
+    coords.kind === 'xyz'
+      ? [coords.x, coords.y, coords.z]
+      : [
+          coords.lat,
+          coords.lon,
+          ...(coords.height ? [coords.height] : []),
+          ...(coords.depthKm ? [coords.depthKm] : []),
+        ],
+  );
+  if (time.kind === 'column') mapped.add(time.column);
+  const readColumns = (source: Source) =>
+    source.columns.filter((c) => mapped.has(c.name) || !exclude.has(c.name)).map((c) => c.name);
+  for (const p of prepared) {
+    checkInputColumns({
+      name: p.name,
+      columns: p.source.columns,
+      read: new Set(readColumns(p.source)),
+      payload: new Set(
+        p.source.columns.filter((c) => !consumed.has(c.name) && !exclude.has(c.name)).map((c) => c.name),
+      ),
+      mapped,
+      ...(existing ? { table: existing.payload } : {}),
+    });
+  }
+
   const chunkRows = boundedChunkRows(
     opts.chunkRows ?? DEFAULT_CHUNK_ROWS,
     Math.max(...prepared.map((p) => p.source.columns.length)),
@@ -568,13 +597,18 @@ async function run(
         await sampler.close();
       }
     } else {
-      firstChunks = first.chunks({ chunkRows, numeric, ignoreKeys })[Symbol.asyncIterator]();
+      firstChunks = first
+        .chunks({ chunkRows, numeric, ignoreKeys, columns: readColumns(first) })
+        [Symbol.asyncIterator]();
       peek = await firstChunks.next();
       sample = peek.done ? undefined : peek.value;
     }
     payload = payloadSources.map((c) => ({
       name: c.name,
-      type: inferPayloadType(c, sample?.columns[c.name]),
+      type:
+        mapped.has(c.name) && c.type === 'wide_decimal'
+          ? 'float64'
+          : inferPayloadType(c, sample?.columns[c.name]),
     }));
   }
   const chunkOptions = {
@@ -588,7 +622,12 @@ async function run(
   };
   const optionsFor = (source: Source) => {
     const names = new Set(source.columns.map((c) => c.name));
-    return { chunkRows, numeric: chunkOptions.numeric.filter((name) => names.has(name)), ignoreKeys };
+    return {
+      chunkRows,
+      columns: readColumns(source),
+      numeric: chunkOptions.numeric.filter((name) => names.has(name)),
+      ignoreKeys,
+    };
   };
   firstChunks ??= first.chunks(optionsFor(first))[Symbol.asyncIterator]();
   peek ??= await firstChunks.next();

@@ -7,6 +7,7 @@
  * through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { decimalOf, type NamedPayloadType, type PayloadType } from '../export/schema.js';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
 import { openStorage } from '../lake/open.js';
 import type { Storage } from '../lake/storage.js';
@@ -36,19 +37,34 @@ export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-const PAYLOAD_SQL = {
+const PAYLOAD_SQL: Readonly<Record<NamedPayloadType, string>> = {
   float64: 'DOUBLE',
   int32: 'INTEGER',
   int64: 'BIGINT',
+  uint64: 'UBIGINT',
   bool: 'BOOLEAN',
   utf8: 'VARCHAR',
-} as const;
+  date: 'DATE',
+  time_us: 'TIME',
+  time_ns: 'TIME_NS',
+  timestamp_us: 'TIMESTAMPTZ',
+  local_timestamp_us: 'TIMESTAMP',
+  local_timestamp_ns: 'TIMESTAMP_NS',
+};
 /** The schema of the catalog's own views, apart from the tables' (which live in `main`). */
 export const CATALOG_SCHEMA = 'octa';
 /** The catalog's view of every committed file; also `files` when no table has that name. */
 export const CATALOG_VIEW = `${CATALOG_SCHEMA}.files`;
 
 const BUCKET_SQL = { day: 'DATE', hour: 'VARCHAR', month: 'VARCHAR' } as const;
+
+/** The DuckDB type of a payload type. */
+function payloadSql(type: PayloadType): string {
+  const decimal = decimalOf(type);
+  return decimal === undefined
+    ? PAYLOAD_SQL[type as NamedPayloadType]
+    : `DECIMAL(${decimal.precision},${decimal.scale})`;
+}
 
 /** The SELECT behind a table's view. */
 export function tableViewSql(config: TableConfig, paths: string[]): string {
@@ -60,7 +76,7 @@ export function tableViewSql(config: TableConfig, paths: string[]): string {
       'CAST(NULL AS DOUBLE) AS y',
       'CAST(NULL AS DOUBLE) AS z',
       'CAST(NULL AS TIMESTAMPTZ) AS time',
-      ...config.payload.map((c) => `CAST(NULL AS ${PAYLOAD_SQL[c.type]}) AS ${quoteIdent(c.name)}`),
+      ...config.payload.map((c) => `CAST(NULL AS ${payloadSql(c.type)}) AS ${quoteIdent(c.name)}`),
       'CAST(NULL AS INTEGER) AS lod',
       `CAST(NULL AS ${t}) AS t`,
       'CAST(NULL AS VARCHAR) AS r',

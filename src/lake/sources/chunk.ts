@@ -28,7 +28,8 @@ export interface ChunkPlan {
  * @param columns - the source's columns
  * @param options - what the caller passed
  * @returns the plan
- * @throws {OctaError} INVALID_ARGUMENT for a bad chunkRows or a column the source does not have
+ * @throws {OctaError} INVALID_ARGUMENT for a bad chunkRows or a column the source does not have;
+ *   SCHEMA_MISMATCH when an `unsupported` column is selected (it cannot be decoded)
  */
 export function planChunks(columns: readonly SourceColumn[], options: ChunkOptions = {}): ChunkPlan {
   const { chunkRows = DEFAULT_CHUNK_ROWS, numeric = [], columns: wanted } = options;
@@ -49,6 +50,14 @@ export function planChunks(columns: readonly SourceColumn[], options: ChunkOptio
     );
   }
   const keep = wanted === undefined ? names : new Set(wanted);
+  const unsupported = columns.find((c) => c.type === 'unsupported' && keep.has(c.name));
+  if (unsupported !== undefined) {
+    throw new OctaError(
+      'SCHEMA_MISMATCH',
+      `column ${JSON.stringify(unsupported.name)} has type ${unsupported.detail ?? 'unknown'}, which the lake cannot store exactly; leave it out`,
+      unsupported.name,
+    );
+  }
   return {
     chunkRows,
     selected: columns.filter((c) => keep.has(c.name)),
@@ -86,20 +95,39 @@ export function consecutiveRows(first: number, rows: number): Float64Array {
  * @returns the slice
  */
 export function sliceColumn(data: ColumnData, start: number, end: number): ColumnData {
-  if (data.type === 'text') return { type: 'text', values: data.values.slice(start, end) };
   if (data.type === 'json') return { type: 'json', values: data.values.slice(start, end) };
+  const invalid = 'invalid' in data ? sliceInvalid(data.invalid, start, end) : undefined;
+  const withInvalid = <T extends object>(column: T) =>
+    invalid === undefined ? column : { ...column, invalid };
+  if (data.type === 'text')
+    return withInvalid({ type: 'text' as const, values: data.values.slice(start, end) });
   const valid = data.valid?.subarray(start, end);
   const withValid = <T extends object>(column: T) => (valid === undefined ? column : { ...column, valid });
   switch (data.type) {
     case 'float64':
-      return withValid({ type: 'float64' as const, values: data.values.subarray(start, end) });
+      return withInvalid(withValid({ type: 'float64' as const, values: data.values.subarray(start, end) }));
     case 'int32':
-      return withValid({ type: 'int32' as const, values: data.values.subarray(start, end) });
+    case 'date':
+      return withValid({ type: data.type, values: data.values.subarray(start, end) });
     case 'bool':
       return withValid({ type: 'bool' as const, values: data.values.subarray(start, end) });
+    case 'decimal':
+      return withValid({ type: data.type, values: data.values.subarray(start, end), scale: data.scale });
     default:
-      return withValid({ type: data.type, values: data.values.subarray(start, end) });
+      return withInvalid(withValid({ type: data.type, values: data.values.subarray(start, end) }));
   }
+}
+
+/** The entries of an `invalid` map that fall in `start..end`, renumbered from the slice's start. */
+function sliceInvalid(
+  invalid: Map<number, string> | undefined,
+  start: number,
+  end: number,
+): Map<number, string> | undefined {
+  if (invalid === undefined || invalid.size === 0) return undefined;
+  const out = new Map<number, string>();
+  for (const [i, text] of invalid) if (i >= start && i < end) out.set(i - start, text);
+  return out.size === 0 ? undefined : out;
 }
 
 /**

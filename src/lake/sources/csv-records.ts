@@ -14,6 +14,7 @@
  * offsets; a text field decodes as TextDecoder does (an invalid byte becomes U+FFFD).
  */
 import { cutRejectText, hasNull } from './chunk.js';
+import { isExactDouble } from './json-exact.js';
 import { POW10, textToFloat64 } from './numbers.js';
 import { type ColumnData, REJECT_TEXT_CHARS, type SourceReject } from './types.js';
 
@@ -64,6 +65,8 @@ export class CsvChunk {
   readonly numbers: (Float64Array | undefined)[];
   readonly valid: (Uint8Array | undefined)[];
   readonly invalid: (Map<number, string> | undefined)[];
+  /** Integers a double cannot hold exactly, by field (see `ColumnData` `inexact`). */
+  readonly inexact: (Map<number, string> | undefined)[];
   readonly texts: ((string | null)[] | undefined)[];
   private readonly plan: CsvPlan;
 
@@ -77,6 +80,7 @@ export class CsvChunk {
     this.numbers = kinds.map((k) => (k === NUMERIC ? new Float64Array(capacity) : undefined));
     this.valid = kinds.map((k) => (k === NUMERIC ? new Uint8Array(capacity) : undefined));
     this.invalid = kinds.map(() => undefined);
+    this.inexact = kinds.map(() => undefined);
     this.texts = kinds.map((k) => (k === TEXT ? new Array<string | null>(capacity) : undefined));
   }
 
@@ -108,9 +112,20 @@ export class CsvChunk {
     map.set(row, text);
   }
 
-  /** Forgets what a rejected row wrote (only the `invalid` maps keep state beyond the row index). */
+  /** Records a field holding an integer that its double only approximates. */
+  markInexact(field: number, row: number, text: string): void {
+    let map = this.inexact[field];
+    if (map === undefined) {
+      map = new Map();
+      this.inexact[field] = map;
+    }
+    map.set(row, text);
+  }
+
+  /** Forgets what a rejected row wrote (only these maps keep state beyond the row index). */
   rollback(row: number): void {
     for (const map of this.invalid) map?.delete(row);
+    for (const map of this.inexact) map?.delete(row);
   }
 
   /** @returns the delivered columns by name */
@@ -122,11 +137,13 @@ export class CsvChunk {
       if (kind === NUMERIC) {
         const valid = this.valid[i]!.subarray(0, n);
         const invalid = this.invalid[i];
+        const inexact = this.inexact[i];
         out[name] = {
           type: 'float64',
           values: this.numbers[i]!.subarray(0, n),
           ...(hasNull(valid, n) ? { valid } : {}),
           ...(invalid !== undefined && invalid.size > 0 ? { invalid } : {}),
+          ...(inexact !== undefined && inexact.size > 0 ? { inexact } : {}),
         };
       } else if (kind === TEXT) {
         const values = this.texts[i]!;
@@ -152,8 +169,13 @@ function numericSlow(chunk: CsvChunk, field: number, row: number, text: string):
   } else {
     numbers[row] = value;
     valid[row] = 1;
+    // Only the slow path sees integers of 16 digits or more, the only ones a double may round.
+    const digits = text.trim();
+    if (INTEGER.test(digits) && !isExactDouble(digits)) chunk.markInexact(field, row, digits);
   }
 }
+
+const INTEGER = /^[+-]?\d{16,}$/;
 
 /** The end of an unquoted field: the first delimiter, CR or LF at or after `p`, else the end. */
 export function fieldEnd(bytes: Uint8Array, p: number, delimiter: number): number {

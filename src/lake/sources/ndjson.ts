@@ -4,12 +4,14 @@
  * with a key that is not a column (unless the caller names it in `ignoreKeys`), or with a key given
  * twice in one object (where `JSON.parse` would keep only the last value), is a reject, as is a line
  * that is not valid JSON or not an object; blank lines are skipped and are not data rows. Values
- * stay as `JSON.parse` made them (`json` columns) unless named `numeric`.
+ * stay as `JSON.parse` made them (`json` columns) unless named `numeric`, except
+ * that an integer past ±(2^53 − 1) is a bigint (json-exact.ts).
  */
 import { OctaError } from '../../lattice/errors.js';
 import { type ChunkPlan, chunksOnce, cutRejectText, hasNull } from './chunk.js';
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
+import { parseJsonExact } from './json-exact.js';
 import { textToFloat64 } from './numbers.js';
 import { TextFeed } from './text-feed.js';
 import type { ColumnData, Source, SourceChunk, SourceColumn, SourceReject } from './types.js';
@@ -87,7 +89,14 @@ export function repeatedKey(text: string, parsed: unknown): string | undefined {
 /** One column being filled: JSON values, or float64 with validity and raw text of non-numbers. */
 type Sink =
   | { name: string; numeric: false; values: unknown[] }
-  | { name: string; numeric: true; values: Float64Array; valid: Uint8Array; invalid: Map<number, string> };
+  | {
+      name: string;
+      numeric: true;
+      values: Float64Array;
+      valid: Uint8Array;
+      invalid: Map<number, string>;
+      inexact: Map<number, string>;
+    };
 
 function put(sink: Sink, row: number, value: unknown): void {
   if (!sink.numeric) {
@@ -96,7 +105,10 @@ function put(sink: Sink, row: number, value: unknown): void {
   }
   let number: number | null | undefined;
   if (typeof value === 'number') number = value;
-  else if (value === null || value === undefined) number = null;
+  else if (typeof value === 'bigint') {
+    number = Number(value);
+    if (BigInt(number) !== value) sink.inexact.set(row, value.toString());
+  } else if (value === null || value === undefined) number = null;
   else if (typeof value === 'string') number = textToFloat64(value);
   sink.valid[row] = number === null ? 0 : 1;
   sink.values[row] = number ?? Number.NaN;
@@ -114,6 +126,7 @@ function finishSink(sink: Sink, n: number): ColumnData {
     values: sink.values.subarray(0, n),
     ...(hasNull(valid, n) ? { valid } : {}),
     ...(sink.invalid.size > 0 ? { invalid: sink.invalid } : {}),
+    ...(sink.inexact.size > 0 ? { inexact: sink.inexact } : {}),
   };
 }
 
@@ -150,7 +163,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
     );
   let parsed: unknown;
   try {
-    parsed = JSON.parse(first);
+    parsed = parseJsonExact(first);
   } catch {
     parsed = undefined;
   }
@@ -181,6 +194,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
               values: new Float64Array(chunkRows),
               valid: new Uint8Array(chunkRows),
               invalid: new Map(),
+              inexact: new Map(),
             }
           : { name, numeric: false, values: new Array<unknown>(chunkRows) },
       );
@@ -212,7 +226,7 @@ export async function openNdjsonSource(input: ByteInput): Promise<Source> {
         span++;
         let value: unknown;
         try {
-          value = JSON.parse(line);
+          value = parseJsonExact(line);
         } catch (error) {
           rejects.push({
             row,

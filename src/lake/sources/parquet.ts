@@ -8,6 +8,8 @@
  * page aborts the whole process with an uncatchable `RuntimeError: unreachable`. hyparquet is plain
  * JavaScript and throws ordinary errors. Codecs: SNAPPY and UNCOMPRESSED built in, GZIP and BROTLI
  * through node:zlib, ZSTD and LZ4 through hyparquet-compressors when it is installed.
+ * DECIMAL columns of precision ≤ 18 are read as their unscaled integers (hyparquet would round
+ * them to doubles); wider ones as doubles, which may map coordinates and are refused as payload.
  */
 import { open } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -24,7 +26,12 @@ import { OctaError } from '../../lattice/errors.js';
 import { chunksOnce, sliceColumn, typedChunk } from './chunk.js';
 import { corrupt, ioError } from './errors.js';
 import type { ByteInput } from './input.js';
-import { MICROSECOND_PARSERS, parquetToColumnData, parquetToSourceColumns } from './parquet-columns.js';
+import {
+  MICROSECOND_PARSERS,
+  parquetToColumnData,
+  parquetToSourceColumns,
+  rawDecimalMetadata,
+} from './parquet-columns.js';
 import type { ColumnData, Source, SourceChunk, SourceColumn } from './types.js';
 
 const BUILT_IN: Compressors = {
@@ -117,6 +124,10 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
   let closed = false;
 
   async function* read(chunkRows: number, selected: SourceColumn[]): AsyncGenerator<SourceChunk> {
+    const readMetadata = rawDecimalMetadata(
+      metadata,
+      new Set(selected.filter((c) => c.type === 'decimal').map((c) => c.name)),
+    );
     let groupStart = 0;
     for (const group of metadata.row_groups) {
       const rows = Number(group.num_rows);
@@ -124,12 +135,14 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
       try {
         await parquetRead({
           file,
-          metadata,
+          metadata: readMetadata,
           rowStart: groupStart,
           rowEnd: groupStart + rows,
           columns: selected.map((c) => c.name),
           compressors,
           parsers: MICROSECOND_PARSERS,
+          // Byte arrays without a string annotation come as bytes, checked to be UTF-8 text.
+          utf8: false,
           onChunk: ({ columnName, columnData, rowStart }) => {
             const list = parts.get(columnName) ?? [];
             list.push({ start: rowStart - groupStart, data: columnData });
@@ -144,6 +157,7 @@ export async function openParquetSource(input: ByteInput): Promise<Source> {
         whole[column.name] = parquetToColumnData(
           assemble(parts.get(column.name) ?? [], rows, column.name),
           column.type,
+          column.scale,
         );
       }
       for (let start = 0; start < rows; start += chunkRows) {

@@ -10,8 +10,49 @@ export type SourceFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow' | 'las' | 'laz
 /** A column as the source declares it before any chunk is read. */
 export interface SourceColumn {
   name: string;
-  type: 'text' | 'float64' | 'int32' | 'int64' | 'bool' | 'timestamp_us' | 'utf8' | 'json';
+  /**
+   * How its values are delivered (see `ColumnData`). `unsupported` is a typed column the lake has no
+   * lossless type for (nested, binary, interval, decimal, …): it is never decoded, and an ingest that
+   * would store it is refused naming it.
+   */
+  type:
+    | 'text'
+    | 'float64'
+    | 'int32'
+    | 'int64'
+    | 'uint64'
+    | 'bool'
+    | 'date'
+    | 'time_us'
+    | 'time_ns'
+    | 'timestamp_us'
+    | 'local_timestamp_us'
+    | 'timestamp_ns'
+    | 'local_timestamp_ns'
+    | 'utf8'
+    | 'json'
+    /** DECIMAL of precision ≤ 18: its unscaled values. */
+    | 'decimal'
+    /** DECIMAL of precision > 18: delivered as float64, for a mapped coordinate; never stored as payload. */
+    | 'wide_decimal'
+    | 'unsupported';
+  /** The input's own type, as the file names it (typed sources), for messages. */
+  detail?: string;
+  /** Decimals: precision and scale. */
+  precision?: number;
+  scale?: number;
 }
+
+/** Source types whose values are 64-bit integers in a BigInt64Array. */
+export type Int64SourceType =
+  | 'int64'
+  | 'uint64'
+  | 'time_us'
+  | 'time_ns'
+  | 'timestamp_us'
+  | 'local_timestamp_us'
+  | 'timestamp_ns'
+  | 'local_timestamp_ns';
 
 /**
  * The values of one column of a chunk. `valid[i] === 0` marks row i null; without `valid` no row is
@@ -28,15 +69,35 @@ export type ColumnData =
        * such a row holds NaN with valid 1, and this map keeps the raw text for the reject reason.
        */
       invalid?: Map<number, string>;
+      /**
+       * Text sources only: rows whose field is an integer a double cannot hold exactly (such as
+       * 9007199254740993); the row holds the nearest double, and this map keeps the digits. A
+       * coordinate may be rounded so; a payload value is not (its row is rejected).
+       */
+      inexact?: Map<number, string>;
     }
-  | { type: 'int32'; values: Int32Array; valid?: Uint8Array }
-  /** `timestamp_us`: microseconds since 1970-01-01T00:00:00Z. */
-  | { type: 'int64' | 'timestamp_us'; values: BigInt64Array; valid?: Uint8Array }
+  /** `date`: days since 1970-01-01. */
+  | { type: 'int32' | 'date'; values: Int32Array; valid?: Uint8Array }
+  /**
+   * `uint64`: the raw 64 bits. Times count from midnight, timestamps from 1970-01-01T00:00:00
+   * (UTC for `timestamp_*`, local for `local_timestamp_*`), in µs or ns as the name says. A value
+   * the source could not convert exactly (a timestamp in seconds past the µs range) has valid 1
+   * and its raw text in `invalid`.
+   */
+  | { type: Int64SourceType; values: BigInt64Array; valid?: Uint8Array; invalid?: Map<number, string> }
+  /** Unscaled decimal values: the value is `values[i] × 10^-scale`. */
+  | { type: 'decimal'; values: BigInt64Array; scale: number; valid?: Uint8Array }
   /** 1 = true, 0 = false. */
   | { type: 'bool'; values: Uint8Array; valid?: Uint8Array }
-  /** CSV fields (an unquoted empty field is null, a quoted `""` is ''), Arrow/Parquet strings. */
-  | { type: 'text'; values: (string | null)[] }
-  /** NDJSON values as `JSON.parse` gave them; a missing key is null. */
+  /**
+   * CSV fields (an unquoted empty field is null, a quoted `""` is ''), Arrow/Parquet strings.
+   * `invalid`: rows (null in `values`) whose bytes were not text, with the reason.
+   */
+  | { type: 'text'; values: (string | null)[]; invalid?: Map<number, string> }
+  /**
+   * NDJSON values as `JSON.parse` gave them, except integers past ±(2^53 − 1), which are bigints;
+   * a missing key is null.
+   */
   | { type: 'json'; values: unknown[] };
 
 /** A row the reader could not parse. */
