@@ -3,6 +3,7 @@
  * exit when the reader of a pipe goes away.
  */
 import { OctaError } from '../src/lattice/errors.js';
+import { SIGNAL_EXIT } from './interrupt.js';
 
 /** Exit codes: 0 success, 1 a failure while running, 2 bad arguments or bad input named on the command line. */
 export const EXIT_FAILURE = 1;
@@ -34,6 +35,11 @@ export function println(text: string): void {
 export function fail(err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`octa: ${message.split('\n')[0]}\n`);
+  if (err instanceof OctaError && err.code === 'INTERRUPTED') {
+    // Stopped by a signal (cli/interrupt.ts): 128 + its number.
+    process.exitCode = SIGNAL_EXIT[String(err.value)] ?? SIGNAL_EXIT.SIGINT!;
+    return;
+  }
   const usage = err instanceof OctaError ? USAGE_CODES.has(err.code) : err instanceof UsageError;
   process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
 }
@@ -92,11 +98,14 @@ export function formatTable(rows: readonly Record<string, unknown>[]): string {
   const cell = (v: unknown) =>
     v === null || v === undefined ? 'NULL' : typeof v === 'object' ? toJson(v) : String(v);
   const text = rows.map((r) => cols.map((c) => cell(r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...text.map((t) => t[i]!.length)));
+  // A loop, not Math.max(...): spreading one argument per row overflows the stack past ~125,000 rows.
+  const widths = cols.map((c, i) => text.reduce((w, t) => Math.max(w, t[i]!.length), c.length));
   const line = (vals: string[]) =>
     vals
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n');
+  const lines = [line(cols), line(widths.map((w) => '-'.repeat(w)))];
+  for (const t of text) lines.push(line(t));
+  return lines.join('\n');
 }

@@ -108,7 +108,7 @@ export function checkOutputFile(check: OutputFileCheck): void {
       const name = 'path' in input ? input.path : 'stdin';
       throw new OctaError(
         'INVALID_ARGUMENT',
-        `${option} ${path} is the input ${name} (the same file${id.real === out.real ? '' : ' through a link'}): writing it would destroy the input; name another file`,
+        `${option} ${path} is the input ${name} (the same file${id.real === out.real || 'fd' in input ? '' : ' through a link'}): writing it would destroy the input; name another file`,
         path,
       );
     }
@@ -123,12 +123,13 @@ export function checkOutputFile(check: OutputFileCheck): void {
       );
     }
   }
+  let parents = createParents;
   if (lake !== undefined) {
     const root = realPathOf(lake);
-    if (
-      isInside(out.real, root) &&
-      !(lakeFolder !== undefined && isInside(out.real, join(root, lakeFolder)))
-    ) {
+    // The lake's own folder for such files is created when missing, as for the default path.
+    const inFolder = lakeFolder !== undefined && isInside(out.real, join(root, lakeFolder));
+    parents ||= inFolder;
+    if (isInside(out.real, root) && !inFolder) {
       throw new OctaError(
         'INVALID_ARGUMENT',
         `${option} ${path} is inside the lake ${lake}${lakeFolder === undefined ? '' : ` (only its ${lakeFolder} folder takes such files)`}: write it elsewhere`,
@@ -136,7 +137,7 @@ export function checkOutputFile(check: OutputFileCheck): void {
       );
     }
   }
-  checkWritable(path, option, createParents);
+  checkWritable(path, option, parents);
 }
 
 function checkWritable(path: string, option: string, createParents: boolean): void {

@@ -3,13 +3,18 @@
  * never one of the inputs or unwritable. Every case checks the files on disk after the run: the
  * refused ones leave everything as it was, down to the bytes.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatTable } from '../../cli/output.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
+import { LocalStorage } from '../../src/lake/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training.js';
 import { makeLake, makePoints } from '../export/training-fixture.js';
-import { filesUnder, removeDir, tempDir } from './fixtures/ingest/lake.js';
+import { committed, filesUnder, removeDir, tempDir } from './fixtures/ingest/lake.js';
 
 let dir: string;
 let lake: string;
@@ -99,5 +104,135 @@ describe('export output folder', () => {
     mkdirSync(empty);
     const m = await exportTo(empty);
     expect(filesUnder(empty)).toEqual([...m.files.map((f) => f.path), 'manifest.json'].sort());
+  });
+});
+
+const T = '2025-04-15T12:00:00Z';
+/** A CSV of `n` rows; every third has a bad x, so a run has rejects to write. */
+const csv = (n: number) =>
+  `x,y,z,time,v\n${Array.from({ length: n }, (_, i) => `${i % 3 === 0 ? 'bad' : i % 50},${i % 40},${i % 30},${T},${i}`).join('\n')}\n`;
+
+/** Ingests into a fresh lake under `dir`; returns the lake's root. */
+async function ingestInto(name: string, options: Partial<IngestOptions> & Pick<IngestOptions, 'inputs'>) {
+  const root = join(dir, name);
+  const storage = await LocalStorage.create({ root });
+  const run = ingest({
+    storage,
+    table: 'p',
+    frame: 'cartesian:0,0,0,64',
+    lod: 5,
+    time: 'time',
+    maxRejects: 1_000_000,
+    ...options,
+  });
+  return { root, run };
+}
+
+/** The lake holds no table, and no data file at all. */
+async function expectNothingStored(root: string) {
+  expect((await committed(root, 'p')).version).toBe(0);
+  expect(filesUnder(root).filter((f) => f.endsWith('.parquet'))).toEqual([]);
+}
+
+describe('an output that is an input', () => {
+  it('refuses a reject file that is the input, a symlink or a hard link to it, before reading', async () => {
+    const input = join(dir, 'in.csv');
+    const text = csv(3000);
+    writeFileSync(input, text);
+    symlinkSync(input, join(dir, 'in-symlink.csv'));
+    linkSync(input, join(dir, 'in-hardlink.csv'));
+    for (const [i, rejectFile] of [
+      input,
+      join(dir, 'in-symlink.csv'),
+      join(dir, 'in-hardlink.csv'),
+    ].entries()) {
+      const { root, run } = await ingestInto(`same-${i}`, { inputs: [{ path: input }], rejectFile });
+      expect(await codeOf(run)).toBe('INVALID_ARGUMENT');
+      expect(readFileSync(input, 'utf8')).toBe(text);
+      await expectNothingStored(root);
+    }
+    // The input named through the link, the reject file by its own name: the same file too.
+    const { root, run } = await ingestInto('same-link-input', {
+      inputs: [{ path: join(dir, 'in-hardlink.csv') }],
+      rejectFile: input,
+    });
+    expect(await codeOf(run)).toBe('INVALID_ARGUMENT');
+    expect(readFileSync(input, 'utf8')).toBe(text);
+    await expectNothingStored(root);
+  });
+
+  it('refuses a reject file inside the lake but for its _rejects folder', async () => {
+    const input = join(dir, 'lakeside.csv');
+    writeFileSync(input, csv(30));
+    const root = join(dir, 'inside');
+    const { run } = await ingestInto('inside', {
+      inputs: [{ path: input }],
+      rejectFile: join(root, '_octa', 'rejects.ndjson'),
+    });
+    expect(await codeOf(run)).toBe('INVALID_ARGUMENT');
+    await expectNothingStored(root);
+    const ok = await ingestInto('inside', {
+      inputs: [{ path: input }],
+      rejectFile: join(root, '_rejects', 'mine.ndjson'),
+    });
+    expect((await ok.run).rows_committed).toBe(20);
+    expect(readFileSync(join(root, '_rejects', 'mine.ndjson'), 'utf8').split('\n')).toHaveLength(11);
+  });
+});
+
+describe('a reject file that cannot be written', () => {
+  it('is refused up front when it is a folder or under a file, leaving no data file', async () => {
+    const input = join(dir, 'unwritable.csv');
+    writeFileSync(input, csv(3000));
+    for (const [i, rejectFile] of [dir, join(input, 'rejects.ndjson')].entries()) {
+      const { root, run } = await ingestInto(`unwritable-${i}`, {
+        inputs: [{ path: input }],
+        rejectFile,
+        fileRows: 100,
+      });
+      expect(await codeOf(run)).toBe('INVALID_ARGUMENT');
+      await expectNothingStored(root);
+    }
+  });
+
+  it('fails the run when writes fail later (a full disk) and removes the data files written', async () => {
+    const input = join(dir, 'full.csv');
+    writeFileSync(input, csv(3000));
+    const { root, run } = await ingestInto('full', {
+      inputs: [{ path: input }],
+      rejectFile: '/dev/full',
+      fileRows: 100,
+    });
+    expect(await codeOf(run)).toBe('IO_ERROR');
+    await expectNothingStored(root);
+  });
+});
+
+describe('inputs that are not regular files', () => {
+  it('reads a named pipe as a stream, every row', async () => {
+    const fifo = join(dir, 'points.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // The writer blocks until the ingest opens the pipe for reading.
+    const writing = writeFile(fifo, csv(3000));
+    const { root, run } = await ingestInto('fifo', {
+      inputs: [{ path: fifo }],
+      format: 'csv',
+      rejectFile: null,
+    });
+    const summary = await run;
+    await writing;
+    expect(summary).toMatchObject({ rows_read: 3000, rows_committed: 2000, rows_rejected: 1000 });
+    expect((await committed(root, 'p')).files.reduce((n, f) => n + f.rows, 0)).toBe(2000);
+  });
+});
+
+describe('--format table', () => {
+  it('lays out 200,000 rows (a spread argument overflowed the stack past ~125,000)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ i, s: i === 123_456 ? 'widest' : 'x' }));
+    const lines = formatTable(rows).split('\n');
+    expect(lines).toHaveLength(200_002);
+    expect(lines[0]).toBe('i       s');
+    expect(lines[1]).toBe('------  ------');
+    expect(lines[123_458]).toBe('123456  widest');
   });
 });
