@@ -1,6 +1,7 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
 import { exportTrainingSet } from '../../src/sql/training.js';
+import { interruptible } from '../interrupt.js';
 import { intArg, numberListArg, println, toJson, UsageError } from '../output.js';
 import { lakeDir } from './sql.js';
 
@@ -84,37 +85,41 @@ export function exportCommand(y: Argv): Argv {
               '',
             ),
         async (a) => {
-          if (a.format !== 'parquet' && a.format !== 'arrow') {
-            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(a.format)}`);
+          const format = a.format;
+          if (format !== 'parquet' && format !== 'arrow') {
+            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(format)}`);
           }
           const lake = lakeDir(a.lake);
           if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
           const seedText = String(a.seed).trim();
           if (!/^-?\d+$/.test(seedText))
             throw new UsageError(`--seed must be an integer, got ${JSON.stringify(a.seed)}`);
-          const m = await exportTrainingSet({
-            lake,
-            table: a.table,
-            lod: intArg('--lod', a.lod),
-            k: intArg('--k', a.k),
-            features: a.features,
-            ...(a.label === undefined ? {} : { label: a.label }),
-            ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
-            ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
-            graph: a.graph,
-            ...(a.where === undefined ? {} : { where: a.where }),
-            ...(a.box === undefined ? {} : { box: numberListArg('box', a.box, 6) }),
-            ...(a.from === undefined ? {} : { from: a.from }),
-            ...(a.to === undefined ? {} : { to: a.to }),
-            ...(a.splitLod === undefined ? {} : { splitLod: intArg('--split-lod', a.splitLod) }),
-            ratios: numberListArg('ratios', a.ratios, 3),
-            buffer: intArg('--buffer', a.buffer),
-            seed: BigInt(seedText),
-            format: a.format,
-            shardRows: intArg('--shard-rows', a.shardRows),
-            memoryMb: intArg('--memory-mb', a.memoryMb),
-            out: a.out,
-          });
+          const m = await interruptible((signal) =>
+            exportTrainingSet({
+              signal,
+              lake,
+              table: a.table,
+              lod: intArg('--lod', a.lod),
+              k: intArg('--k', a.k),
+              features: a.features,
+              ...(a.label === undefined ? {} : { label: a.label }),
+              ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
+              ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
+              graph: a.graph,
+              ...(a.where === undefined ? {} : { where: a.where }),
+              ...(a.box === undefined ? {} : { box: numberListArg('box', a.box, 6) }),
+              ...(a.from === undefined ? {} : { from: a.from }),
+              ...(a.to === undefined ? {} : { to: a.to }),
+              ...(a.splitLod === undefined ? {} : { splitLod: intArg('--split-lod', a.splitLod) }),
+              ratios: numberListArg('ratios', a.ratios, 3),
+              buffer: intArg('--buffer', a.buffer),
+              seed: BigInt(seedText),
+              format,
+              shardRows: intArg('--shard-rows', a.shardRows),
+              memoryMb: intArg('--memory-mb', a.memoryMb),
+              out: a.out,
+            }),
+          );
           if (a.json) {
             println(toJson(m, 2));
             return;

@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
 import { isS3Lake } from '../../src/lake/open.js';
+import { checkOutputFile } from '../../src/lake/outputs.js';
 import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
 import { openLake, quoteLiteral } from '../../src/sql/open.js';
 import { formatTable, toJson, UsageError } from '../output.js';
@@ -62,17 +63,34 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
   if (format === 'parquet') {
+    const statements = await conn.extractStatements(sql);
+    if (statements.count > 1) {
+      throw new UsageError(
+        `--format parquet writes one result, and the query has ${statements.count} statements: give one`,
+      );
+    }
     // COPY reads a query: a trailing semicolon would end it early.
     const query = sql.trim().replace(/;+\s*$/, '');
     await conn.run(`COPY (${query}) TO ${quoteLiteral(resolve(out!))} (FORMAT parquet, COMPRESSION zstd)`);
     return;
   }
+  const statements = await conn.extractStatements(sql);
   if (format === 'table') {
-    const reader = await conn.runAndReadAll(sql);
-    const text = `${formatTable(reader.getRowObjectsJson())}\n`;
+    // Every statement runs in order and prints its result, a blank line between two.
+    const parts: string[] = [];
+    for (let i = 0; i < statements.count; i++) {
+      const reader = await (await statements.prepare(i)).runAndReadAll();
+      parts.push(formatTable(reader.getRowObjectsJson()));
+    }
+    const text = `${parts.join('\n\n')}\n`;
     if (out === undefined) await write(process.stdout, text);
     else await writeFile(out, text);
     return;
+  }
+  if (statements.count > 1) {
+    throw new UsageError(
+      `--format ${format} writes one result, and the query has ${statements.count} statements: give one, or use --format table to see each result`,
+    );
   }
   if (out === undefined) {
     await streamRows(conn, sql, format, process.stdout);
@@ -181,7 +199,10 @@ export function sqlCommand(y: Argv): Argv {
       if (a.emitMacros) {
         if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
         if (a.out === undefined) await write(process.stdout, emitMacros());
-        else await writeFile(a.out, emitMacros());
+        else {
+          checkOutputFile({ path: a.out, option: '--out' });
+          await writeFile(a.out, emitMacros());
+        }
         return;
       }
       if (format === 'parquet' && a.out === undefined) {
@@ -192,6 +213,14 @@ export function sqlCommand(y: Argv): Argv {
         throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
       }
       const lake = lakeDir(a.lake);
+      // The lake's files are the query's inputs: an output inside the lake could replace one.
+      if (a.out !== undefined) {
+        checkOutputFile({
+          path: a.out,
+          option: '--out',
+          ...(lake === undefined || isS3Lake(lake) ? {} : { lake }),
+        });
+      }
       if (lake !== undefined) {
         // An S3 lake read through the file cache downloads the files of the tables the query names.
         const session = await openLake({

@@ -13,6 +13,7 @@
  */
 import { checkInt } from '../../lattice/errors.js';
 import { EmbeddedCatalog, type FileRecord } from '../catalog.js';
+import { checkAborted } from '../outputs.js';
 import type { Storage } from '../storage.js';
 import {
   chunkOf,
@@ -41,6 +42,8 @@ export interface CompactOptions {
   maxAttempts?: number;
   /** Called after each partition is committed (for progress). */
   onPartition?: (p: CompactedPartition) => void;
+  /** Aborts between files (SIGINT, SIGTERM): the partition in progress commits nothing and its files are removed. */
+  signal?: AbortSignal;
 }
 
 /** One partition's replacement. */
@@ -122,6 +125,7 @@ export async function compact({
   dryRun = false,
   maxAttempts = 3,
   onPartition,
+  signal,
 }: CompactOptions): Promise<CompactSummary> {
   checkInt(targetRows, 1, 2 ** 31 - 1, 'INVALID_ARGUMENT', 'targetRows');
   checkInt(minFileRows, 1, targetRows, 'INVALID_ARGUMENT', 'minFileRows (at most targetRows)');
@@ -172,10 +176,12 @@ export async function compact({
             for (const f of group) {
               const part = await readPointFile(storage, f.key, current.schema);
               buffer.append(chunkOf(part));
+              checkAborted(signal);
             }
             const batch = `compact:${writer}`;
             const args = { storage, table: current, t, writer, batch, rows: buffer };
             written.push(...(await writeRouted({ ...args, splits: current.splits, fileRows: targetRows })));
+            checkAborted(signal);
           }
         } catch (error) {
           await Promise.allSettled(written.map((f) => storage.delete(f.key)));
