@@ -297,6 +297,7 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
     name: string,
     table: Table,
   ) => {
+    checkAborted(options.signal);
     files[code]!.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
     mkdirSync(join(out, split), { recursive: true });
     const path = join(out, split, name);

@@ -200,4 +200,24 @@ describe('signals during an ingest', () => {
       expect(report).toMatchObject({ ok: true, errors: 0, warnings: 0 });
     });
   }
+
+  it('SIGTERM during an export exits 143 and removes the shards it wrote', async () => {
+    const out = join(dir, 'export-signal');
+    const child = spawn(process.execPath, [
+      OCTA,
+      ...['export', 'training-set', '--lake', lake, '--table', 'p', '--lod', '5', '--shard-rows', '1'],
+      ...['--out', out],
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    for (let i = 0; i < 400 && filesUnder(out).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(filesUnder(out).length).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain('INTERRUPTED, value: "SIGTERM"');
+    expect(filesUnder(out)).toEqual([]);
+  });
 });
