@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTable } from '../../cli/output.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
+import { compact, verify } from '../../src/lake/maintenance/index.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training.js';
 import { makeLake, makePoints } from '../export/training-fixture.js';
@@ -234,5 +235,37 @@ describe('--format table', () => {
     expect(lines[0]).toBe('i       s');
     expect(lines[1]).toBe('------  ------');
     expect(lines[123_458]).toBe('123456  widest');
+  });
+});
+
+describe('an aborted compaction', () => {
+  it('keeps the partition already committed and commits and leaves nothing of the next', async () => {
+    const day = (d: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `${i % 50},${i % 40},${i % 30},2025-04-1${d}T12:00:00Z,${i}`);
+    const inputs = [0, 1].map((k) => {
+      const path = join(dir, `compact-${k}.csv`);
+      writeFileSync(path, `x,y,z,time,v\n${[...day(1, 100 + k), ...day(2, 200 + k)].join('\n')}\n`);
+      return { path };
+    });
+    const { root, run } = await ingestInto('compact', { inputs, rejectFile: null });
+    await run;
+    const storage = await LocalStorage.create({ root });
+    const before = await committed(root, 'p');
+    expect(before.files).toHaveLength(4);
+    const controller = new AbortController();
+    const compacting = compact({
+      storage,
+      signal: controller.signal,
+      // The first partition's commit is made; the signal comes before the second's.
+      onPartition: () => controller.abort(new OctaError('INTERRUPTED', 'test', 'SIGTERM')),
+    });
+    expect(await codeOf(compacting)).toBe('INTERRUPTED');
+    const after = await committed(root, 'p');
+    expect(after.version).toBe(before.version + 1);
+    expect(after.files).toHaveLength(3);
+    expect(after.files.reduce((n, f) => n + f.rows, 0)).toBe(602);
+    const report = await verify({ storage });
+    expect(report.ok).toBe(true);
+    expect(report.problems.filter((p) => p.code !== 'SUPERSEDED')).toEqual([]);
   });
 });
