@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
 import { isS3Lake } from '../../src/lake/open.js';
 import { checkOutputFile } from '../../src/lake/outputs.js';
@@ -76,12 +76,15 @@ async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out
   }
   const statements = await conn.extractStatements(sql);
   if (format === 'table') {
-    // Every statement runs in order and prints its result, a blank line between two.
+    // Every statement runs in order and prints its result, a blank line between two results.
     const parts: string[] = [];
     for (let i = 0; i < statements.count; i++) {
       const reader = await (await statements.prepare(i)).runAndReadAll();
+      // A statement that only does something (SET, CREATE) and returns no rows prints nothing.
+      if (reader.statementType !== StatementType.SELECT && reader.currentRowCount === 0) continue;
       parts.push(formatTable(reader.getRowObjectsJson()));
     }
+    if (parts.length === 0) parts.push(formatTable([]));
     const text = `${parts.join('\n\n')}\n`;
     if (out === undefined) await write(process.stdout, text);
     else await writeFile(out, text);

@@ -123,7 +123,7 @@ describe('octa export training-set --out', () => {
 
 describe('octa sql', () => {
   it('prints every statement in --format table and refuses several in csv (exit 2)', () => {
-    const r = runOcta(['sql', "SELECT 'first' AS a; SELECT range AS i FROM range(3)"]);
+    const r = runOcta(['sql', "SET threads = 1; SELECT 'first' AS a; SELECT range AS i FROM range(3)"]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('a\n-----\nfirst\n\ni\n-\n0\n1\n2\n');
