@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTable } from '../../cli/output.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
 import { LocalStorage } from '../../src/lake/local-storage.js';
-import { compact, verify } from '../../src/lake/maintenance/index.js';
+import { compact, rebalance, verify } from '../../src/lake/maintenance/index.js';
+import type { Storage } from '../../src/lake/storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training.js';
 import { makeLake, makePoints } from '../export/training-fixture.js';
@@ -267,5 +268,42 @@ describe('an aborted compaction', () => {
     const report = await verify({ storage });
     expect(report.ok).toBe(true);
     expect(report.problems.filter((p) => p.code !== 'SUPERSEDED')).toEqual([]);
+  });
+});
+
+describe('an aborted rebalance', () => {
+  it('removes the files it wrote before the signal and commits nothing', async () => {
+    const input = join(dir, 'rebalance.csv');
+    writeFileSync(input, csv(3000));
+    const { root, run } = await ingestInto('rebalance', { inputs: [{ path: input }], rejectFile: null });
+    await run;
+    const before = await committed(root, 'p');
+    const real = await LocalStorage.create({ root });
+    const controller = new AbortController();
+    // The lake's own storage; the signal comes right after the first data file is stored.
+    const storage: Storage = {
+      url: real.url,
+      read: (k) => real.read(k),
+      readRange: (k, o, n) => real.readRange(k, o, n),
+      write: async (k, d) => {
+        await real.write(k, d);
+        if (k.endsWith('.parquet')) controller.abort(new OctaError('INTERRUPTED', 'test', 'SIGINT'));
+      },
+      writeIfAbsent: (k, d) => real.writeIfAbsent(k, d),
+      list: (p) => real.list(p),
+      stat: (k) => real.stat(k),
+      delete: (k) => real.delete(k),
+      localPath: (k) => real.localPath(k),
+    };
+    expect(await codeOf(rebalance({ storage, targetRows: 500, signal: controller.signal }))).toBe(
+      'INTERRUPTED',
+    );
+    expect(controller.signal.aborted).toBe(true);
+    const after = await committed(root, 'p');
+    expect(after.version).toBe(before.version);
+    expect(filesUnder(root).filter((f) => f.endsWith('.parquet'))).toEqual(
+      before.paths.map((p) => p.slice(root.length + 1)),
+    );
+    expect(await verify({ storage: real })).toMatchObject({ ok: true, errors: 0, warnings: 0 });
   });
 });
