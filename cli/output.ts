@@ -3,6 +3,7 @@
  * exit when the reader of a pipe goes away.
  */
 import { OctaError } from '../src/lattice/errors.js';
+import { SIGNAL_EXIT } from './interrupt.js';
 
 /**
  * Exit codes: 0 success; 1 the data or the environment failed (an input, the lake's contents, the
@@ -38,11 +39,15 @@ export function println(text: string): void {
 
 /**
  * Prints the error as one line on stderr.
- * @returns the exit code: 2 for an argument error, 1 otherwise
+ * @returns the exit code: 2 for an argument error, 130/143 for SIGINT/SIGTERM, 1 otherwise
  */
 export function fail(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`octa: ${message.split('\n')[0]}\n`);
+  if (err instanceof OctaError && err.code === 'INTERRUPTED') {
+    // Stopped by a signal (cli/interrupt.ts): 128 + its number.
+    return SIGNAL_EXIT[String(err.value)] ?? SIGNAL_EXIT.SIGINT!;
+  }
   const usage = err instanceof OctaError ? USAGE_CODES.has(err.code) : err instanceof UsageError;
   return usage ? EXIT_USAGE : EXIT_FAILURE;
 }
@@ -65,11 +70,14 @@ export function formatTable(rows: readonly Record<string, unknown>[]): string {
   const cell = (v: unknown) =>
     v === null || v === undefined ? 'NULL' : typeof v === 'object' ? toJson(v) : String(v);
   const text = rows.map((r) => cols.map((c) => cell(r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...text.map((t) => t[i]!.length)));
+  // A loop, not Math.max(...): spreading one argument per row overflows the stack past ~125,000 rows.
+  const widths = cols.map((c, i) => text.reduce((w, t) => Math.max(w, t[i]!.length), c.length));
   const line = (vals: string[]) =>
     vals
       .map((v, i) => v.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...text.map(line)].join('\n');
+  const lines = [line(cols), line(widths.map((w) => '-'.repeat(w)))];
+  for (const t of text) lines.push(line(t));
+  return lines.join('\n');
 }

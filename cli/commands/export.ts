@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
+import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
 import { lakeDir } from './sql.js';
 
@@ -119,37 +120,41 @@ export function exportCommand(y: Argv): Argv {
               '',
             ),
         async (a) => {
-          if (a.format !== 'parquet' && a.format !== 'arrow') {
-            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(a.format)}`);
+          const format = a.format;
+          if (format !== 'parquet' && format !== 'arrow') {
+            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(format)}`);
           }
           const lake = lakeDir(a.lake);
           if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
           const seedText = String(a.seed).trim();
           if (!/^-?\d+$/.test(seedText))
             throw new UsageError(`--seed must be an integer, got ${JSON.stringify(a.seed)}`);
-          const m = await exportTrainingSet({
-            lake,
-            table: a.table,
-            lod: a.lod,
-            k: a.k,
-            features: a.features,
-            ...(a.label === undefined ? {} : { label: a.label }),
-            ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
-            ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
-            graph: a.graph,
-            ...(a.where === undefined ? {} : { where: a.where }),
-            ...(a.box === undefined ? {} : { box: a.box }),
-            ...(a.from === undefined ? {} : { from: a.from }),
-            ...(a.to === undefined ? {} : { to: a.to }),
-            ...(a.splitLod === undefined ? {} : { splitLod: a.splitLod }),
-            ratios: a.ratios,
-            buffer: a.buffer,
-            seed: BigInt(seedText),
-            format: a.format,
-            shardRows: a.shardRows,
-            memoryMb: a.memoryMb,
-            out: a.out,
-          });
+          const m = await interruptible((signal) =>
+            exportTrainingSet({
+              signal,
+              lake,
+              table: a.table,
+              lod: a.lod,
+              k: a.k,
+              features: a.features,
+              ...(a.label === undefined ? {} : { label: a.label }),
+              ...(a.labelTable === undefined ? {} : { labelTable: a.labelTable, labelKey: a.labelKey }),
+              ...(a.labelColumn === undefined ? {} : { labelColumn: a.labelColumn }),
+              graph: a.graph,
+              ...(a.where === undefined ? {} : { where: a.where }),
+              ...(a.box === undefined ? {} : { box: a.box }),
+              ...(a.from === undefined ? {} : { from: a.from }),
+              ...(a.to === undefined ? {} : { to: a.to }),
+              ...(a.splitLod === undefined ? {} : { splitLod: a.splitLod }),
+              ratios: a.ratios,
+              buffer: a.buffer,
+              seed: BigInt(seedText),
+              format,
+              shardRows: a.shardRows,
+              memoryMb: a.memoryMb,
+              out: a.out,
+            }),
+          );
           const warning = bufferWarning(m);
           if (warning !== undefined) process.stderr.write(`octa: warning: ${warning}\n`);
           if (a.json) {

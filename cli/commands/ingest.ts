@@ -5,8 +5,10 @@ import type { Argv } from 'yargs';
 import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
 import { Metrics } from '../../src/lake/metrics.js';
 import { isS3Lake, openStorage } from '../../src/lake/open.js';
+import { checkOutputFile, type InputRef } from '../../src/lake/outputs.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { intOption, lakeOption, valueOption } from '../args.js';
+import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
 import { createProgress, jsonLog, jsonProgress } from '../progress.js';
 
@@ -167,6 +169,28 @@ export function ingestCommand(y: Argv): Argv {
       if (files.length === 0) throw new UsageError('name input files, or - for stdin');
       if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once');
       const lake = a.lake;
+      // Outputs are checked before the lake is opened or an input read: not an input (truncating
+      // it while it is read loses rows), not inside the lake, and writable in a folder that exists.
+      const inputs: InputRef[] = files.map((f) => (f === '-' ? { fd: 0 } : { path: f }));
+      const localLake = isS3Lake(lake) ? {} : { lake };
+      if (a.rejectFile !== undefined) {
+        checkOutputFile({
+          path: a.rejectFile,
+          option: '--reject-file',
+          inputs,
+          ...localLake,
+          lakeFolder: '_rejects',
+        });
+      }
+      if (a.metrics !== undefined) {
+        checkOutputFile({
+          path: a.metrics,
+          option: '--metrics',
+          inputs,
+          outputs: a.rejectFile === undefined ? [] : [{ path: a.rejectFile, option: '--reject-file' }],
+          ...localLake,
+        });
+      }
       const storage = await openStorage(lake, { s3Endpoint: a.s3Endpoint });
       const log = a.logFormat === 'json' ? jsonLog : null;
       const progress = log ? jsonProgress(a.quiet) : createProgress({ quiet: a.quiet });
@@ -186,50 +210,61 @@ export function ingestCommand(y: Argv): Argv {
           'Wall time of the run',
           (performance.now() - started) / 1000,
         );
-        if (a.metrics) await writeFile(a.metrics, metrics.toPrometheus());
+        if (!a.metrics) return;
+        try {
+          await writeFile(a.metrics, metrics.toPrometheus());
+        } catch (err) {
+          // The run's outcome stands: after a commit, exit 1 would invite a re-run with --force
+          // that stores the rows twice.
+          const why = err instanceof Error ? err.message : String(err);
+          process.stderr.write(`octa: warning: the metrics were not written to ${a.metrics}: ${why}\n`);
+        }
       };
       let summary: Awaited<ReturnType<typeof ingest>>;
       try {
-        summary = await ingest({
-          metrics,
-          storage,
-          table: a.table,
-          inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
-          ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
-          ...(a.frame === undefined ? {} : { frame: a.frame }),
-          ...(a.frameId === undefined ? {} : { frameId: a.frameId }),
-          ...(a.lod === undefined ? {} : { lod: a.lod }),
-          coords: Object.fromEntries(
-            Object.entries({
-              x: a.x,
-              y: a.y,
-              z: a.z,
-              lat: a.lat,
-              lon: a.lon,
-              height: a.height,
-              depthKm: a.depthKm,
-            }).filter(([, v]) => v !== undefined),
-          ),
-          ...(a.time === undefined ? {} : { time: a.time }),
-          ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
-          ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
-          ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
-          ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
-          ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
-          // The reject file is a local file: an S3 lake's go to the working directory.
-          rejectFile:
-            a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
-          maxRejects: a.maxRejects,
-          force: a.force,
-          ...(a.fileRows === undefined ? {} : { fileRows: a.fileRows }),
-          ...(a.memoryMb === undefined ? {} : { memoryBytes: a.memoryMb * 2 ** 20 }),
-          onProgress: (p) =>
-            progress.update(
-              `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
-              p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
-              { source: p.source, rows_read: p.rowsRead, rows_rejected: p.rowsRejected, files: p.files },
+        summary = await interruptible((signal) =>
+          ingest({
+            signal,
+            metrics,
+            storage,
+            table: a.table,
+            inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
+            ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
+            ...(a.frame === undefined ? {} : { frame: a.frame }),
+            ...(a.frameId === undefined ? {} : { frameId: a.frameId }),
+            ...(a.lod === undefined ? {} : { lod: a.lod }),
+            coords: Object.fromEntries(
+              Object.entries({
+                x: a.x,
+                y: a.y,
+                z: a.z,
+                lat: a.lat,
+                lon: a.lon,
+                height: a.height,
+                depthKm: a.depthKm,
+              }).filter(([, v]) => v !== undefined),
             ),
-        });
+            ...(a.time === undefined ? {} : { time: a.time }),
+            ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
+            ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
+            ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
+            ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
+            ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
+            // The reject file is a local file: an S3 lake's go to the working directory.
+            rejectFile:
+              a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
+            maxRejects: a.maxRejects,
+            force: a.force,
+            ...(a.fileRows === undefined ? {} : { fileRows: a.fileRows }),
+            ...(a.memoryMb === undefined ? {} : { memoryBytes: a.memoryMb * 2 ** 20 }),
+            onProgress: (p) =>
+              progress.update(
+                `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
+                p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
+                { source: p.source, rows_read: p.rowsRead, rows_rejected: p.rowsRejected, files: p.files },
+              ),
+          }),
+        );
       } catch (err) {
         progress.done(false);
         await finish('failed');

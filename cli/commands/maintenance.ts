@@ -7,6 +7,7 @@ import { verify } from '../../src/lake/maintenance/verify.js';
 import { openStorage } from '../../src/lake/open.js';
 import type { Storage } from '../../src/lake/storage.js';
 import { existingLake, intOption, lakeOption, numberOption } from '../args.js';
+import { interruptible } from '../interrupt.js';
 import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 import { createProgress } from '../progress.js';
 
@@ -70,16 +71,19 @@ export function compactCommand(y: Argv): Argv {
       const targetRows = a.targetRows;
       const progress = createProgress({ quiet: a.quiet });
       let partitions = 0;
-      const summary = await withLake(a, (storage) =>
-        compact({
-          storage,
-          ...(a.table === undefined ? {} : { table: a.table }),
-          targetRows,
-          ...(a.minFileRows === undefined ? {} : { minFileRows: a.minFileRows }),
-          dryRun: a.dryRun,
-          onPartition: (p) =>
-            progress.update(`${++partitions} partitions compacted (${p.table} t=${p.t} r=${p.r})`),
-        }),
+      const summary = await interruptible((signal) =>
+        withLake(a, (storage) =>
+          compact({
+            signal,
+            storage,
+            ...(a.table === undefined ? {} : { table: a.table }),
+            targetRows,
+            ...(a.minFileRows === undefined ? {} : { minFileRows: a.minFileRows }),
+            dryRun: a.dryRun,
+            onPartition: (p) =>
+              progress.update(`${++partitions} partitions compacted (${p.table} t=${p.t} r=${p.r})`),
+          }),
+        ),
       );
       progress.done();
       if (a.json) return println(toJson(summary));
@@ -135,15 +139,18 @@ export function rebalanceCommand(y: Argv): Argv {
           describe: 'report the first operation, change nothing',
         }),
     async (a) => {
-      const summary = await withLake(a, (storage) =>
-        rebalance({
-          storage,
-          ...(a.table === undefined ? {} : { table: a.table }),
-          targetRows: a.targetRows,
-          mergeBelow: a.mergeBelow,
-          maxOperations: a.maxOperations,
-          dryRun: a.dryRun,
-        }),
+      const summary = await interruptible((signal) =>
+        withLake(a, (storage) =>
+          rebalance({
+            signal,
+            storage,
+            ...(a.table === undefined ? {} : { table: a.table }),
+            targetRows: a.targetRows,
+            mergeBelow: a.mergeBelow,
+            maxOperations: a.maxOperations,
+            dryRun: a.dryRun,
+          }),
+        ),
       );
       if (a.json) return println(toJson(summary));
       for (const op of summary.operations) {

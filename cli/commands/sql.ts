@@ -4,8 +4,10 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
+import { isS3Lake } from '../../src/lake/open.js';
+import { checkOutputFile } from '../../src/lake/outputs.js';
 import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
 import { openLake, quoteLiteral } from '../../src/sql/open.js';
 import { existingLake, lakeOption, numberOption } from '../args.js';
@@ -62,17 +64,37 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
   if (format === 'parquet') {
+    const statements = await conn.extractStatements(sql);
+    if (statements.count > 1) {
+      throw new UsageError(
+        `--format parquet writes one result, and the query has ${statements.count} statements: give one`,
+      );
+    }
     // COPY reads a query: a trailing semicolon would end it early.
     const query = sql.trim().replace(/;+\s*$/, '');
     await conn.run(`COPY (${query}) TO ${quoteLiteral(resolve(out!))} (FORMAT parquet, COMPRESSION zstd)`);
     return;
   }
+  const statements = await conn.extractStatements(sql);
   if (format === 'table') {
-    const reader = await conn.runAndReadAll(sql);
-    const text = `${formatTable(reader.getRowObjectsJson())}\n`;
+    // Every statement runs in order and prints its result, a blank line between two results.
+    const parts: string[] = [];
+    for (let i = 0; i < statements.count; i++) {
+      const reader = await (await statements.prepare(i)).runAndReadAll();
+      // A statement that only does something (SET, CREATE) and returns no rows prints nothing.
+      if (reader.statementType !== StatementType.SELECT && reader.currentRowCount === 0) continue;
+      parts.push(formatTable(reader.getRowObjectsJson()));
+    }
+    if (parts.length === 0) parts.push(formatTable([]));
+    const text = `${parts.join('\n\n')}\n`;
     if (out === undefined) await write(process.stdout, text);
     else await writeFile(out, text);
     return;
+  }
+  if (statements.count > 1) {
+    throw new UsageError(
+      `--format ${format} writes one result, and the query has ${statements.count} statements: give one, or use --format table to see each result`,
+    );
   }
   if (out === undefined) {
     await streamRows(conn, sql, format, process.stdout);
@@ -184,7 +206,10 @@ export function sqlCommand(y: Argv): Argv {
       if (a.emitMacros) {
         if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
         if (a.out === undefined) await write(process.stdout, emitMacros());
-        else await writeFile(a.out, emitMacros());
+        else {
+          checkOutputFile({ path: a.out, option: '--out' });
+          await writeFile(a.out, emitMacros());
+        }
         return;
       }
       if (format === 'parquet' && a.out === undefined) {
@@ -201,6 +226,14 @@ export function sqlCommand(y: Argv): Argv {
         throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
       }
       const lake = lakeDir(a.lake);
+      // The lake's files are the query's inputs: an output inside the lake could replace one.
+      if (a.out !== undefined) {
+        checkOutputFile({
+          path: a.out,
+          option: '--out',
+          ...(lake === undefined || isS3Lake(lake) ? {} : { lake }),
+        });
+      }
       if (lake !== undefined) {
         // An S3 lake read through the file cache downloads the files of the tables the query names.
         const session = await openLake({

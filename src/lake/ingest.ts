@@ -8,7 +8,7 @@
  * nothing twice unless `force` is set.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { civilToDays, lakeTimeProblem, parseIsoTime, timeToMicros } from '../export/event-time.js';
 import { createPointSchema, type PayloadColumn, RESERVED_COLUMN_NAMES } from '../export/schema.js';
 import { index64ToHilbert64Batch } from '../lattice/batch.js';
@@ -31,7 +31,9 @@ import {
   type TimeMapping,
 } from './convert.js';
 import type { TimeBucket } from './layout.js';
+import { LocalStorage } from './local-storage.js';
 import type { Metrics } from './metrics.js';
+import { checkAborted, checkOutputFile, type InputRef } from './outputs.js';
 import { PartitionWriter } from './partition-writer.js';
 import { checkInputColumns } from './payload-types.js';
 import { RejectSink } from './rejects.js';
@@ -95,6 +97,11 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Counters and histograms to add this run's figures to (see metrics.ts). */
   metrics?: Metrics;
+  /**
+   * Aborts the run (SIGINT, SIGTERM) between chunks: it then fails with INTERRUPTED and removes its
+   * files, as a failed run does. Once the commit has started it completes.
+   */
+  signal?: AbortSignal;
 }
 
 /** Progress so far, reported after every chunk. */
@@ -151,11 +158,38 @@ export function boundedChunkRows(wanted: number, columns: number, memoryBytes: n
   return Math.max(1, Math.min(wanted, Math.floor(budget / (CHUNK_VALUE_BYTES * Math.max(columns, 1)))));
 }
 
-/** Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists. */
+/**
+ * Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists.
+ * A named pipe, `/dev/fd/N` of a process substitution or a character device is read once, as a
+ * stream, on this thread.
+ */
 async function openFileSource(path: string, format: SourceFormat | undefined): Promise<Source> {
   const f = format ?? inferFormat(path);
-  if ((f === 'csv' || f === 'ndjson') && canThreadSources()) return openThreadedSource({ path, format: f });
+  if ((f === 'csv' || f === 'ndjson') && canThreadSources() && isRegularFile(path)) {
+    return openThreadedSource({ path, format: f });
+  }
   return openSource({ path, ...(format ? { format } : {}) });
+}
+
+/** True for a regular file (or a link to one): one that can be read twice and has a size. */
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** What the inputs are on disk, to keep the outputs off them. */
+function inputRefs(inputs: readonly IngestInput[]): InputRef[] {
+  return inputs.flatMap((input): InputRef[] => {
+    if ('path' in input) return input.path === '-' ? [{ fd: 0 }] : [{ path: input.path }];
+    if (!('stream' in input)) return [];
+    if (input.stream === process.stdin) return [{ fd: 0 }];
+    const { path, fd } = input.stream as { path?: unknown; fd?: unknown };
+    if (typeof path === 'string') return [{ path }];
+    return typeof fd === 'number' ? [{ fd }] : [];
+  });
 }
 
 const nameOf = (input: IngestInput) => ('path' in input ? input.path : (input.name ?? '-'));
@@ -378,6 +412,17 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   }
   if (opts.inputs.length === 0)
     throw new OctaError('INVALID_ARGUMENT', 'no input: name files, or - for stdin');
+  if (typeof opts.rejectFile === 'string') {
+    // Before anything is read: a reject file that is an input would be truncated while it is read.
+    checkOutputFile({
+      path: opts.rejectFile,
+      option: 'the reject file',
+      inputs: inputRefs(opts.inputs),
+      ...(storage instanceof LocalStorage ? { lake: storage.root } : {}),
+      lakeFolder: '_rejects',
+      createParents: true,
+    });
+  }
   const catalog = await EmbeddedCatalog.open({ storage });
   const snap = await catalog.snapshot();
   const existing = snap.tables.get(table);
@@ -567,7 +612,10 @@ async function run(
         ];
   const firstInput = prepared[0]!.input;
   const textFile =
-    (first.format === 'csv' || first.format === 'ndjson') && 'path' in firstInput && firstInput.path !== '-';
+    (first.format === 'csv' || first.format === 'ndjson') &&
+    'path' in firstInput &&
+    firstInput.path !== '-' &&
+    isRegularFile(firstInput.path);
   let payload: PayloadColumn[];
   let peek: IteratorResult<SourceChunk> | undefined;
   let firstChunks: AsyncIterator<SourceChunk> | undefined;
@@ -759,6 +807,7 @@ async function run(
           ...(chunk.position.bytes === undefined ? {} : { bytes: chunk.position.bytes }),
           ...(p.source.identity.kind === 'file' ? { size: p.source.identity.size } : {}),
         });
+        checkAborted(opts.signal);
         next = await chunks.next();
       }
       // A stream's rows committed under an equivalent spelling keep that id, so the commit skips them.
@@ -772,15 +821,17 @@ async function run(
       batches.push(id);
       batchRows.set(id, rows);
     }
-  } catch (err) {
+    checkAborted(opts.signal);
+    // Rejects that could not all be written fail the run, as any other failure before the commit.
     await rejects.close();
+  } catch (err) {
+    await rejects.close().catch(() => {});
     await writer.close();
     // Nothing is committed; remove what this run wrote (a crash leaves them for vacuum instead).
     await Promise.allSettled(writer.files.map((f) => opts.storage.delete(f.key)));
     throw err;
   }
   await writer.close();
-  await rejects.close();
   summary.reject_file = rejects.count > 0 ? rejects.path : null;
   const files = writer.files;
   const actions = [

@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { OctaError } from '../lattice/errors.js';
 import type { RowReject } from './convert.js';
 
 /** Appends rejects to a file as NDJSON. */
@@ -14,6 +15,8 @@ export class RejectSink {
   readonly path: string | null;
   #out: WriteStream | null = null;
   #count = 0;
+  /** A write that failed after the file opened (disk full): reported by the next add or close. */
+  #error: unknown = undefined;
 
   private constructor(path: string | null) {
     this.path = path;
@@ -35,13 +38,38 @@ export class RejectSink {
     this.#count += rejects.length;
     if (this.path === null) return;
     if (!this.#out) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      // One file describes one run: a file left by an earlier run with the same path is replaced.
-      this.#out = createWriteStream(this.path, { flags: 'w' });
+      try {
+        mkdirSync(dirname(this.path), { recursive: true });
+        // One file describes one run: a file left by an earlier run with the same path is replaced.
+        const out = createWriteStream(this.path, { flags: 'w' });
+        out.on('error', (error) => {
+          this.#error ??= error;
+        });
+        this.#out = out;
+        await once(out, 'open');
+      } catch (error) {
+        throw this.#failed(error);
+      }
     }
+    this.#check();
     let text = '';
     for (const r of rejects) text += `${JSON.stringify({ source, ...r })}\n`;
-    if (!this.#out.write(text)) await once(this.#out, 'drain');
+    if (!this.#out.write(text)) {
+      // A stream that fails while full never drains: wait for either.
+      await Promise.race([once(this.#out, 'drain'), once(this.#out, 'close')]).catch((error: unknown) => {
+        throw this.#failed(error);
+      });
+    }
+    this.#check();
+  }
+
+  #failed(error: unknown): OctaError {
+    const why = error instanceof Error ? error.message : String(error);
+    return new OctaError('IO_ERROR', `cannot write the reject file ${this.path}: ${why}`, this.path);
+  }
+
+  #check(): void {
+    if (this.#error !== undefined) throw this.#failed(this.#error);
   }
 
   /** Flushes and closes the file. */
@@ -49,8 +77,13 @@ export class RejectSink {
     const out = this.#out;
     this.#out = null;
     if (out) {
-      out.end();
-      await once(out, 'finish');
+      if (!out.destroyed) {
+        out.end();
+        await Promise.race([once(out, 'finish'), once(out, 'close')]).catch((error: unknown) => {
+          this.#error ??= error;
+        });
+      }
+      this.#check();
     }
   }
 }

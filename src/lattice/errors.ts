@@ -20,7 +20,9 @@ export type OctaErrorCode =
   | 'CONFLICT'
   | 'IO_ERROR'
   | 'NOT_FOUND'
-  | 'CORRUPT';
+  | 'CORRUPT'
+  /** The caller aborted the run (SIGINT, SIGTERM); what it wrote was removed. */
+  | 'INTERRUPTED';
 
 /** An error with a machine-readable code and the value that caused it. */
 export class OctaError extends Error {

@@ -7,7 +7,7 @@
  * holds is bounded by the tile size and the shard size, whatever the number of samples
  * (docs/TRAINING.md "Memory and speed").
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { type Table, tableToIPC } from 'apache-arrow';
@@ -21,6 +21,7 @@ import {
 } from '../export/training-arrow.js';
 import { TrainingParquetPool } from '../export/training-parquet.js';
 import { SPLITS, type SplitName } from '../export/training-spec.js';
+import { checkAborted, removeFiles } from '../lake/outputs.js';
 
 /** One written file. */
 export interface TrainingFile {
@@ -57,6 +58,8 @@ export interface WriteSplitsOptions {
   /** Lattice unit at the sample LOD and frame origin, for cell centres. */
   unit: number;
   origin: readonly number[];
+  /** Stops the export between chunks; the files written so far are removed, as on any failure. */
+  signal?: AbortSignal;
 }
 
 /** What {@link writeSplits} wrote. */
@@ -257,7 +260,6 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
   const splits = { train: 0, validation: 0, test: 0 };
   const edges = { train: 0, validation: 0, test: 0 };
   const ext = format === 'parquet' ? 'parquet' : 'arrow';
-  for (const split of SPLITS) rmSync(join(out, split), { recursive: true, force: true });
   // Parquet is encoded on worker threads while the next tiles are gathered; at most three files
   // are in flight.
   const pool = format === 'parquet' ? new TrainingParquetPool() : undefined;
@@ -295,6 +297,7 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
     name: string,
     table: Table,
   ) => {
+    checkAborted(options.signal);
     files[code]!.push({ path: `${split}/${name}`, split, kind, rows: table.numRows });
     mkdirSync(join(out, split), { recursive: true });
     const path = join(out, split, name);
@@ -424,6 +427,7 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
         }
       }
       await writeFull();
+      checkAborted(options.signal);
     }
     if (tile !== undefined) gatherTile(t, ...tile);
     for (const [code, o] of open.entries()) {
@@ -437,8 +441,15 @@ export async function writeSplits(options: WriteSplitsOptions): Promise<WrittenS
       }
     }
     await Promise.all(inflight);
+  } catch (err) {
+    // A failed export leaves none of its files: let those in flight settle, then remove them all.
+    await Promise.allSettled(inflight);
+    removeFiles(
+      out,
+      files.flat().map((f) => f.path),
+    );
+    throw err;
   } finally {
-    // On an error, let the files in flight settle before the workers stop.
     await Promise.allSettled(inflight);
     await pool?.close();
     await c.run('DROP TABLE IF EXISTS training_splits').catch(() => {});

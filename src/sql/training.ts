@@ -3,7 +3,7 @@
  * neighbourhood as fixed-size arrays, a label, and a train/validation/test split by spatial blocks,
  * written as sharded Parquet or Arrow IPC with a manifest (docs/TRAINING.md).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabelType } from '../export/training-arrow.js';
@@ -16,6 +16,9 @@ import {
   SPLITS,
 } from '../export/training-spec.js';
 import { assignBlocks, DROPPED } from '../export/training-split.js';
+import { LocalStorage } from '../lake/local-storage.js';
+import { isS3Lake, resolveLake } from '../lake/open.js';
+import { checkAborted, claimOutputDir, removeFiles } from '../lake/outputs.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { type LakeSession, openLake, quoteIdent } from './open.js';
@@ -66,8 +69,13 @@ export interface TrainingSetOptions extends TrainingFilter {
   memoryMb?: number;
   /** At most this many rows per shard file (default 65,536). */
   shardRows?: number;
-  /** Output directory, created; files of an earlier run with the same names are replaced. */
+  /**
+   * Output directory: new, empty, or the directory of an earlier export, whose files (those its
+   * manifest names, and only those) are replaced. Any other non-empty directory is refused.
+   */
   out: string;
+  /** Aborts the export (SIGINT, SIGTERM): the files written so far are removed. */
+  signal?: AbortSignal;
 }
 
 /** `manifest.json`. */
@@ -110,6 +118,14 @@ export interface TrainingManifest {
   files: TrainingFile[];
 }
 
+/** The files a parsed `manifest.json` of an earlier export names, or undefined when it is not one. */
+function manifestFiles(json: unknown): string[] | undefined {
+  const m = json as Partial<TrainingManifest> | null;
+  if (typeof m !== 'object' || m === null || m.version !== 1 || typeof m.table !== 'string') return undefined;
+  if (!Array.isArray(m.files) || !m.files.every((f) => typeof f?.path === 'string')) return undefined;
+  return m.files.map((f) => f.path);
+}
+
 function checkInt(name: string, v: number, lo: number, hi: number): number {
   if (!Number.isInteger(v) || v < lo || v > hi) {
     throw new OctaError('INVALID_ARGUMENT', `${name} must be an integer ${lo}..${hi}`, v);
@@ -122,7 +138,8 @@ function checkInt(name: string, v: number, lo: number, hi: number): number {
  * @param options - lake or session, table, filter, LOD, k, features, label, split settings, output
  * @returns the manifest, also written to `out/manifest.json`
  * @throws {OctaError} INVALID_ARGUMENT for bad options, an unknown column, a non-numeric feature
- *   column, or a label table with a bad key or duplicate keys; NOT_FOUND for an unknown table or
+ *   column, a label table with a bad key or duplicate keys, or an `out` that is not empty and holds
+ *   no earlier export (or lies inside the lake); INTERRUPTED when `signal` aborts; NOT_FOUND for an unknown table or
  *   label table; DuckDB's error for a bad `where` or `sql(EXPR)`
  */
 export async function exportTrainingSet(options: TrainingSetOptions): Promise<TrainingManifest> {
@@ -178,6 +195,22 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     throw new OctaError('INVALID_ARGUMENT', 'seed must be an integer', seedValue);
   }
   const seed = BigInt(seedValue);
+  const localLake =
+    lake !== undefined
+      ? isS3Lake(lake)
+        ? undefined
+        : resolveLake(lake)
+      : session?.storage instanceof LocalStorage
+        ? session.storage.root
+        : undefined;
+  // Checked before anything is read: a folder with files this tool did not write is never touched.
+  const claimed = claimOutputDir({
+    dir: out,
+    option: 'out',
+    manifest: 'manifest.json',
+    filesOf: manifestFiles,
+    ...(localLake === undefined ? {} : { lake: localLake }),
+  });
   const mentioned = labelTable === undefined ? table : `${table} ${labelTable}`;
   const s = session ?? (await openLake({ lake: lake!, views: { mentionedIn: mentioned } }));
   const spill = mkdtempSync(join(tmpdir(), 'octa-training-spill-'));
@@ -253,6 +286,9 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
         totals[SPLITS[code]!] += n;
       }
     });
+    checkAborted(options.signal);
+    // The earlier export goes only now, once the cells are known to export.
+    removeFiles(claimed.dir, claimed.earlier);
     mkdirSync(out, { recursive: true });
     const F = features.length;
     const S = offsets.length / 3;
@@ -270,6 +306,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       graph,
       unit: latticeUnit(config.frame, lod),
       origin: config.frame.origin,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     const labelColumns = labelType === undefined ? [] : ['label'];
     const manifest: TrainingManifest = {
@@ -321,7 +358,19 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
       lakeVersion: s.snapshot.version,
       files: written.files,
     };
-    writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    try {
+      // Atomic: a manifest is whole or absent, and names only files that were written.
+      const temp = join(out, `.manifest.json.tmp-${process.pid}`);
+      writeFileSync(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+      renameSync(temp, join(out, 'manifest.json'));
+    } catch (err) {
+      rmSync(join(out, `.manifest.json.tmp-${process.pid}`), { force: true });
+      removeFiles(
+        claimed.dir,
+        written.files.map((f) => f.path),
+      );
+      throw err;
+    }
     return manifest;
   } finally {
     // A caller's session keeps running: free the per-cell tables, best effort.

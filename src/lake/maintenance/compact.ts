@@ -13,6 +13,7 @@
  */
 import { checkInt } from '../../lattice/errors.js';
 import { EmbeddedCatalog, type FileRecord } from '../catalog.js';
+import { checkAborted } from '../outputs.js';
 import type { Storage } from '../storage.js';
 import { WriterLease } from '../writer-lease.js';
 import {
@@ -42,6 +43,8 @@ export interface CompactOptions {
   maxAttempts?: number;
   /** Called after each partition is committed (for progress). */
   onPartition?: (p: CompactedPartition) => void;
+  /** Aborts between files (SIGINT, SIGTERM): the partition in progress commits nothing and its files are removed. */
+  signal?: AbortSignal;
 }
 
 /** One partition's replacement. */
@@ -123,6 +126,7 @@ export async function compact({
   dryRun = false,
   maxAttempts = 3,
   onPartition,
+  signal,
 }: CompactOptions): Promise<CompactSummary> {
   checkInt(targetRows, 1, 2 ** 31 - 1, 'INVALID_ARGUMENT', 'targetRows');
   checkInt(minFileRows, 1, targetRows, 'INVALID_ARGUMENT', 'minFileRows (at most targetRows)');
@@ -142,6 +146,7 @@ export async function compact({
       onPartition,
       catalog,
       writer,
+      signal,
     });
   } finally {
     await lease?.release();
@@ -159,8 +164,9 @@ async function compactTables({
   onPartition,
   catalog,
   writer,
-}: Required<Omit<CompactOptions, 'table' | 'onPartition'>> &
-  Pick<CompactOptions, 'table' | 'onPartition'> & {
+  signal,
+}: Required<Omit<CompactOptions, 'table' | 'onPartition' | 'signal'>> &
+  Pick<CompactOptions, 'table' | 'onPartition' | 'signal'> & {
     catalog: EmbeddedCatalog;
     writer: string;
   }): Promise<CompactSummary> {
@@ -208,10 +214,12 @@ async function compactTables({
             for (const f of group) {
               const part = await readPointFile(storage, f.key, current.schema);
               buffer.append(chunkOf(part));
+              checkAborted(signal);
             }
             const batch = `compact:${writer}`;
             const args = { storage, table: current, t, writer, batch, rows: buffer };
             written.push(...(await writeRouted({ ...args, splits: current.splits, fileRows: targetRows })));
+            checkAborted(signal);
           }
         } catch (error) {
           await Promise.allSettled(written.map((f) => storage.delete(f.key)));

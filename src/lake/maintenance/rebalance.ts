@@ -13,6 +13,7 @@
  */
 import { checkInt, OctaError } from '../../lattice/errors.js';
 import { type CommitAction, EmbeddedCatalog, type FileRecord } from '../catalog.js';
+import { checkAborted } from '../outputs.js';
 import type { Storage } from '../storage.js';
 import { WriterLease } from '../writer-lease.js';
 import {
@@ -43,6 +44,8 @@ export interface RebalanceOptions {
   dryRun?: boolean;
   /** Lost races (a concurrent compaction or rebalance) tolerated per table before giving up (default 5). */
   maxConflicts?: number;
+  /** Aborts between files (SIGINT, SIGTERM): the operation in progress commits nothing and its files are removed. */
+  signal?: AbortSignal;
 }
 
 /** One split or merge. */
@@ -136,11 +139,13 @@ async function moveFiles(
   files: readonly FileRecord[],
   splits: readonly bigint[],
   writer: string,
+  signal: AbortSignal | undefined,
 ): Promise<{ removed: FileRecord[]; added: FileRecord[] }> {
   const removed: FileRecord[] = [];
   const added: FileRecord[] = [];
   try {
     for (const f of files) {
+      checkAborted(signal);
       const first = rangeIndex(BigInt(f.cellMin), splits);
       const last = rangeIndex(BigInt(f.cellMax), splits);
       if (first === last && labelOf(first, splits) === f.r) continue;
@@ -154,6 +159,7 @@ async function moveFiles(
       const args = { storage, table, t: f.t, writer, batch, rows, splits, fileRows: rows.rows };
       added.push(...(await writeRouted(args)));
     }
+    checkAborted(signal);
   } catch (error) {
     await Promise.allSettled(added.map((f) => storage.delete(f.key)));
     throw error;
@@ -176,6 +182,7 @@ export async function rebalance({
   maxOperations = 64,
   dryRun = false,
   maxConflicts = 5,
+  signal,
 }: RebalanceOptions): Promise<RebalanceSummary> {
   checkInt(targetRows, 2, Number.MAX_SAFE_INTEGER, 'INVALID_ARGUMENT', 'targetRows');
   checkInt(maxOperations, 1, 1_000_000, 'INVALID_ARGUMENT', 'maxOperations');
@@ -199,6 +206,7 @@ export async function rebalance({
       maxConflicts,
       catalog,
       writer,
+      signal,
     });
   } finally {
     await lease?.release();
@@ -216,13 +224,18 @@ async function rebalanceTables({
   maxConflicts,
   catalog,
   writer,
-}: Required<Omit<RebalanceOptions, 'table'>> &
-  Pick<RebalanceOptions, 'table'> & { catalog: EmbeddedCatalog; writer: string }): Promise<RebalanceSummary> {
+  signal,
+}: Required<Omit<RebalanceOptions, 'table' | 'signal'>> &
+  Pick<RebalanceOptions, 'table' | 'signal'> & {
+    catalog: EmbeddedCatalog;
+    writer: string;
+  }): Promise<RebalanceSummary> {
   const summary: RebalanceSummary = { operations: [], unsplittable: [], conflicts: 0, version: 0 };
   for (const { config } of tablesOf(await catalog.snapshot(), table)) {
     const unsplittable = new Set<string>();
     let conflicts = 0;
     for (let done = 0; done < maxOperations; ) {
+      checkAborted(signal);
       const snapshot = await catalog.snapshot();
       const current = tablesOf(snapshot, config.name)[0]!;
       const { splits } = current;
@@ -277,7 +290,7 @@ async function rebalanceTables({
         summary.operations.push(operation);
         break;
       }
-      const { removed, added } = await moveFiles(storage, current, moving, newSplits, writer);
+      const { removed, added } = await moveFiles(storage, current, moving, newSplits, writer, signal);
       const actions: CommitAction[] = [
         ...removed.map((f) => ({ op: 'remove' as const, key: f.key, table: f.table })),
         ...added.map((file) => ({ op: 'add' as const, file })),

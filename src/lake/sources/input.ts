@@ -3,7 +3,7 @@
  * bytes, then read blocks front to back; formats that need random access (Parquet, Arrow files) ask
  * for a file path, and a stream is spooled to a temporary file for them.
  */
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { type FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ export interface ByteInput {
  * Opens a file as a byte input.
  * @param path - the file
  * @returns the input, with the file's size and mtime as its identity
+ * (a named pipe, `/dev/fd/N` or a character device is read as a stream: it has no size and can be
+ * read only once)
  * @throws {OctaError} IO_ERROR when the file is missing or unreadable, INVALID_INPUT for a directory
  */
 export async function openFileInput(path: string): Promise<ByteInput> {
@@ -45,6 +47,7 @@ export async function openFileInput(path: string): Promise<ByteInput> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!info.isFile()) return openStreamInput(createReadStream(path), path);
     handle = await open(path, 'r');
     size = info.size;
     mtimeMs = info.mtimeMs;
