@@ -203,6 +203,7 @@ describe('a clean working tree and quiet tests', () => {
       process.off('warning', listen);
     }
     expect(warnings.filter((w) => /NodeVersionSupportWarning/.test(w))).toEqual([]);
-    expect(README).toMatch(/Supported\s+Node lines: 20 \(20\.19 or later\) and 24, the current LTS/);
+    expect(README).toMatch(/Supported\s+Node lines: 20 \(20\.19 or later[^)]*\) and 26, the current LTS/);
+    expect(readFileSync(join(REPO, '.ci/run'), 'utf8')).toMatch(/LTS_NODE_VERSION=26\./);
   });
 });
