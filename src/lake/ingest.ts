@@ -158,6 +158,18 @@ export function boundedChunkRows(wanted: number, columns: number, memoryBytes: n
   return Math.max(1, Math.min(wanted, Math.floor(budget / (CHUNK_VALUE_BYTES * Math.max(columns, 1)))));
 }
 
+/** The input columns a coordinate mapping reads (x, y, z, or latitude, longitude and height or depth). */
+function coordinateColumns(coords: CoordinateMapping): string[] {
+  return coords.kind === 'xyz'
+    ? [coords.x, coords.y, coords.z]
+    : [
+        coords.lat,
+        coords.lon,
+        ...(coords.height ? [coords.height] : []),
+        ...(coords.depthKm ? [coords.depthKm] : []),
+      ];
+}
+
 /**
  * Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists.
  * A named pipe, `/dev/fd/N` of a process substitution or a character device is read once, as a
@@ -530,15 +542,7 @@ async function run(
     );
   }
   for (const p of prepared) {
-    const needed =
-      coords.kind === 'xyz'
-        ? [coords.x, coords.y, coords.z]
-        : [
-            coords.lat,
-            coords.lon,
-            ...(coords.height ? [coords.height] : []),
-            ...(coords.depthKm ? [coords.depthKm] : []),
-          ];
+    const needed = coordinateColumns(coords);
     if (time.kind === 'column') needed.push(time.column);
     requireColumns(p.source, p.name, needed);
   }
@@ -568,16 +572,7 @@ async function run(
 
   // Types: every column read is decoded exactly and every payload column kept as its own type, or
   // the ingest is refused here, before anything is read.
-  const mapped = new Set<string>(
-    coords.kind === 'xyz'
-      ? [coords.x, coords.y, coords.z]
-      : [
-          coords.lat,
-          coords.lon,
-          ...(coords.height ? [coords.height] : []),
-          ...(coords.depthKm ? [coords.depthKm] : []),
-        ],
-  );
+  const mapped = new Set<string>(coordinateColumns(coords));
   if (time.kind === 'column') mapped.add(time.column);
   const readColumns = (source: Source) =>
     source.columns.filter((c) => mapped.has(c.name) || !exclude.has(c.name)).map((c) => c.name);
@@ -601,15 +596,7 @@ async function run(
   );
   const ignoreKeys = [...exclude];
   // Text sources parse the coordinate columns straight into doubles; times stay text, read exactly.
-  const numeric =
-    coords.kind === 'xyz'
-      ? [coords.x, coords.y, coords.z]
-      : [
-          coords.lat,
-          coords.lon,
-          ...(coords.height ? [coords.height] : []),
-          ...(coords.depthKm ? [coords.depthKm] : []),
-        ];
+  const numeric = coordinateColumns(coords);
   const firstInput = prepared[0]!.input;
   const textFile =
     (first.format === 'csv' || first.format === 'ndjson') &&

@@ -3,25 +3,18 @@
  * column keeps its type (docs/LAKE.md, "Payload types") or the ingest is refused naming it; a table
  * column of a date, time or decimal type takes only an input column of that same type.
  */
-import { decimalOf, MAX_DECIMAL_PRECISION, type PayloadColumn, type PayloadType } from '../export/schema.js';
+import {
+  decimalOf,
+  MAX_DECIMAL_PRECISION,
+  PAYLOAD_TYPES,
+  type PayloadColumn,
+  type PayloadType,
+} from '../export/schema.js';
 import { OctaError } from '../lattice/errors.js';
 import type { SourceColumn } from './sources/index.js';
 
 /** Source types stored as the payload type of the same name. */
-const KEPT_TYPES: ReadonlySet<string> = new Set<PayloadType>([
-  'float64',
-  'int32',
-  'int64',
-  'uint64',
-  'bool',
-  'utf8',
-  'date',
-  'time_us',
-  'time_ns',
-  'timestamp_us',
-  'local_timestamp_us',
-  'local_timestamp_ns',
-]);
+const KEPT_TYPES: ReadonlySet<string> = new Set<string>(PAYLOAD_TYPES);
 
 /** Types whose values mean a date or a time: they fill, and are filled by, only their own type. */
 const TIME_TYPES: ReadonlySet<string> = new Set([
