@@ -1,4 +1,4 @@
-export * from './file-cache.js';
+export * from '../lake/storage/file-cache.js';
 export * from './functions.js';
 export * from './open.js';
 export * from './planner.js';

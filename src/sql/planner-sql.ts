@@ -2,7 +2,7 @@
  * The SQL text of a spatial query plan: the id-range filter in a shape DuckDB prunes row groups
  * with, the exact residual filter on the coordinates, and the time window. Pure text, no engine.
  */
-import type { TableConfig } from '../lake/catalog-state.js';
+import type { TableConfig } from '../lake/catalog/catalog-state.js';
 import { quoteIdent, quoteLiteral, tableViewSql } from './open.js';
 
 /** One id range in the signed INT64 form stored in Parquet and SQL. */

@@ -5,7 +5,12 @@
  * row groups by id and then filters the coordinates exactly.
  */
 import { isoToMicros, microsToIso } from '../export/metadata.js';
-import { type CatalogSnapshot, type FileRecord, liveFiles, type TableConfig } from '../lake/catalog-state.js';
+import {
+  type CatalogSnapshot,
+  type FileRecord,
+  liveFiles,
+  type TableConfig,
+} from '../lake/catalog/catalog-state.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { toI64 } from '../lattice/index64.js';

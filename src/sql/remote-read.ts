@@ -11,10 +11,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadataAsync } from 'hyparquet';
-import type { FileRecord } from '../lake/catalog-state.js';
-import type { Storage } from '../lake/storage.js';
+import type { FileRecord } from '../lake/catalog/catalog-state.js';
+import { FileCache } from '../lake/storage/file-cache.js';
+import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
-import { FileCache } from './file-cache.js';
 
 /** How to read a remote lake: `httpfs`, the file cache, or `auto` (httpfs when it loads, else the cache). */
 export type RemoteRead = 'auto' | 'httpfs' | 'cache';

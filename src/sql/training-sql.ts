@@ -5,7 +5,7 @@
  */
 
 import { type FeatureSpec, featureName } from '../export/training-spec.js';
-import type { TableConfig } from '../lake/catalog.js';
+import type { TableConfig } from '../lake/catalog/catalog.js';
 import { quoteIdent } from './open.js';
 import { doubleLiteral, timePredicate } from './planner-sql.js';
 

@@ -21,7 +21,7 @@ import {
 } from '../export/training-arrow.js';
 import { TrainingParquetPool } from '../export/training-parquet.js';
 import { SPLITS, type SplitName } from '../export/training-spec.js';
-import { checkAborted, removeFiles } from '../lake/outputs.js';
+import { checkAborted, removeFiles } from '../lake/ingest/outputs.js';
 
 /** One written file. */
 export interface TrainingFile {

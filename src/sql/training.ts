@@ -16,9 +16,9 @@ import {
   SPLITS,
 } from '../export/training-spec.js';
 import { assignBlocks, DROPPED } from '../export/training-split.js';
-import { LocalStorage } from '../lake/local-storage.js';
-import { isS3Lake, resolveLake } from '../lake/open.js';
-import { checkAborted, claimOutputDir, removeFiles } from '../lake/outputs.js';
+import { checkAborted, claimOutputDir, removeFiles } from '../lake/ingest/outputs.js';
+import { LocalStorage } from '../lake/storage/local-storage.js';
+import { isS3Lake, resolveLake } from '../lake/storage/open.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { type LakeSession, openLake, quoteIdent } from './open.js';

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { expect } from 'vitest';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import {
   frameToIndex64,
   frameToLattice,

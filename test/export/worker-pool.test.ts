@@ -15,7 +15,7 @@ import { readParquet, readParquetMetadata } from '../../src/export/parquet.js';
 import { trainingShardToArrow } from '../../src/export/training-arrow.js';
 import { trainingParquet } from '../../src/export/training-parquet.js';
 import { ownBytes, WorkerPool } from '../../src/export/worker-pool.js';
-import { type EncodeJob, encodeInline } from '../../src/lake/encoder.js';
+import { type EncodeJob, encodeInline } from '../../src/lake/ingest/encoder.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { FRAME, fullSchema, LOD, makeRows, rowsToChunk } from './fixtures.js';
 
@@ -127,7 +127,7 @@ describe('WorkerPool', () => {
 
 describe('the Parquet encoders on worker threads', () => {
   it("the lake's encoder writes the same rows, footer and statistics on workers as inline", async () => {
-    const { ParquetEncoder } = (await import(pathToFileURL(join(DIST, 'lake', 'encoder.js')).href)) as {
+    const { ParquetEncoder } = (await import(pathToFileURL(join(DIST, 'lake', 'ingest', 'encoder.js')).href)) as {
       ParquetEncoder: {
         create(o: { workers: number }): {
           threads: number;

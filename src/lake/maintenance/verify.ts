@@ -31,15 +31,15 @@ import {
   logKey,
   replay,
   type TableConfig,
-} from '../catalog.js';
+} from '../catalog/catalog.js';
 import {
   bucketIndexOfSeconds,
   bucketLabel,
   parseBucketLabel,
   parseDataFileKey,
   type TimeBucket,
-} from '../layout.js';
-import type { Storage } from '../storage.js';
+} from '../catalog/layout.js';
+import type { Storage } from '../storage/storage.js';
 import { isMisrouted } from './files.js';
 
 /** What went wrong, by kind. */

@@ -5,8 +5,8 @@
  * A range is named by its lower bound: 16 hex digits of the unsigned id (the first range, which
  * starts below every id, is `0000000000000000`).
  */
-import { civilToDays, daysToCivil } from '../export/event-time.js';
-import { OctaError } from '../lattice/errors.js';
+import { civilToDays, daysToCivil } from '../../export/event-time.js';
+import { OctaError } from '../../lattice/errors.js';
 
 /** Time bucket granularity of a table's `t=` partitions. */
 export type TimeBucket = 'hour' | 'day' | 'month';

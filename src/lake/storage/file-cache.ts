@@ -16,9 +16,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { FileRecord } from '../lake/catalog-state.js';
-import { checkKey, type Storage, TEMP_PREFIX } from '../lake/storage.js';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
+import type { FileRecord } from '../catalog/catalog-state.js';
+import { checkKey, type Storage, TEMP_PREFIX } from './storage.js';
 
 /** Default size of a file cache: 2 GiB. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;

@@ -18,7 +18,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 
 /** A file's identity: its real path and, when it exists, its device and inode. */
 interface Identity {

@@ -1,6 +1,6 @@
 /**
  * What the embedded catalog stores (DESIGN §4): the rules its records obey and their encoding in
- * `<lake>/_octa/` (the record types are in `catalog-state.ts`):
+ * `<lake>/_octa/` (the record types are in `records.ts`):
  * - `_octa/log/<version>.json`: one commit, JSON, versions 1, 2, … zero-padded to 20 digits so that
  *   key order is version order;
  * - `_octa/checkpoints/<version>.json`: the whole state after that version, as a header line
@@ -9,10 +9,11 @@
  * read back from storage (CORRUPT, naming the key).
  */
 import { createHash } from 'node:crypto';
-import { isoToMicros } from '../export/metadata.js';
-import { createPointSchema, type PayloadColumn } from '../export/schema.js';
-import { OctaError } from '../lattice/errors.js';
-import { type Frame, frameFromJSON, frameToJSON } from '../lattice/frame.js';
+import { isoToMicros } from '../../export/metadata.js';
+import { createPointSchema, type PayloadColumn } from '../../export/schema.js';
+import { OctaError } from '../../lattice/errors.js';
+import { type Frame, frameFromJSON, frameToJSON } from '../../lattice/frame.js';
+import { checkKey, compareKeys } from '../storage/storage.js';
 import type {
   CatalogAction,
   CatalogSnapshot,
@@ -23,8 +24,7 @@ import type {
   TableConfig,
   TableConfigInput,
   TableState,
-} from './catalog-state.js';
-import { checkKey, compareKeys } from './storage.js';
+} from './records.js';
 
 /** Where the catalog lives, relative to the lake root; nothing else in the lake starts with it. */
 export const CATALOG_PREFIX = '_octa/';

@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
-import { arrowToPointBuffer, pointBufferToArrow } from '../export/arrow.js';
-import { type BoundingBox, PointBuffer, type PointChunk } from '../export/container.js';
-import type { PointFileDescriptor } from '../export/metadata.js';
-import { writeParquet } from '../export/parquet.js';
-import type { PointSchema } from '../export/schema.js';
-import { ownBytes, WorkerPool } from '../export/worker-pool.js';
+import { arrowToPointBuffer, pointBufferToArrow } from '../../export/arrow.js';
+import { type BoundingBox, PointBuffer, type PointChunk } from '../../export/container.js';
+import type { PointFileDescriptor } from '../../export/metadata.js';
+import { writeParquet } from '../../export/parquet.js';
+import type { PointSchema } from '../../export/schema.js';
+import { ownBytes, WorkerPool } from '../../export/worker-pool.js';
 
 /** One file to encode: its rows in any order (the encoder sorts them by cell). */
 export type EncodeJob = (

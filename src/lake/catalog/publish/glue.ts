@@ -27,8 +27,8 @@ import {
   type TableInput,
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
-import { OctaError } from '../lattice/errors.js';
-import type { CatalogSnapshot } from './catalog.js';
+import { OctaError } from '../../../lattice/errors.js';
+import type { CatalogSnapshot } from '../catalog.js';
 import { sendInBatches, valuesKey } from './glue-batch.js';
 import {
   describeHiveTable,

@@ -19,7 +19,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { checkInt, OctaError } from '../lattice/errors.js';
+import { checkInt, OctaError } from '../../lattice/errors.js';
 import { type S3Location, s3UrlToLocation } from './s3-location.js';
 import {
   attemptsOf,

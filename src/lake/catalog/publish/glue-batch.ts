@@ -3,7 +3,7 @@
  * failing the call. {@link sendInBatches} sends entries in batches of Glue's size limit and sends the
  * failed entries again, with backoff, a bounded number of times.
  */
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../../lattice/errors.js';
 
 /** One entry a batch response reported as failed. */
 export interface EntryFailure {

@@ -13,15 +13,15 @@ import {
   parseEpochTime,
   parseIsoTime,
   writeTimeWords,
-} from '../export/event-time.js';
-import { decimalOf, type PayloadColumn, type PayloadType } from '../export/schema.js';
-import { OctaError } from '../lattice/errors.js';
-import { type Frame, geodeticToFrameBatch } from '../lattice/frame.js';
-import { frameToIndex64Batch, REJECT_NON_FINITE, REJECT_OUT_OF_DOMAIN } from '../lattice/frame-index.js';
+} from '../../export/event-time.js';
+import { decimalOf, type PayloadColumn, type PayloadType } from '../../export/schema.js';
+import { OctaError } from '../../lattice/errors.js';
+import { type Frame, geodeticToFrameBatch } from '../../lattice/frame.js';
+import { frameToIndex64Batch, REJECT_NON_FINITE, REJECT_OUT_OF_DOMAIN } from '../../lattice/frame-index.js';
+import type { ColumnData, SourceChunk, SourceColumn } from '../sources/index.js';
+import { jsonToText } from '../sources/json-exact.js';
+import { textToFloat64 } from '../sources/numbers.js';
 import { payloadTypeOf } from './payload-types.js';
-import type { ColumnData, SourceChunk, SourceColumn } from './sources/index.js';
-import { jsonToText } from './sources/json-exact.js';
-import { textToFloat64 } from './sources/numbers.js';
 
 /** Where the coordinates come from. */
 export type CoordinateMapping =

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 import type { RowReject } from './convert.js';
 
 /** Appends rejects to a file as NDJSON. */

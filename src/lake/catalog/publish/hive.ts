@@ -14,11 +14,11 @@ import {
   decimalOf,
   type NamedPayloadType,
   POINT_SCHEMA_VERSION,
-} from '../export/schema.js';
-import { OctaError } from '../lattice/errors.js';
-import { frameToJSON } from '../lattice/frame.js';
-import { type CatalogSnapshot, liveFiles, type TableConfig } from './catalog.js';
-import { bucketIndex, bucketLabel, parseBucketLabel, rangeLabel, type TimeBucket } from './layout.js';
+} from '../../../export/schema.js';
+import { OctaError } from '../../../lattice/errors.js';
+import { frameToJSON } from '../../../lattice/frame.js';
+import { type CatalogSnapshot, liveFiles, type TableConfig } from '../catalog.js';
+import { bucketIndex, bucketLabel, parseBucketLabel, rangeLabel, type TimeBucket } from '../layout.js';
 
 /** Hive's Parquet SerDe and formats: what `STORED AS PARQUET` expands to. */
 export const PARQUET_SERDE = 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe';

@@ -12,8 +12,8 @@
  *   partition columns last, then one `CALL system.register_partition(…)` per partition. Identifiers in
  *   double quotes, strings in single quotes, each doubled inside.
  */
-import { OctaError } from '../lattice/errors.js';
-import type { CatalogSnapshot } from './catalog.js';
+import { OctaError } from '../../../lattice/errors.js';
+import type { CatalogSnapshot } from '../catalog.js';
 import { describeHiveTable, type HiveColumn, type HiveTable, projectionProperties } from './hive.js';
 
 /** The engines {@link hiveDdl} writes for. */

@@ -10,7 +10,8 @@
  *
  * Formats and record rules: `catalog-log.ts`; the state machine: `catalog-state.ts`.
  */
-import { checkInt, OctaError } from '../lattice/errors.js';
+import { checkInt, OctaError } from '../../lattice/errors.js';
+import type { Storage } from '../storage/storage.js';
 import {
   CHECKPOINT_PREFIX,
   checkCommitRequest,
@@ -31,7 +32,6 @@ import {
   prepareCommit,
   replay,
 } from './catalog-state.js';
-import type { Storage } from './storage.js';
 
 export * from './catalog-log.js';
 export * from './catalog-state.js';

@@ -10,7 +10,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 
 /** S3's limit on the parts of one upload. */
 const MAX_PARTS = 10_000;

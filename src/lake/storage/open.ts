@@ -5,7 +5,7 @@
 import { statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 import { LocalStorage } from './local-storage.js';
 import type { Storage } from './storage.js';
 

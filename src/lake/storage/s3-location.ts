@@ -1,7 +1,7 @@
 /**
  * Where an S3 lake lives: `s3://bucket/prefix` split and checked against S3's naming rules.
  */
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 import { checkKey } from './storage.js';
 
 /** Where a lake lives on S3. */

@@ -3,9 +3,14 @@
  * column keeps its type (docs/LAKE.md, "Payload types") or the ingest is refused naming it; a table
  * column of a date, time or decimal type takes only an input column of that same type.
  */
-import { decimalOf, MAX_DECIMAL_PRECISION, type PayloadColumn, type PayloadType } from '../export/schema.js';
-import { OctaError } from '../lattice/errors.js';
-import type { SourceColumn } from './sources/index.js';
+import {
+  decimalOf,
+  MAX_DECIMAL_PRECISION,
+  type PayloadColumn,
+  type PayloadType,
+} from '../../export/schema.js';
+import { OctaError } from '../../lattice/errors.js';
+import type { SourceColumn } from '../sources/index.js';
 
 /** Source types stored as the payload type of the same name. */
 const KEPT_TYPES: ReadonlySet<string> = new Set<PayloadType>([

@@ -4,7 +4,7 @@
  * an S3 object key below the lake's prefix; directories are not objects, and an object is only ever
  * replaced whole, so a reader sees the old bytes or the new ones, never a mix.
  */
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 
 /** One stored object. */
 export interface StorageEntry {

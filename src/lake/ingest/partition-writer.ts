@@ -8,16 +8,22 @@
  * caller commits their records to the catalog.
  */
 import { randomUUID } from 'node:crypto';
-import type { PayloadValues, PointChunk } from '../export/container.js';
-import { readTimeSeconds } from '../export/event-time.js';
-import { microsToIso } from '../export/metadata.js';
-import type { PointSchema } from '../export/schema.js';
-import type { Frame } from '../lattice/frame.js';
-import type { FileRecord } from './catalog.js';
+import type { PayloadValues, PointChunk } from '../../export/container.js';
+import { readTimeSeconds } from '../../export/event-time.js';
+import { microsToIso } from '../../export/metadata.js';
+import type { PointSchema } from '../../export/schema.js';
+import type { Frame } from '../../lattice/frame.js';
+import type { FileRecord } from '../catalog/catalog.js';
+import {
+  bucketIndexOfSeconds,
+  bucketLabel,
+  dataFileKey,
+  rangeLabel,
+  type TimeBucket,
+} from '../catalog/layout.js';
+import type { Storage } from '../storage/storage.js';
 import type { ConvertedRows } from './convert.js';
 import { ParquetEncoder } from './encoder.js';
-import { bucketIndexOfSeconds, bucketLabel, dataFileKey, rangeLabel, type TimeBucket } from './layout.js';
-import type { Storage } from './storage.js';
 
 /** What the writer needs to know about the table. */
 export interface PartitionTable {

@@ -2,10 +2,11 @@
  * `octa demo`: generate the synthetic survey of demo-scene.ts on the fly, ingest it into a lake, and
  * return the ingest summary. The scene streams into the ingest as a source, chunk by chunk.
  */
+
+import { type IngestOptions, type IngestSummary, ingest } from '../lake/ingest/ingest.js';
+import type { Source, SourceChunk } from '../lake/sources/index.js';
+import type { Storage } from '../lake/storage/storage.js';
 import { checkScene, generateScene, SCENE_FRAME, type SceneOptions } from './demo-scene.js';
-import { type IngestOptions, type IngestSummary, ingest } from './ingest.js';
-import type { Source, SourceChunk } from './sources/index.js';
-import type { Storage } from './storage.js';
 
 /** The scene as an ingest source with columns x, y, z, time, intensity, classification, return_number. */
 export function sceneSource(options: SceneOptions = {}): Source {

@@ -14,9 +14,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
+import type { Storage, StorageEntry } from '../storage/storage.js';
 import type { FileRecord } from './catalog-state.js';
-import type { Storage, StorageEntry } from './storage.js';
 
 /** Where leases live, under the catalog's prefix. */
 export const LEASE_PREFIX = '_octa/leases/';
