@@ -3,4 +3,4 @@ export * from './functions.js';
 export * from './open.js';
 export * from './planner.js';
 export * from './remote-read.js';
-export * from './training.js';
+export * from './training/training.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../../src/lake/ingest/ingest.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { index64ToBech32m } from '../../src/lattice/index.js';
-import { exportTrainingSet } from '../../src/sql/training.js';
+import { exportTrainingSet } from '../../src/sql/training/training.js';
 import { bruteCells, FRAME_SPEC, makeLake, makePoints, type Pt } from '../export/training-fixture.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { runOcta } from './run.js';

@@ -16,7 +16,7 @@ import {
   parseFrameSpec,
   tileToParent,
 } from '../../src/lattice/index.js';
-import type { TrainingFile } from '../../src/sql/training.js';
+import type { TrainingFile } from '../../src/sql/training/training.js';
 import { prng } from '../prng.js';
 
 export const FRAME_SPEC = 'cartesian:0,0,0,64';

@@ -14,7 +14,7 @@ import { compact, rebalance, verify } from '../../src/lake/maintenance/index.js'
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/index.js';
-import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training.js';
+import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training/training.js';
 import { makeLake, makePoints } from '../export/training-fixture.js';
 import { committed, filesUnder, removeDir, tempDir } from './fixtures/ingest/lake.js';
 

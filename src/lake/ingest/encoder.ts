@@ -13,7 +13,7 @@ import { type BoundingBox, PointBuffer, type PointChunk } from '../../export/con
 import type { PointFileDescriptor } from '../../export/metadata.js';
 import { writeParquet } from '../../export/parquet.js';
 import type { PointSchema } from '../../export/schema.js';
-import { ownBytes, WorkerPool } from '../../export/worker-pool.js';
+import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
 
 /** One file to encode: its rows in any order (the encoder sorts them by cell). */
 export type EncodeJob = (

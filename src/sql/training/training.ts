@@ -6,27 +6,21 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabelType } from '../export/training-arrow.js';
-import {
-  checkRatios,
-  type FeatureSpec,
-  featureName,
-  kRingOffsets,
-  parseFeatures,
-  SPLITS,
-} from '../export/training-spec.js';
-import { assignBlocks, DROPPED } from '../export/training-split.js';
-import { checkAborted, claimOutputDir, removeFiles } from '../lake/ingest/outputs.js';
-import { LocalStorage } from '../lake/storage/local-storage.js';
-import { isS3Lake, resolveLake } from '../lake/storage/open.js';
-import { OctaError } from '../lattice/errors.js';
-import { latticeUnit } from '../lattice/frame.js';
-import { type LakeSession, openLake, quoteIdent } from './open.js';
-import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './training-labels.js';
-import { cellsSql, type LabelSource, type TrainingFilter } from './training-sql.js';
-import { readBlocks, type TrainingFile, writeSplits } from './training-write.js';
+import { checkAborted, claimOutputDir, removeFiles } from '../../lake/ingest/outputs.js';
+import { LocalStorage } from '../../lake/storage/local-storage.js';
+import { isS3Lake, resolveLake } from '../../lake/storage/open.js';
+import { kRingOffsets } from '../../lattice/bcc.js';
+import { OctaError } from '../../lattice/errors.js';
+import { latticeUnit } from '../../lattice/frame.js';
+import { type LakeSession, openLake, quoteIdent } from '../open.js';
+import type { LabelType } from './arrow.js';
+import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './labels.js';
+import { checkRatios, type FeatureSpec, featureName, parseFeatures, SPLITS } from './spec.js';
+import { assignBlocks, DROPPED } from './split.js';
+import { cellsSql, type LabelSource, type TrainingFilter } from './sql.js';
+import { readBlocks, type TrainingFile, writeSplits } from './write.js';
 
-export type { TrainingFile } from './training-write.js';
+export type { TrainingFile } from './write.js';
 
 /** Options of {@link exportTrainingSet}. */
 export interface TrainingSetOptions extends TrainingFilter {

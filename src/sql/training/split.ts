@@ -3,7 +3,7 @@
  * validation or test by a seeded hash of its id, and a buffer drops blocks that lie too close to a
  * block of another split (docs/TRAINING.md "Splits").
  */
-import { OctaError } from '../lattice/errors.js';
+import { OctaError } from '../../lattice/errors.js';
 
 /** Split codes of {@link assignBlocks}: 0 train, 1 validation, 2 test, −1 dropped by the buffer. */
 export const DROPPED = -1;

@@ -4,10 +4,10 @@
  * neighbours. Pure text, no engine (docs/TRAINING.md).
  */
 
-import { type FeatureSpec, featureName } from '../export/training-spec.js';
-import type { TableConfig } from '../lake/catalog/catalog.js';
-import { quoteIdent } from './open.js';
-import { doubleLiteral, timePredicate } from './planner-sql.js';
+import type { TableConfig } from '../../lake/catalog/catalog.js';
+import { quoteIdent } from '../open.js';
+import { doubleLiteral, timePredicate } from '../planner-sql.js';
+import { type FeatureSpec, featureName } from './spec.js';
 
 /** What selects the points of a training set. */
 export interface TrainingFilter {

@@ -11,7 +11,7 @@ import {
   WriterPropertiesBuilder,
   writeParquet,
 } from 'parquet-wasm';
-import { ownBytes, WorkerPool } from './worker-pool.js';
+import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
 
 /**
  * Encodes one shard, given as an Arrow IPC stream, to Parquet. Dictionaries only where values
@@ -31,7 +31,7 @@ export function trainingParquet(ipcStream: Uint8Array): Uint8Array {
   return writeParquet(WasmTable.fromIPCStream(ipcStream), props);
 }
 
-const WORKER_SCRIPT = fileURLToPath(new URL('./training-parquet-worker.js', import.meta.url));
+const WORKER_SCRIPT = fileURLToPath(new URL('./parquet-worker.js', import.meta.url));
 
 /** Encodes shards on up to two worker threads (inline when the compiled worker is absent). */
 export class TrainingParquetPool {

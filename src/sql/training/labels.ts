@@ -3,10 +3,10 @@
  * a label relation keyed by sample cell, checked once before any SQL runs (docs/TRAINING.md "Labels").
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { LabelType } from '../export/training-arrow.js';
-import { OctaError } from '../lattice/errors.js';
-import { quoteIdent } from './open.js';
-import { type LabelSource, type LabelSqlType, labelKeySql } from './training-sql.js';
+import { OctaError } from '../../lattice/errors.js';
+import { quoteIdent } from '../open.js';
+import type { LabelType } from './arrow.js';
+import { type LabelSource, type LabelSqlType, labelKeySql } from './sql.js';
 
 /** DuckDB number types and the label type each gives; any other type is a text label. */
 export const LABEL_TYPES: Record<string, LabelType> = {

@@ -11,17 +11,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBDataChunk } from '@duckdb/node-api';
 import { type Table, tableToIPC } from 'apache-arrow';
-import { grownCapacity } from '../export/columns.js';
+import { grownCapacity } from '../../export/columns.js';
+import { checkAborted, removeFiles } from '../../lake/ingest/outputs.js';
 import {
   type LabelType,
   type TrainingShard,
   trainingEdgesToArrow,
   trainingNodesToArrow,
   trainingShardToArrow,
-} from '../export/training-arrow.js';
-import { TrainingParquetPool } from '../export/training-parquet.js';
-import { SPLITS, type SplitName } from '../export/training-spec.js';
-import { checkAborted, removeFiles } from '../lake/ingest/outputs.js';
+} from './arrow.js';
+import { TrainingParquetPool } from './parquet.js';
+import { SPLITS, type SplitName } from './spec.js';
 
 /** One written file. */
 export interface TrainingFile {

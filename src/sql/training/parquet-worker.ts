@@ -1,5 +1,6 @@
 /** The worker thread of TrainingParquetPool: encodes shards with `trainingParquet`. */
-import { trainingParquet } from './training-parquet.js';
-import { serveWorker } from './worker-pool.js';
+
+import { serveWorker } from '../../node/worker-pool.js';
+import { trainingParquet } from './parquet.js';
 
 serveWorker(trainingParquet, (bytes) => [bytes.buffer as ArrayBuffer]);
