@@ -4,12 +4,12 @@
  */
 import { liveFiles } from '../lake/catalog/catalog-state.js';
 import { type LakeSession, quoteLiteral } from './open.js';
-import type { QueryPlan } from './planner.js';
 import {
   boundingBox,
   doubleLiteral,
   type PlanRange,
   type PlanRegion,
+  type QueryPlan,
   type RangeShape,
   timeLiteral,
 } from './planner-sql.js';

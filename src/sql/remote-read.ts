@@ -1,3 +1,5 @@
+// Over 400 lines: httpfs and the local file cache are the two ways DuckDB reaches remote files; cutting
+// them apart is issue 15 item 5 (remote read).
 /**
  * How DuckDB reaches a lake's files, decided in one place. A local lake: the files themselves. A
  * remote (S3) lake: DuckDB's `httpfs` extension over `s3://` URLs when it loads (DuckDB then reads

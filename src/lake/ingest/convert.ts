@@ -1,3 +1,5 @@
+// Over 400 lines: one conversion per chunk (coordinates, times, payload types) whose parts share the reject
+// bookkeeping; cutting it into coordinate, time and payload files is issue 15 item 5 work.
 /**
  * From source columns to lake rows: coordinates to frame metres and Index64 cells, event times to
  * microseconds, payload values to their column types. Every row that cannot be converted becomes a

@@ -1,3 +1,5 @@
+// Over 400 lines: `run`, the load-and-commit loop, is one function of about 420 lines; planning is already
+// cut into plan.ts, and cutting `run` is issue 15 item 5 (ingest).
 /**
  * `ingest`: stream point files (or stdin) into a table of the lake. Sources are opened and checked
  * first (missing columns, unknown frame, a table's frame or LOD mismatch fail before anything is

@@ -17,8 +17,18 @@ import * as fs from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OctaError } from '../../lattice/errors.js';
-import type { FileRecord } from '../catalog/catalog-state.js';
 import { checkKey, type Storage, TEMP_PREFIX } from './storage.js';
+
+/**
+ * What the cache needs of a catalog's file record (`FileRecord` in lake/catalog/records.ts): the
+ * storage keeps no catalog types, so any record with these fields serves.
+ */
+export interface CachedFileRecord {
+  key: string;
+  bytes: number;
+  /** Lowercase hex SHA-256 of the file's bytes. */
+  sha256: string;
+}
 
 /** Default size of a file cache: 2 GiB. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -140,7 +150,7 @@ export class FileCache {
    * @param record - the file's catalog record
    * @throws {OctaError} INVALID_ARGUMENT for a bad key or checksum in the record
    */
-  pathOf(record: FileRecord): string {
+  pathOf(record: CachedFileRecord): string {
     const key = checkKey(record.key);
     if (!SHA256.test(record.sha256)) {
       throw new OctaError('INVALID_ARGUMENT', 'a file record needs a lowercase hex SHA-256', record.key);
@@ -154,7 +164,7 @@ export class FileCache {
    * @param record - the file's catalog record
    * @returns the copy's path, or null
    */
-  async peek(record: FileRecord): Promise<string | null> {
+  async peek(record: CachedFileRecord): Promise<string | null> {
     const path = this.pathOf(record);
     return (await this.#isCopy(path, record.bytes)) ? path : null;
   }
@@ -169,7 +179,7 @@ export class FileCache {
    *   CORRUPT naming a file whose bytes do not match its catalog record (nothing of it is kept);
    *   NOT_FOUND or IO_ERROR from the storage; IO_ERROR writing the cache
    */
-  async ensure(records: readonly FileRecord[]): Promise<Map<string, string>> {
+  async ensure(records: readonly CachedFileRecord[]): Promise<Map<string, string>> {
     const byKey = new Map(records.map((r) => [r.key, r]));
     const paths = new Map([...byKey].map(([key, r]) => [key, this.pathOf(r)]));
     const unique = new Map([...byKey].map(([key, r]) => [paths.get(key)!, r]));
@@ -204,7 +214,7 @@ export class FileCache {
    * Lets this cache evict files again after {@link ensure}.
    * @param records - the records given to `ensure`
    */
-  release(records: readonly FileRecord[]): void {
+  release(records: readonly CachedFileRecord[]): void {
     this.#release(new Set(records.map((r) => this.pathOf(r))));
   }
 
@@ -215,7 +225,10 @@ export class FileCache {
    * @returns what `task` returns
    * @throws {OctaError} as {@link ensure}, or what `task` throws
    */
-  async use<T>(records: readonly FileRecord[], task: (paths: Map<string, string>) => Promise<T>): Promise<T> {
+  async use<T>(
+    records: readonly CachedFileRecord[],
+    task: (paths: Map<string, string>) => Promise<T>,
+  ): Promise<T> {
     const paths = await this.ensure(records);
     try {
       return await task(paths);
@@ -262,7 +275,7 @@ export class FileCache {
   }
 
   /** Downloads with at most `concurrency` at once; after a failure starts no more, then throws it. */
-  async #fetchAll(missing: readonly [string, FileRecord][]): Promise<void> {
+  async #fetchAll(missing: readonly [string, CachedFileRecord][]): Promise<void> {
     let next = 0;
     let failure: { error: unknown } | null = null;
     const worker = async () => {
@@ -279,7 +292,7 @@ export class FileCache {
     if (failure !== null) throw (failure as { error: unknown }).error;
   }
 
-  #fetchOnce(path: string, record: FileRecord): Promise<void> {
+  #fetchOnce(path: string, record: CachedFileRecord): Promise<void> {
     let fetching = this.#fetching.get(path);
     if (fetching === undefined) {
       fetching = this.#download(path, record).finally(() => this.#fetching.delete(path));
@@ -288,7 +301,7 @@ export class FileCache {
     return fetching;
   }
 
-  async #download(path: string, record: FileRecord): Promise<void> {
+  async #download(path: string, record: CachedFileRecord): Promise<void> {
     const bytes = await this.storage.read(record.key);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (bytes.length !== record.bytes || sha256 !== record.sha256) {

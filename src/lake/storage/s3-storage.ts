@@ -1,3 +1,5 @@
+// Over 400 lines: one class implements the whole Storage contract for S3 (request helpers are already in
+// s3-requests.ts); its methods share the client and the retry policy.
 /**
  * Storage on S3 (DESIGN §4) through `@aws-sdk/client-s3`: the lake `s3://bucket/prefix` keeps each
  * key as the object `prefix/key`. S3 replaces objects whole, and a multipart upload is invisible

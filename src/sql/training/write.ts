@@ -1,3 +1,5 @@
+// Over 400 lines: the out-of-core shard loop and the shard writers share the tile state; cutting them apart
+// is issue 15 item 5 (training write).
 /**
  * The shard loop of a training-set export, out of core: DuckDB sorts the sample cells into cubic
  * tiles of the lattice in Index64 order, each tile followed by copies of the cells of its
