@@ -8,7 +8,7 @@
  * Run by bench/export.ts as `node dist/bench/export-duckdb.js LAKE LOD OUT_FILE`; prints the rows.
  */
 import { rmSync } from 'node:fs';
-import { kRingOffsets } from '../src/export/training-spec.js';
+import { kRingOffsets } from '../src/lattice/bcc.js';
 import { openLake, quoteLiteral } from '../src/sql/open.js';
 
 /**

@@ -69,7 +69,7 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
 }
 
 /** A seeded PRNG so benchmark inputs are the same every run (the demo scene's mulberry32). */
-export { mulberry32 as seeded } from '../src/lake/demo-scene.js';
+export { mulberry32 as seeded } from '../src/demo/demo-scene.js';
 
 /** Where benchmarks keep generated inputs and lakes: $OCTA_BENCH_DIR, else bench/out in the repository. */
 export const BENCH_DIR =

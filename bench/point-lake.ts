@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingest } from '../src/lake/ingest.js';
-import { LocalStorage } from '../src/lake/local-storage.js';
+import { ingest } from '../src/lake/ingest/ingest.js';
 import type { Source, SourceChunk } from '../src/lake/sources/index.js';
+import { LocalStorage } from '../src/lake/storage/local-storage.js';
 import { BENCH_DIR, seeded } from './harness.js';
 
 /** Days of time the points span. */

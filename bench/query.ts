@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { liveFiles } from '../src/lake/catalog-state.js';
+import { liveFiles } from '../src/lake/catalog/catalog-state.js';
 import { openLake, quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
 import { BENCH_DIR, measureAsync, numberArg, printTable } from './harness.js';

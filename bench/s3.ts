@@ -22,10 +22,10 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EmbeddedCatalog } from '../src/lake/catalog.js';
-import { liveFiles } from '../src/lake/catalog-state.js';
-import { LocalStorage } from '../src/lake/local-storage.js';
+import { EmbeddedCatalog } from '../src/lake/catalog/catalog.js';
+import { liveFiles } from '../src/lake/catalog/catalog-state.js';
 import { readPointFile, tablesOf, writePointFile } from '../src/lake/maintenance/files.js';
+import { LocalStorage } from '../src/lake/storage/local-storage.js';
 import { quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
 import { startS3Server } from '../test/support/s3-server.js';

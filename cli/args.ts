@@ -4,7 +4,7 @@
  * and operands after `--`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isS3Lake, resolveLake } from '../src/lake/open.js';
+import { isS3Lake, resolveLake } from '../src/lake/storage/open.js';
 import { OctaError } from '../src/lattice/errors.js';
 import { UsageError } from './output.js';
 

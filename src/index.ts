@@ -1,3 +1,4 @@
+export * from './demo/demo.js';
 export * from './export/index.js';
 export * from './lake/index.js';
 export * from './lattice/index.js';

@@ -1,8 +1,8 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
 import type { Argv } from 'yargs';
-import { runDemo } from '../../src/lake/demo.js';
-import { SCENE_LIMITS } from '../../src/lake/demo-scene.js';
-import { openStorage } from '../../src/lake/open.js';
+import { runDemo } from '../../src/demo/demo.js';
+import { SCENE_LIMITS } from '../../src/demo/demo-scene.js';
+import { openStorage } from '../../src/lake/storage/open.js';
 import { openLake } from '../../src/sql/open.js';
 import { intOption, lakeOption } from '../args.js';
 import { formatTable, println, toJson } from '../output.js';

@@ -2,10 +2,10 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
-import { Metrics } from '../../src/lake/metrics.js';
-import { isS3Lake, openStorage } from '../../src/lake/open.js';
-import { checkOutputFile, type InputRef } from '../../src/lake/outputs.js';
+import { type IngestSummary, ingest } from '../../src/lake/ingest/ingest.js';
+import { Metrics } from '../../src/lake/ingest/metrics.js';
+import { checkOutputFile, type InputRef } from '../../src/lake/ingest/outputs.js';
+import { isS3Lake, openStorage } from '../../src/lake/storage/open.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { intOption, lakeOption, valueOption } from '../args.js';
 import { interruptible } from '../interrupt.js';

@@ -214,3 +214,26 @@ export function latticeToKRing(x: number, y: number, z: number, k: number): Trip
   }
   return out;
 }
+
+/**
+ * The lattice offsets of a k-ring without its centre, in {@link latticeToKRing}'s order: for k = 1
+ * the crate's 14 neighbours in the crate's order, then ring 2 breadth-first, and so on.
+ * @param k - 1..4
+ * @returns flat [dx, dy, dz, …], 3 × (kRingSize(k) − 1) values
+ * @throws {OctaError} INVALID_ARGUMENT for k outside 1..4
+ */
+export function kRingOffsets(k: number): Int32Array {
+  if (!Number.isInteger(k) || k < 1 || k > 4) {
+    throw new OctaError('INVALID_ARGUMENT', 'k must be an integer 1..4 (k = 1: the 14 neighbours)', k);
+  }
+  // Any BCC point far enough from 0 works: the ring's order is translation invariant.
+  const c = 16;
+  const ring = latticeToKRing(c, c, c, k).slice(1);
+  const out = new Int32Array(3 * (kRingSize(k) - 1));
+  ring.forEach((p, i) => {
+    out[3 * i] = p[0] - c;
+    out[3 * i + 1] = p[1] - c;
+    out[3 * i + 2] = p[2] - c;
+  });
+  return out;
+}

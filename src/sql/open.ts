@@ -8,9 +8,14 @@
  */
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decimalOf, type NamedPayloadType, type PayloadType } from '../export/schema.js';
-import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
-import { openStorage } from '../lake/open.js';
-import type { Storage } from '../lake/storage.js';
+import {
+  type CatalogSnapshot,
+  EmbeddedCatalog,
+  liveFiles,
+  type TableConfig,
+} from '../lake/catalog/catalog.js';
+import { openStorage } from '../lake/storage/open.js';
+import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { registerBccFunctions } from './functions.js';
 import { LakeReader, type RemoteRead, type S3Access } from './remote-read.js';

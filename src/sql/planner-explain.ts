@@ -2,14 +2,14 @@
  * What `--explain` counts: row groups from Parquet footer statistics, all of a table's and those of
  * the selected files that the query's prunable conjuncts (and, ideally, its id ranges) meet.
  */
-import { liveFiles } from '../lake/catalog-state.js';
+import { liveFiles } from '../lake/catalog/catalog-state.js';
 import { type LakeSession, quoteLiteral } from './open.js';
-import type { QueryPlan } from './planner.js';
 import {
   boundingBox,
   doubleLiteral,
   type PlanRange,
   type PlanRegion,
+  type QueryPlan,
   type RangeShape,
   timeLiteral,
 } from './planner-sql.js';

@@ -2,7 +2,7 @@
  * The SQL text of a spatial query plan: the id-range filter in a shape DuckDB prunes row groups
  * with, the exact residual filter on the coordinates, and the time window. Pure text, no engine.
  */
-import type { TableConfig } from '../lake/catalog-state.js';
+import type { FileRecord, TableConfig } from '../lake/catalog/catalog-state.js';
 import { quoteIdent, quoteLiteral, tableViewSql } from './open.js';
 
 /** One id range in the signed INT64 form stored in Parquet and SQL. */
@@ -115,4 +115,17 @@ export function planSql({
   }
   const span = rangesPredicate([{ lo: ranges[0]!.lo, hi: ranges[ranges.length - 1]!.hi, contained: false }]);
   return where(shape === 'or' && ranges.length > 1 ? `${span} AND ${rangesPredicate(ranges)}` : span);
+}
+
+/** What `planQuery` (planner.ts) decided. */
+export interface QueryPlan {
+  table: string;
+  /** The files the query reads. */
+  files: FileRecord[];
+  /** Live files of the table. */
+  totalFiles: number;
+  /** Id ranges covering the region, signed INT64, sorted; empty when the region misses the domain. */
+  ranges: PlanRange[];
+  /** One SELECT over exactly `files`. */
+  sql: string;
 }

@@ -5,7 +5,12 @@
  * row groups by id and then filters the coordinates exactly.
  */
 import { isoToMicros, microsToIso } from '../export/metadata.js';
-import { type CatalogSnapshot, type FileRecord, liveFiles, type TableConfig } from '../lake/catalog-state.js';
+import {
+  type CatalogSnapshot,
+  type FileRecord,
+  liveFiles,
+  type TableConfig,
+} from '../lake/catalog/catalog-state.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { toI64 } from '../lattice/index64.js';
@@ -17,22 +22,9 @@ import {
 } from '../lattice/ranges.js';
 import { type LakeSession, type OpenLakeOptions, openLake } from './open.js';
 import { countRowGroups } from './planner-explain.js';
-import { type PlanRange, type PlanRegion, planSql, type RangeShape } from './planner-sql.js';
+import { type PlanRange, type PlanRegion, planSql, type QueryPlan, type RangeShape } from './planner-sql.js';
 
-export type { PlanRange, RangeShape } from './planner-sql.js';
-
-/** What {@link planQuery} decided. */
-export interface QueryPlan {
-  table: string;
-  /** The files the query reads. */
-  files: FileRecord[];
-  /** Live files of the table. */
-  totalFiles: number;
-  /** Id ranges covering the region, signed INT64, sorted; empty when the region misses the domain. */
-  ranges: PlanRange[];
-  /** One SELECT over exactly `files`. */
-  sql: string;
-}
+export type { PlanRange, QueryPlan, RangeShape } from './planner-sql.js';
 
 /** A spatial query: exactly one of `box` and `sphere`. */
 export interface QueryOptions {

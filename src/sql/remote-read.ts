@@ -1,3 +1,5 @@
+// Over 400 lines: httpfs and the local file cache are the two ways DuckDB reaches remote files; cutting
+// them apart is issue 15 item 5 (remote read).
 /**
  * How DuckDB reaches a lake's files, decided in one place. A local lake: the files themselves. A
  * remote (S3) lake: DuckDB's `httpfs` extension over `s3://` URLs when it loads (DuckDB then reads
@@ -11,10 +13,10 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadataAsync } from 'hyparquet';
-import type { FileRecord } from '../lake/catalog-state.js';
-import type { Storage } from '../lake/storage.js';
+import type { FileRecord } from '../lake/catalog/catalog-state.js';
+import { FileCache } from '../lake/storage/file-cache.js';
+import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
-import { FileCache } from './file-cache.js';
 
 /** How to read a remote lake: `httpfs`, the file cache, or `auto` (httpfs when it loads, else the cache). */
 export type RemoteRead = 'auto' | 'httpfs' | 'cache';

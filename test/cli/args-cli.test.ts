@@ -10,8 +10,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
-import { runDemo } from '../../src/lake/demo.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { runDemo } from '../../src/demo/demo.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { committed, filesUnder, removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { OCTA } from './run.js';
 

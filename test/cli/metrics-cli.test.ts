@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Metrics } from '../../src/lake/metrics.js';
+import { Metrics } from '../../src/lake/ingest/metrics.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
 import { runOcta } from './run.js';

@@ -8,9 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/index.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { committed, filesUnder, removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { OCTA, runOcta } from './run.js';
 

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferWarning } from '../../cli/commands/export.js';
-import { exportTrainingSet } from '../../src/sql/training.js';
+import { exportTrainingSet } from '../../src/sql/training/training.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { OCTA } from './run.js';
 

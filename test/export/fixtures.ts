@@ -2,9 +2,10 @@
  * Seeded fixtures for the export tests: points with real Index64 ids and every payload type, and
  * the plain row objects the independent readers are compared against.
  */
-import { createPointSchema, type PointChunk, type PointSchema } from '../../src/export/index.js';
+
 /** A deterministic PRNG, so every failure reproduces. */
-import { mulberry32 as makeRandom } from '../../src/lake/demo-scene.js';
+import { mulberry32 as makeRandom } from '../../src/demo/demo-scene.js';
+import { createPointSchema, type PointChunk, type PointSchema } from '../../src/export/index.js';
 import { latticeToIndex64 } from '../../src/lattice/index.js';
 
 export { makeRandom };

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { expect } from 'vitest';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import {
   frameToIndex64,
   frameToLattice,
@@ -16,7 +16,7 @@ import {
   parseFrameSpec,
   tileToParent,
 } from '../../src/lattice/index.js';
-import type { TrainingFile } from '../../src/sql/training.js';
+import type { TrainingFile } from '../../src/sql/training/training.js';
 import { prng } from '../prng.js';
 
 export const FRAME_SPEC = 'cartesian:0,0,0,64';

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kRingOffsets } from '../../src/export/training-spec.js';
-import { exportTrainingSet } from '../../src/sql/training.js';
+import { kRingOffsets } from '../../src/lattice/bcc.js';
+import { exportTrainingSet } from '../../src/sql/training/training.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { bruteCells, makeLake, makePoints, type Pt, readShards } from './training-fixture.js';
 

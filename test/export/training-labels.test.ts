@@ -10,10 +10,10 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFeatures } from '../../src/export/training-spec.js';
 import { frameToLattice, OctaError } from '../../src/lattice/index.js';
 import { type LakeSession, openLake } from '../../src/sql/open.js';
-import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training.js';
+import { parseFeatures } from '../../src/sql/training/spec.js';
+import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training/training.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { bruteCells, FRAME, makeLake, makePoints, type Pt } from './training-fixture.js';
 

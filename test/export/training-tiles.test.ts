@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kRingOffsets } from '../../src/export/training-spec.js';
-import { exportTrainingSet } from '../../src/sql/training.js';
-import { TILE_BITS } from '../../src/sql/training-write.js';
+import { kRingOffsets } from '../../src/lattice/bcc.js';
+import { exportTrainingSet } from '../../src/sql/training/training.js';
+import { TILE_BITS } from '../../src/sql/training/write.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { prng } from '../prng.js';
 import { bruteCells, FIRST_DAY, makeLake, type Pt, readShards } from './training-fixture.js';

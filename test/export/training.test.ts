@@ -11,10 +11,11 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { readParquet } from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kRingOffsets, parseFeatures } from '../../src/export/training-spec.js';
-import { blockToUnit } from '../../src/export/training-split.js';
+import { kRingOffsets } from '../../src/lattice/bcc.js';
 import { frameToLattice, index64ToLattice, OctaError } from '../../src/lattice/index.js';
-import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training.js';
+import { parseFeatures } from '../../src/sql/training/spec.js';
+import { blockToUnit } from '../../src/sql/training/split.js';
+import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training/training.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import {
   bruteCells,

@@ -12,11 +12,11 @@ import { pathToFileURL } from 'node:url';
 import { tableToIPC } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readParquet, readParquetMetadata } from '../../src/export/parquet.js';
-import { trainingShardToArrow } from '../../src/export/training-arrow.js';
-import { trainingParquet } from '../../src/export/training-parquet.js';
-import { ownBytes, WorkerPool } from '../../src/export/worker-pool.js';
-import { type EncodeJob, encodeInline } from '../../src/lake/encoder.js';
+import { type EncodeJob, encodeInline } from '../../src/lake/ingest/encoder.js';
 import { OctaError } from '../../src/lattice/errors.js';
+import { ownBytes, WorkerPool } from '../../src/node/worker-pool.js';
+import { trainingShardToArrow } from '../../src/sql/training/arrow.js';
+import { trainingParquet } from '../../src/sql/training/parquet.js';
 import { FRAME, fullSchema, LOD, makeRows, rowsToChunk } from './fixtures.js';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dist', 'src');
@@ -45,7 +45,7 @@ function script(): string {
   const url = (p: string) => pathToFileURL(join(DIST, p)).href;
   writeFileSync(
     path,
-    `import { serveWorker } from '${url('export/worker-pool.js')}';
+    `import { serveWorker } from '${url('node/worker-pool.js')}';
 import { OctaError } from '${url('lattice/errors.js')}';
 serveWorker(${BODY}, (r) => [r.out.buffer]);
 `,
@@ -127,7 +127,9 @@ describe('WorkerPool', () => {
 
 describe('the Parquet encoders on worker threads', () => {
   it("the lake's encoder writes the same rows, footer and statistics on workers as inline", async () => {
-    const { ParquetEncoder } = (await import(pathToFileURL(join(DIST, 'lake', 'encoder.js')).href)) as {
+    const { ParquetEncoder } = (await import(
+      pathToFileURL(join(DIST, 'lake', 'ingest', 'encoder.js')).href
+    )) as {
       ParquetEncoder: {
         create(o: { workers: number }): {
           threads: number;
@@ -166,7 +168,7 @@ describe('the Parquet encoders on worker threads', () => {
 
   it('the training-set encoder writes the same shard on workers as inline', async () => {
     const { TrainingParquetPool } = (await import(
-      pathToFileURL(join(DIST, 'export', 'training-parquet.js')).href
+      pathToFileURL(join(DIST, 'sql', 'training', 'parquet.js')).href
     )) as {
       TrainingParquetPool: new () => { encode(b: Uint8Array): Promise<Uint8Array>; close(): Promise<void> };
     };

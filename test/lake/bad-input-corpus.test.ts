@@ -7,8 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { openLake } from '../../src/sql/open.js';
 import { committed, filesUnder, removeDir, sharedData, tempDir } from './fixtures/ingest/lake.js';

@@ -27,9 +27,9 @@ import {
   replay,
   type TableConfigInput,
   validateName,
-} from '../../src/lake/catalog.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
-import type { Storage } from '../../src/lake/storage.js';
+} from '../../src/lake/catalog/catalog.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { FRAME, fileRecord, tableConfig } from './fixtures/catalog.js';
 
@@ -684,11 +684,18 @@ describe('checkpoints and damage', () => {
 
 describe('commits from concurrent processes', () => {
   const built = (path: string) => fileURLToPath(new URL(`../../dist/src/lake/${path}`, import.meta.url));
-  const CATALOG_JS = built('catalog.js');
-  const STORAGE_JS = built('local-storage.js');
+  const CATALOG_JS = built('catalog/catalog.js');
+  const STORAGE_JS = built('storage/local-storage.js');
 
   function requireBuild(): void {
-    for (const name of ['catalog', 'catalog-log', 'catalog-state', 'local-storage', 'storage']) {
+    for (const name of [
+      'catalog/catalog',
+      'catalog/catalog-log',
+      'catalog/catalog-state',
+      'catalog/records',
+      'storage/local-storage',
+      'storage/storage',
+    ]) {
       const js = built(`${name}.js`);
       if (!existsSync(js))
         throw new Error(`${js} is missing: run npm run build first (npm test does, in pretest)`);

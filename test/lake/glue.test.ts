@@ -14,10 +14,10 @@ import {
   type Partition,
 } from '@aws-sdk/client-glue';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CatalogSnapshot, EmbeddedCatalog } from '../../src/lake/catalog.js';
-import { syncGlue } from '../../src/lake/glue.js';
-import { parseDataFileKey } from '../../src/lake/layout.js';
-import type { LocalStorage } from '../../src/lake/local-storage.js';
+import { type CatalogSnapshot, EmbeddedCatalog } from '../../src/lake/catalog/catalog.js';
+import { parseDataFileKey } from '../../src/lake/catalog/layout.js';
+import { syncGlue } from '../../src/lake/catalog/publish/glue.js';
+import type { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { GlueServer, type GlueServer as Server } from '../support/glue-server.js';
 import { committedLake, hourLabels, ingestLake } from './fixtures/hive-lake.js';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import {
   frameToIndex64,
   hilbert64ToIndex64,

@@ -6,8 +6,14 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CatalogSnapshot } from '../../src/lake/catalog.js';
-import { hiveDdl, hiveIdent, hiveString, trinoIdent, trinoString } from '../../src/lake/hive-ddl.js';
+import type { CatalogSnapshot } from '../../src/lake/catalog/catalog.js';
+import {
+  hiveDdl,
+  hiveIdent,
+  hiveString,
+  trinoIdent,
+  trinoString,
+} from '../../src/lake/catalog/publish/hive-ddl.js';
 import type { OctaError } from '../../src/lattice/errors.js';
 import { committedLake, hourLabels } from './fixtures/hive-lake.js';
 import { duck, removeDir, tempDir } from './fixtures/ingest/lake.js';

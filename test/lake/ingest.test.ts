@@ -11,9 +11,9 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { microsToIso, OCTA_KEYS, readParquetMetadata } from '../../src/export/index.js';
-import type { FileRecord } from '../../src/lake/catalog.js';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import type { FileRecord } from '../../src/lake/catalog/catalog.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import {
   frameFromJSON,
   frameToJSON,

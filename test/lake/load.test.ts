@@ -5,12 +5,12 @@
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog.js';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog/catalog.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
 import { compact } from '../../src/lake/maintenance/compact.js';
-import { S3Storage } from '../../src/lake/s3-storage.js';
-import type { Storage } from '../../src/lake/storage.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { S3Storage } from '../../src/lake/storage/s3-storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
 import { openLake } from '../../src/sql/open.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';

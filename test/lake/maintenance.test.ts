@@ -19,16 +19,16 @@ import {
   type FileRecord,
   liveFiles,
   logKey,
-} from '../../src/lake/catalog.js';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+} from '../../src/lake/catalog/catalog.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
 import { compact } from '../../src/lake/maintenance/compact.js';
 import { indexOfLabel, rangeIndex } from '../../src/lake/maintenance/files.js';
 import { medianSplit, rebalance } from '../../src/lake/maintenance/rebalance.js';
 import { parseDuration, vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
-import { S3Storage } from '../../src/lake/s3-storage.js';
-import type { Storage } from '../../src/lake/storage.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { S3Storage } from '../../src/lake/storage/s3-storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../support/s3-server.js';
 import { fileRecord, tableConfig } from './fixtures/catalog.js';

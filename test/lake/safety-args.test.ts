@@ -6,11 +6,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/lake/demo.js';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { runDemo } from '../../src/demo/demo.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
-import { openStorage, resolveLake } from '../../src/lake/open.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { openStorage, resolveLake } from '../../src/lake/storage/open.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { committed, filesUnder, removeDir, tempDir } from './fixtures/ingest/lake.js';
 

@@ -24,17 +24,17 @@ import {
   liveFiles,
   logKey,
   type TableConfig,
-} from '../../src/lake/catalog.js';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+} from '../../src/lake/catalog/catalog.js';
+import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/catalog/writer-lease.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
 import { compact } from '../../src/lake/maintenance/compact.js';
 import { readPointFile, tablesOf } from '../../src/lake/maintenance/files.js';
 import { rebalance } from '../../src/lake/maintenance/rebalance.js';
 import { vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
-import { S3Storage } from '../../src/lake/s3-storage.js';
-import type { Storage } from '../../src/lake/storage.js';
-import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/writer-lease.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { S3Storage } from '../../src/lake/storage/s3-storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { frameToJSON } from '../../src/lattice/frame.js';
 import { openLake } from '../../src/sql/open.js';

@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import {
   committed,

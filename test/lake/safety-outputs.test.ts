@@ -9,12 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTable } from '../../cli/output.js';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
 import { compact, rebalance, verify } from '../../src/lake/maintenance/index.js';
-import type { Storage } from '../../src/lake/storage.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/index.js';
-import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training.js';
+import { exportTrainingSet, type TrainingSetOptions } from '../../src/sql/training/training.js';
 import { makeLake, makePoints } from '../export/training-fixture.js';
 import { committed, filesUnder, removeDir, tempDir } from './fixtures/ingest/lake.js';
 

@@ -14,11 +14,16 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmbeddedCatalog } from '../../src/lake/catalog.js';
-import { hiveDdl } from '../../src/lake/hive-ddl.js';
-import { boundedChunkRows, type IngestOptions, type IngestSummary, ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { EmbeddedCatalog } from '../../src/lake/catalog/catalog.js';
+import { hiveDdl } from '../../src/lake/catalog/publish/hive-ddl.js';
+import {
+  boundedChunkRows,
+  type IngestOptions,
+  type IngestSummary,
+  ingest,
+} from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/index.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { openLake } from '../../src/sql/open.js';
 import { duck, removeDir, sharedData, tempDir } from './fixtures/ingest/lake.js';
 
@@ -271,7 +276,7 @@ describe('peak memory of a wide ingest (issue 13 item 15)', () => {
     // (~5 ms, ~40 KB) would make this test take a minute; node dist/bench/wide-ingest.js measures
     // the same input with every row stored. The bound: the runtime (~170 MB with its worker
     // threads), plus at most four chunks in flight (sample, two read ahead, one converted) of at
-    // most 64 MiB each (ingest.ts boundedChunkRows), plus slack.
+    // most 64 MiB each (ingest/plan.ts boundedChunkRows), plus slack.
     const columns = 8_000;
     const header = ['x', 'y', 'z', 'time', ...Array.from({ length: columns }, (_, c) => `c${c}`)];
     const body = Array.from({ length: 10 }, (_, r) =>
@@ -284,8 +289,8 @@ describe('peak memory of a wide ingest (issue 13 item 15)', () => {
       return JSON.stringify(url.href);
     };
     const script = `
-      import { ingest } from ${dist('ingest.js')};
-      import { LocalStorage } from ${dist('local-storage.js')};
+      import { ingest } from ${dist('ingest/ingest.js')};
+      import { LocalStorage } from ${dist('storage/local-storage.js')};
       const summary = await ingest({
         storage: await LocalStorage.create({ root: ${JSON.stringify(lake)} }),
         table: 'wide', inputs: [{ path: ${JSON.stringify(path)} }],

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/demo/demo-scene.js';
 import {
   LAKE_FIRST_MICROS,
   LAKE_LAST_MICROS,
@@ -16,13 +17,12 @@ import {
   timeToIso,
   writeTimeWords,
 } from '../../src/export/event-time.js';
-import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog.js';
-import { mulberry32 } from '../../src/lake/demo-scene.js';
-import { describeHiveTable, projectionProperties } from '../../src/lake/hive.js';
-import { type IngestOptions, ingest } from '../../src/lake/ingest.js';
-import { bucketLabel, parseBucketLabel, type TimeBucket } from '../../src/lake/layout.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog/catalog.js';
+import { bucketLabel, parseBucketLabel, type TimeBucket } from '../../src/lake/catalog/layout.js';
+import { describeHiveTable, projectionProperties } from '../../src/lake/catalog/publish/hive.js';
+import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { openLake } from '../../src/sql/open.js';
 import { duck, removeDir, tempDir } from './fixtures/ingest/lake.js';

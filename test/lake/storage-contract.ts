@@ -1,13 +1,13 @@
 /**
- * The Storage contract (src/lake/storage.ts) as tests any backend must pass: whole-object round
+ * The Storage contract (src/lake/storage/storage.ts) as tests any backend must pass: whole-object round
  * trips, ranges, directories that are not objects, no partly written object ever visible,
  * create-exclusive writes under contention, listing in UTF-8 byte order by plain string prefix, and
  * key validation on every method. Backend-specific checks (temporary files, local paths, error
  * mapping) stay in each backend's own tests.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Storage } from '../../src/lake/storage.js';
-import { checkKey } from '../../src/lake/storage.js';
+import type { Storage } from '../../src/lake/storage/storage.js';
+import { checkKey } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { prng } from '../prng.js';
 

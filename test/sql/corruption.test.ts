@@ -6,9 +6,9 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog.js';
-import { ingest } from '../../src/lake/ingest.js';
-import { LocalStorage } from '../../src/lake/local-storage.js';
+import { EmbeddedCatalog, liveFiles } from '../../src/lake/catalog/catalog.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
 import { openLake } from '../../src/sql/open.js';
 import { runQuery } from '../../src/sql/planner.js';

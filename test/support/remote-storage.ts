@@ -3,8 +3,8 @@
  * and counting every whole and ranged read per key, so a test can tell exactly which objects a
  * reader fetched.
  */
-import { LocalStorage } from '../../src/lake/local-storage.js';
-import type { Storage, StorageEntry } from '../../src/lake/storage.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import type { Storage, StorageEntry } from '../../src/lake/storage/storage.js';
 
 /** Reads of one key. */
 export interface ReadCount {

@@ -12,10 +12,10 @@
  * again on the new state, so rows are never lost or duplicated.
  */
 import { checkInt } from '../../lattice/errors.js';
-import { EmbeddedCatalog, type FileRecord } from '../catalog.js';
-import { checkAborted } from '../outputs.js';
-import type { Storage } from '../storage.js';
-import { WriterLease } from '../writer-lease.js';
+import { EmbeddedCatalog, type FileRecord } from '../catalog/catalog.js';
+import { WriterLease } from '../catalog/writer-lease.js';
+import { checkAborted } from '../ingest/outputs.js';
+import type { Storage } from '../storage/storage.js';
 import {
   chunkOf,
   commitReplacement,

@@ -14,11 +14,17 @@ import { microsToIso } from '../../export/metadata.js';
 import { readParquet } from '../../export/parquet.js';
 import { createPointSchema, type PointSchema } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
-import type { CatalogSnapshot, CommitAction, EmbeddedCatalog, FileRecord, TableConfig } from '../catalog.js';
-import { encodeInline } from '../encoder.js';
-import { dataFileKey, rangeLabel } from '../layout.js';
-import type { Storage } from '../storage.js';
-import { checkWrittenFiles } from '../writer-lease.js';
+import type {
+  CatalogSnapshot,
+  CommitAction,
+  EmbeddedCatalog,
+  FileRecord,
+  TableConfig,
+} from '../catalog/catalog.js';
+import { dataFileKey, rangeLabel } from '../catalog/layout.js';
+import { checkWrittenFiles } from '../catalog/writer-lease.js';
+import { encodeInline } from '../ingest/encoder.js';
+import type { Storage } from '../storage/storage.js';
 
 /** A table as the maintenance operations see it: its config, point schema and parsed splits. */
 export interface MaintainedTable {

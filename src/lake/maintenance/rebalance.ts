@@ -12,10 +12,10 @@
  * range being split (its cell column, for the exact median), plus one file.
  */
 import { checkInt, OctaError } from '../../lattice/errors.js';
-import { type CommitAction, EmbeddedCatalog, type FileRecord } from '../catalog.js';
-import { checkAborted } from '../outputs.js';
-import type { Storage } from '../storage.js';
-import { WriterLease } from '../writer-lease.js';
+import { type CommitAction, EmbeddedCatalog, type FileRecord } from '../catalog/catalog.js';
+import { WriterLease } from '../catalog/writer-lease.js';
+import { checkAborted } from '../ingest/outputs.js';
+import type { Storage } from '../storage/storage.js';
 import {
   commitReplacement,
   labelOf,

@@ -20,10 +20,15 @@
  * vacuum deleted are dropped from the catalog's record with one `forget` commit.
  */
 import { OctaError } from '../../lattice/errors.js';
-import { type CatalogSnapshot, type CommitAction, EmbeddedCatalog, validateName } from '../catalog.js';
-import { parseDataFileKey } from '../layout.js';
-import type { Storage, StorageEntry } from '../storage.js';
-import { isLeased, readLeases } from '../writer-lease.js';
+import {
+  type CatalogSnapshot,
+  type CommitAction,
+  EmbeddedCatalog,
+  validateName,
+} from '../catalog/catalog.js';
+import { parseDataFileKey } from '../catalog/layout.js';
+import { isLeased, readLeases } from '../catalog/writer-lease.js';
+import type { Storage, StorageEntry } from '../storage/storage.js';
 
 /** Options of {@link vacuum}. */
 export interface VacuumOptions {
