@@ -1,7 +1,8 @@
 /**
- * `octa catalog sync` and `octa catalog ddl` as a user runs them: the built CLI in a child process,
- * syncing to the local Glue-protocol server through the real SDK (the child is spawned
- * asynchronously, since the server runs in this process), its stdout, one-line errors and exit codes.
+ * `octa catalog sync` and `octa catalog ddl` as a user runs them, through the CLI's `main` in this
+ * process: syncing to the local Glue-protocol server through the real SDK, its stdout, one-line
+ * errors and exit codes. The S3 lake's case spawns the built CLI (asynchronously: the servers run
+ * in this process), which reads the endpoint from OCTA_S3_ENDPOINT.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
 import { GlueServer } from '../support/glue-server.js';
 import { startS3Server } from '../support/s3-server.js';
-import { OCTA, runOcta } from './run.js';
+import { OCTA, octaInProcess } from './run.js';
 
 const AWS_ENV = {
   AWS_ACCESS_KEY_ID: 'test',
@@ -41,8 +42,16 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-/** Runs `octa` without blocking this process (the Glue server answers from it). */
-function octa(
+/** Runs `octa` in this process (the Glue server answers from it) with the test's AWS settings. */
+function octa(args: string[], env: Record<string, string> = {}) {
+  return octaInProcess(args, { env: { ...AWS_ENV, ...env } });
+}
+
+/**
+ * Runs the built `octa` without blocking this process (the servers answer from it), for the case
+ * that takes the S3 endpoint from OCTA_S3_ENDPOINT as a new process reads it.
+ */
+function spawnOcta(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -121,7 +130,7 @@ describe('octa catalog sync', () => {
       const csv = join(dir, 's3.csv');
       writeFileSync(csv, pointsToCsv(generatePoints({ rows: 200, seed: 3, days: 2 })));
       const s3Lake = 's3://octa-glue/lakes/one';
-      const ingested = await octa(
+      const ingested = await spawnOcta(
         [
           'ingest',
           csv,
@@ -140,7 +149,7 @@ describe('octa catalog sync', () => {
       );
       expect(octaErrors(ingested.stderr).filter((l) => !/rows read/.test(l))).toEqual([]);
       expect(ingested.status).toBe(0);
-      const r = await octa(
+      const r = await spawnOcta(
         [
           'catalog',
           'sync',
@@ -210,7 +219,7 @@ describe('octa catalog ddl', () => {
       await EmbeddedCatalog.open({ storage: await LocalStorage.create({ root: lake }) })
     ).snapshot();
     for (const engine of ['athena', 'trino', 'spark', 'hive'] as const) {
-      const r = runOcta([
+      const r = await octaInProcess([
         'catalog',
         'ddl',
         '--lake',
@@ -227,7 +236,7 @@ describe('octa catalog ddl', () => {
       expect(r.stdout).toBe(`${hiveDdl({ snapshot, table: 'pts', lake: 's3://b/l', engine })}\n`);
       expect(r.stdout).toContain("'s3://b/l/pts/lod=8/t=2025-04-14/r=0000000000000000/'");
     }
-    const athena = runOcta([
+    const athena = await octaInProcess([
       'catalog',
       'ddl',
       '--lake',
@@ -246,23 +255,41 @@ describe('octa catalog ddl', () => {
     expect(athena.stdout.split('\n')[0]).toBe('CREATE EXTERNAL TABLE IF NOT EXISTS `geo`.`my"pts` (');
     expect(athena.stdout).toContain("'projection.t.range'='2025-04-13,NOW'");
     // Without --location the table lives at the lake's own file: URL.
-    const local = runOcta(['catalog', 'ddl', '--lake', lake, '--table', 'pts', '--engine', 'hive']);
+    const local = await octaInProcess([
+      'catalog',
+      'ddl',
+      '--lake',
+      lake,
+      '--table',
+      'pts',
+      '--engine',
+      'hive',
+    ]);
     const { url } = await LocalStorage.create({ root: lake });
     expect(url.startsWith('file:///')).toBe(true);
     expect(local.stdout).toContain(`LOCATION '${url}/pts/'`);
   });
 
-  it('exits 2 for a bad engine or --projection outside Athena, 1 for an unknown table', () => {
+  it('exits 2 for a bad engine or --projection outside Athena, 1 for an unknown table', async () => {
     const base = ['catalog', 'ddl', '--lake', lake, '--table', 'pts'];
-    const bad = runOcta([...base, '--engine', 'mysql']);
+    const bad = await octaInProcess([...base, '--engine', 'mysql']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('octa: --engine must be one of athena, trino, spark, hive, not "mysql"\n');
-    const projection = runOcta([...base, '--engine', 'trino', '--projection']);
+    const projection = await octaInProcess([...base, '--engine', 'trino', '--projection']);
     expect(projection.status).toBe(2);
-    const missing = runOcta(['catalog', 'ddl', '--lake', lake, '--table', 'nope', '--engine', 'hive']);
+    const missing = await octaInProcess([
+      'catalog',
+      'ddl',
+      '--lake',
+      lake,
+      '--table',
+      'nope',
+      '--engine',
+      'hive',
+    ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('code: NOT_FOUND');
-    const noLake = runOcta([
+    const noLake = await octaInProcess([
       'catalog',
       'ddl',
       '--lake',

@@ -1,7 +1,8 @@
 /**
- * `octa export training-set` as a user runs it: the built CLI in a child process, its manifest,
- * files read back with hyparquet and checked against the library's brute-force cells, the same
- * bytes for the same seed and as the library's (inline encoder), and exit codes for bad arguments.
+ * `octa export training-set` as a user runs it: its manifest, files read back with hyparquet and
+ * checked against the library's brute-force cells, the same bytes for the same seed and as the
+ * library's (inline encoder), and exit codes for bad arguments. The first run spawns the built CLI
+ * (its Parquet encoder runs on worker threads); the others run the CLI's `main` in this process.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { index64ToBech32m } from '../../src/lattice/index.js';
 import { exportTrainingSet } from '../../src/sql/training/training.js';
 import { bruteCells, FRAME_SPEC, makeLake, makePoints, type Pt } from '../export/training-fixture.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
-import { runOcta } from './run.js';
+import { octaInProcess as octa, runOcta } from './run.js';
 
 let dir: string;
 let lake: string;
@@ -94,7 +95,7 @@ describe('octa export training-set', () => {
     }
     expect(rows).toBe(m.splits.train + m.splits.validation + m.splits.test);
     const again = join(dir, 'b');
-    const plain = runOcta(args(again));
+    const plain = await octa(args(again));
     expect(plain.status).toBe(0);
     expect(plain.stdout).toBe(
       `train ${m.splits.train}, validation ${m.splits.validation}, test ${m.splits.test}, dropped by the buffer ${m.dropped}\n${m.files.length} files and manifest.json in ${again}\n`,
@@ -145,7 +146,7 @@ describe('octa export training-set', () => {
     const want = new Map(brute.map((b, i) => [b.cell, i % 4 === 0 ? null : BigInt(i % 5)]));
     const out = join(dir, 'graph');
     const base = args(out).filter((a, i, all) => a !== '--label' && all[i - 1] !== '--label');
-    const r = runOcta([
+    const r = await octa([
       ...base,
       '--label-table',
       'cell_labels',
@@ -182,12 +183,12 @@ describe('octa export training-set', () => {
       }
     }
     expect([...kinds].sort()).toEqual(['edges', 'nodes', 'samples']);
-    const bad = runOcta([...base, '--label-table', 'cell_labels', '--out', join(dir, 'bad-labels')]);
+    const bad = await octa([...base, '--label-table', 'cell_labels', '--out', join(dir, 'bad-labels')]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/label column/);
   }, 60_000);
 
-  it('exits 2 for bad arguments and writes nothing', () => {
+  it('exits 2 for bad arguments and writes nothing', async () => {
     for (const more of [
       ['--format', 'csv'],
       ['--ratios', '1,2'],
@@ -195,7 +196,7 @@ describe('octa export training-set', () => {
       ['--seed', 'x'],
     ]) {
       const out = join(dir, 'bad');
-      const r = runOcta(args(out, more));
+      const r = await octa(args(out, more));
       expect(r.status, more.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^octa: /);
       expect(existsSync(join(out, 'manifest.json'))).toBe(false);

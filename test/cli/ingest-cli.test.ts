@@ -1,7 +1,8 @@
 /**
- * `octa ingest` and `octa demo` as a user runs them: the built CLI in a child process, its stdout
- * (nothing but the JSON with --json), stderr (progress and one-line errors), exit codes, stdin, and
- * several processes writing one lake at once.
+ * `octa ingest` and `octa demo` as a user runs them: its stdout (nothing but the JSON with --json),
+ * stderr (progress and one-line errors), exit codes and stdin through the CLI's `main` in this
+ * process; the built CLI in child processes for several processes writing one lake at once and
+ * for the demo under another time zone (a process's own setting).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { committed, filesUnder, removeDir, sharedData, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
-import { OCTA, runOcta } from './run.js';
+import { OCTA, octaInProcess as octa, runOcta } from './run.js';
 
 const SUMMARY_KEYS = [
   'rows_read',
@@ -106,8 +107,8 @@ async function rowsIn(table = 'pts'): Promise<number> {
 }
 
 describe('octa ingest', () => {
-  it('--help describes the command and exits 0', () => {
-    const r = runOcta(['ingest', '--help']);
+  it('--help describes the command and exits 0', async () => {
+    const r = await octa(['ingest', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/octa ingest \[files\.\.\]/);
     for (const option of [
@@ -125,9 +126,9 @@ describe('octa ingest', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--json prints exactly the summary on stdout; progress goes to stderr', () => {
+  it('--json prints exactly the summary on stdout; progress goes to stderr', async () => {
     const path = csvFile('a.csv', 1500, 1);
-    const r = runOcta([...pointArgs(path), '--json']);
+    const r = await octa([...pointArgs(path), '--json']);
     const summary = summaryOf(r);
     expect(summary).toEqual({
       rows_read: 1500,
@@ -142,24 +143,24 @@ describe('octa ingest', () => {
     // Progress (a plain line when stderr is not a terminal) is on stderr, never on stdout.
     expect(r.stderr).toMatch(/^octa: .*a\.csv: [\d,]+ rows read, \d+ rejected, \d+ files$/m);
     // --quiet silences it.
-    const quiet = runOcta([...pointArgs(path), '--json', '--quiet', '--force']);
+    const quiet = await octa([...pointArgs(path), '--json', '--quiet', '--force']);
     expect(summaryOf(quiet).rows_committed).toBe(1500);
     expect(quiet.stderr).toBe('');
   });
 
-  it('prints a human summary without --json', () => {
+  it('prints a human summary without --json', async () => {
     const path = csvFile('a.csv', 300, 2);
-    const r = runOcta([...pointArgs(path), '--quiet']);
+    const r = await octa([...pointArgs(path), '--quiet']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
       /^300 rows committed \(300 read, 0 rejected\) in 3 files, 3 partitions, catalog version 1\n$/,
     );
-    const again = runOcta([...pointArgs(path), '--quiet']);
+    const again = await octa([...pointArgs(path), '--quiet']);
     expect(again.stdout).toMatch(/1 input already committed: skipped \(use --force to ingest them again\)/);
   });
 
-  it('ingests the USGS feed with the documented geodetic options', () => {
-    const r = runOcta([
+  it('ingests the USGS feed with the documented geodetic options', async () => {
+    const r = await octa([
       'ingest',
       sharedData('usgs_all_month_2025-04-15.csv'),
       '--lake',
@@ -187,10 +188,10 @@ describe('octa ingest', () => {
     });
   });
 
-  it('ingests LAS and LAZ with --frame auto', () => {
+  it('ingests LAS and LAZ with --frame auto', async () => {
     for (const name of ['simple.las', 'simple.laz']) {
       const table = name.replace('.', '_');
-      const r = runOcta([
+      const r = await octa([
         'ingest',
         sharedData(name),
         '--lake',
@@ -210,12 +211,12 @@ describe('octa ingest', () => {
 
   it('is idempotent: a repeated run commits nothing, --force commits again', async () => {
     const path = csvFile('a.csv', 900, 3);
-    expect(summaryOf(runOcta([...pointArgs(path), '--json', '--quiet']))).toMatchObject({
+    expect(summaryOf(await octa([...pointArgs(path), '--json', '--quiet']))).toMatchObject({
       rows_committed: 900,
       batches_skipped: 0,
     });
     const before = filesUnder(lake);
-    expect(summaryOf(runOcta([...pointArgs(path), '--json', '--quiet']))).toMatchObject({
+    expect(summaryOf(await octa([...pointArgs(path), '--json', '--quiet']))).toMatchObject({
       rows_committed: 0,
       files: 0,
       batches_skipped: 1,
@@ -223,7 +224,7 @@ describe('octa ingest', () => {
     });
     expect(filesUnder(lake)).toEqual(before);
     expect(await rowsIn()).toBe(900);
-    expect(summaryOf(runOcta([...pointArgs(path), '--json', '--quiet', '--force']))).toMatchObject({
+    expect(summaryOf(await octa([...pointArgs(path), '--json', '--quiet', '--force']))).toMatchObject({
       rows_committed: 900,
       version: 2,
     });
@@ -232,9 +233,9 @@ describe('octa ingest', () => {
 
   it('reads stdin with -; the same CSV piped twice commits once', async () => {
     const text = pointsToCsv(generatePoints({ rows: 700, seed: 4, days: 2 }));
-    const first = summaryOf(runOcta([...pointArgs('-'), '--json', '--quiet'], { input: text }));
+    const first = summaryOf(await octa([...pointArgs('-'), '--json', '--quiet'], { input: text }));
     expect(first).toMatchObject({ rows_read: 700, rows_committed: 700, batches_skipped: 0 });
-    const second = summaryOf(runOcta([...pointArgs('-'), '--json', '--quiet'], { input: text }));
+    const second = summaryOf(await octa([...pointArgs('-'), '--json', '--quiet'], { input: text }));
     expect(second).toMatchObject({ rows_read: 700, rows_committed: 0, files: 0, batches_skipped: 1 });
     expect(await rowsIn()).toBe(700);
     expect(filesUnder(lake).filter((f) => f.endsWith('.parquet'))).toHaveLength(first.files);
@@ -279,8 +280,8 @@ describe('octa ingest', () => {
 
 describe('octa ingest failures: exit codes and messages', () => {
   /** A failed run: the exit code, one line on stderr, nothing on stdout. */
-  function failed(args: string[], status: 1 | 2, message: RegExp, input?: string) {
-    const r = runOcta(args, input === undefined ? {} : { input });
+  async function failed(args: string[], status: 1 | 2, message: RegExp, input?: string) {
+    const r = await octa(args, input === undefined ? {} : { input });
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^octa: .+\n$/);
     expect(r.stderr).toMatch(message);
@@ -288,47 +289,55 @@ describe('octa ingest failures: exit codes and messages', () => {
     return r;
   }
 
-  it('refuses another --frame or --lod for an existing table with exit 1, writing nothing', () => {
+  it('refuses another --frame or --lod for an existing table with exit 1, writing nothing', async () => {
     const path = csvFile('a.csv', 200, 8);
-    summaryOf(runOcta([...pointArgs(path), '--json', '--quiet']));
+    summaryOf(await octa([...pointArgs(path), '--json', '--quiet']));
     const before = filesUnder(lake);
     const other = csvFile('b.csv', 100, 9);
     const args = pointArgs(other);
-    failed(
+    await failed(
       withOption(args, '--frame', 'cartesian:0,0,0,4096'),
       1,
       /table pts was created with another layout: refused frame .*"edge":4096.* \(the table has .*"edge":1024/,
     );
-    failed(withOption(args, '--lod', '12'), 1, /refused LOD 12 \(the table has 9\)/);
+    await failed(withOption(args, '--lod', '12'), 1, /refused LOD 12 \(the table has 9\)/);
     expect(filesUnder(lake)).toEqual(before);
   });
 
-  it('exit 2 for bad arguments: table name, frame spec, option values', () => {
+  it('exit 2 for bad arguments: table name, frame spec, option values', async () => {
     const path = csvFile('a.csv', 10, 10);
     for (const table of ['a/b', '../up', '..']) {
-      failed([...pointArgs(path), '--table', table], 2, /table name/);
+      await failed([...pointArgs(path), '--table', table], 2, /table name/);
     }
-    failed(withOption(pointArgs(path), '--frame', 'mars'), 2, /frame/);
-    failed(withOption(pointArgs(path), '--lod', '16'), 2, /LOD/);
-    failed([...pointArgs(path), '--max-rejects', 'many'], 2, /--max-rejects must be an integer/);
-    failed([...pointArgs(path), '--file-rows', '0'], 2, /--file-rows must be an integer >= 1, got "0"/);
-    failed([...pointArgs(path), '--format', 'xml'], 2, /Invalid values|choices/i);
-    failed(['ingest', '--lake', lake], 2, /Not enough non-option arguments|name input files/);
+    await failed(withOption(pointArgs(path), '--frame', 'mars'), 2, /frame/);
+    await failed(withOption(pointArgs(path), '--lod', '16'), 2, /LOD/);
+    await failed([...pointArgs(path), '--max-rejects', 'many'], 2, /--max-rejects must be an integer/);
+    await failed([...pointArgs(path), '--file-rows', '0'], 2, /--file-rows must be an integer >= 1, got "0"/);
+    await failed([...pointArgs(path), '--format', 'xml'], 2, /Invalid values|choices/i);
+    await failed(['ingest', '--lake', lake], 2, /Not enough non-option arguments|name input files/);
     expect(filesUnder(lake)).toEqual([]);
   });
 
-  it('exit 1 for bad input: missing column, wrong format, empty, truncated LAZ; nothing written', () => {
+  it('exit 1 for bad input: missing column, wrong format, empty, truncated LAZ; nothing written', async () => {
     const path = csvFile('a.csv', 10, 11);
-    failed(withOption(pointArgs(path), '--time', 'when'), 1, /a\.csv has no column "when"/);
-    failed(withOption(pointArgs(path), '--time', 'time').concat('-x', 'east'), 1, /has no column "east"/);
-    failed([...pointArgs(path), '--format', 'parquet'], 1, /is not Parquet: it does not start with PAR1/);
+    await failed(withOption(pointArgs(path), '--time', 'when'), 1, /a\.csv has no column "when"/);
+    await failed(
+      withOption(pointArgs(path), '--time', 'time').concat('-x', 'east'),
+      1,
+      /has no column "east"/,
+    );
+    await failed(
+      [...pointArgs(path), '--format', 'parquet'],
+      1,
+      /is not Parquet: it does not start with PAR1/,
+    );
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, '');
-    failed(pointArgs(empty), 1, /empty input/);
+    await failed(pointArgs(empty), 1, /empty input/);
     const laz = readFileSync(sharedData('simple.laz'));
     const cut = join(dir, 'cut.laz');
     writeFileSync(cut, laz.subarray(0, laz.length >> 1));
-    failed(
+    await failed(
       ['ingest', cut, '--lake', lake, '--table', 'lidar', '--frame', 'auto', '--time-value', '2025-04-15'],
       1,
       /cut\.laz/,
@@ -346,7 +355,7 @@ describe('octa ingest failures: exit codes and messages', () => {
     ];
     const path = join(dir, 'bad.csv');
     writeFileSync(path, `${rows.join('\n')}\n`);
-    const ok = summaryOf(runOcta([...pointArgs(path), '--json', '--quiet']));
+    const ok = summaryOf(await octa([...pointArgs(path), '--json', '--quiet']));
     expect(ok).toMatchObject({ rows_read: 4, rows_committed: 1, rows_rejected: 3 });
     expect(ok.reject_file).toMatch(
       new RegExp(`^${lake.replaceAll('/', '\\/')}\\/_rejects\\/pts-.+\\.ndjson$`),
@@ -358,7 +367,7 @@ describe('octa ingest failures: exit codes and messages', () => {
     const version = (await committed(lake, 'pts')).version;
     const more = join(dir, 'more.csv');
     writeFileSync(more, `${rows.join('\n')}\n3,3,3,2025-04-16T00:00:00Z,d\n`);
-    failed(
+    await failed(
       [...pointArgs(more), '--max-rejects', '2'],
       1,
       /3 rows rejected, more than --max-rejects 2; nothing was committed/,
@@ -372,7 +381,8 @@ describe('octa ingest failures: exit codes and messages', () => {
 describe('octa demo', () => {
   it('--json ingests the survey and queries it; a second run skips the batch', () => {
     const args = ['demo', '--lake', lake, '--points', '20000', '--json'];
-    // UTC+14: days in SQL are still the lake's UTC days, not the machine's.
+    // UTC+14: days in SQL are still the lake's UTC days, not the machine's (a spawned process, so
+    // DuckDB starts under that zone).
     const env = { TZ: 'Pacific/Kiritimati' };
     const first = runOcta(args, { env });
     expect(first.status).toBe(0);
@@ -396,8 +406,8 @@ describe('octa demo', () => {
     expect(again.query).toEqual(out.query);
   });
 
-  it('prints the query as a table without --json', () => {
-    const r = runOcta(['demo', '--lake', lake, '--points', '5000', '--days', '2', '--quiet']);
+  it('prints the query as a table without --json', async () => {
+    const r = await octa(['demo', '--lake', lake, '--points', '5000', '--days', '2', '--quiet']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^5000 rows committed \(5000 read, 0 rejected\)/);
     expect(r.stdout).toMatch(/^day\s+points\s+building_points/m);

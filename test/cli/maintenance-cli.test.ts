@@ -1,7 +1,8 @@
 /**
- * `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify` as a user runs them: the built
- * CLI in a child process on a lake that `octa ingest` wrote, JSON on stdout with --json, exit codes,
- * and every problem of a damaged lake listed by one verify run.
+ * `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify` as a user runs them, through the
+ * CLI's `main` in this process on a lake that `octa ingest` wrote: JSON on stdout with --json, exit
+ * codes, and every problem of a damaged lake listed by one verify run. The S3 case spawns the built
+ * CLI, to see each process exit when its command is done.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { S3Storage } from '../../src/lake/storage/s3-storage.js';
 import { committed, duck, removeDir, sqlPaths, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
 import { startS3Server } from '../support/s3-server.js';
-import { OCTA, runOcta } from './run.js';
+import { OCTA, octaInProcess as octa } from './run.js';
 
 let dir: string;
 let lake: string;
@@ -27,10 +28,10 @@ afterEach(() => {
   removeDir(dir);
 });
 
-function ingestCsv(name: string, rows: number, seed: number): void {
+async function ingestCsv(name: string, rows: number, seed: number): Promise<void> {
   const path = join(dir, name);
   writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days: 2 })));
-  const r = runOcta([
+  const r = await octa([
     'ingest',
     path,
     '--lake',
@@ -84,8 +85,8 @@ function runAsync(args: string[], env: NodeJS.ProcessEnv) {
   });
 }
 
-function json(args: string[]) {
-  const r = runOcta([...args, '--lake', lake, '--json', '--quiet']);
+async function json(args: string[]) {
+  const r = await octa([...args, '--lake', lake, '--json', '--quiet']);
   expect(r.status, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout);
@@ -93,11 +94,11 @@ function json(args: string[]) {
 
 describe('octa maintenance commands', () => {
   it('compact, rebalance, vacuum and verify keep every row and leave a clean lake', async () => {
-    ingestCsv('a.csv', 1000, 1);
-    ingestCsv('b.csv', 1000, 2);
+    await ingestCsv('a.csv', 1000, 1);
+    await ingestCsv('b.csv', 1000, 2);
     const before = await rows();
     expect((await committed(lake, 'pts')).files).toHaveLength(20);
-    expect(json(['verify'])).toMatchObject({
+    expect(await json(['verify'])).toMatchObject({
       ok: true,
       errors: 0,
       warnings: 0,
@@ -106,7 +107,7 @@ describe('octa maintenance commands', () => {
     });
 
     // A dry run says what it would do and changes nothing.
-    const plan = runOcta([
+    const plan = await octa([
       'compact',
       '--lake',
       lake,
@@ -125,7 +126,7 @@ describe('octa maintenance commands', () => {
     expect(plan.stderr).toBe('');
     expect((await committed(lake, 'pts')).files).toHaveLength(20);
 
-    const compacted = json(['compact', '--target-rows', '1000', '--min-file-rows', '500']);
+    const compacted = await json(['compact', '--target-rows', '1000', '--min-file-rows', '500']);
     expect(compacted).toMatchObject({
       files_removed: 20,
       files_added: 2,
@@ -135,7 +136,7 @@ describe('octa maintenance commands', () => {
     expect((await committed(lake, 'pts')).files.map((f) => f.rows)).toEqual([1000, 1000]);
     expect(await rows()).toEqual(before);
 
-    const balanced = json(['rebalance', '--target-rows', '1200', '--table', 'pts']);
+    const balanced = await json(['rebalance', '--target-rows', '1200', '--table', 'pts']);
     expect(balanced.operations.map((o: { kind: string }) => o.kind)).toEqual(['split']);
     const split = balanced.operations[0].split as string;
     const state = await committed(lake, 'pts');
@@ -145,32 +146,32 @@ describe('octa maintenance commands', () => {
     expect(await rows()).toEqual(before);
 
     // Text output: the superseded files are warnings; exit 0.
-    const text = runOcta(['verify', '--lake', lake, '--quiet']);
+    const text = await octa(['verify', '--lake', lake, '--quiet']);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^0 errors, \d+ warnings; \d+ files/m);
     expect(text.stdout).toContain('warning SUPERSEDED');
 
-    const fresh = json(['vacuum']);
+    const fresh = await json(['vacuum']);
     expect(fresh.deleted).toEqual([]);
     expect(fresh.kept).toBeGreaterThan(20);
-    const dry = json(['vacuum', '--grace', '0', '--dry-run']);
+    const dry = await json(['vacuum', '--grace', '0', '--dry-run']);
     expect(dry.deleted.length).toBe(fresh.kept);
-    const swept = json(['vacuum', '--grace', '0']);
+    const swept = await json(['vacuum', '--grace', '0']);
     expect(swept.deleted.map((d: { key: string }) => d.key)).toEqual(
       dry.deleted.map((d: { key: string }) => d.key),
     );
     for (const d of swept.deleted as { key: string }[]) expect(existsSync(join(lake, d.key))).toBe(false);
-    expect(json(['verify'])).toMatchObject({ ok: true, problems: [] });
+    expect(await json(['verify'])).toMatchObject({ ok: true, problems: [] });
     expect(await rows()).toEqual(before);
   });
 
   it('verify exits 1 listing every problem of a damaged lake', async () => {
-    ingestCsv('a.csv', 600, 3);
+    await ingestCsv('a.csv', 600, 3);
     const { files } = await committed(lake, 'pts');
     const [cut, gone] = files;
     truncateSync(join(lake, cut!.key), 50);
     unlinkSync(join(lake, gone!.key));
-    const text = runOcta(['verify', '--lake', lake]);
+    const text = await octa(['verify', '--lake', lake]);
     expect(text.status).toBe(1);
     // Not a terminal: plain progress lines on stderr, the last naming the total; the report on stdout.
     expect(text.stderr).toMatch(/^octa: 1 of 6 files checked\nocta: 6 of 6 files checked\n$/);
@@ -178,7 +179,7 @@ describe('octa maintenance commands', () => {
     expect(text.stdout).toContain(`error   FOOTER_UNREADABLE   ${cut!.key}`);
     expect(text.stdout).toContain(`error   MISSING             ${gone!.key}`);
     expect(text.stdout).toMatch(/^4 errors, 0 warnings/m);
-    const report = runOcta(['verify', '--lake', lake, '--json']);
+    const report = await octa(['verify', '--lake', lake, '--json']);
     expect(report.status).toBe(1);
     const parsed = JSON.parse(report.stdout) as { ok: boolean; problems: { code: string; file: string }[] };
     expect(parsed.ok).toBe(false);
@@ -192,17 +193,17 @@ describe('octa maintenance commands', () => {
     );
   });
 
-  it('exits 2 for bad arguments and 1 for an unknown table', () => {
-    ingestCsv('a.csv', 100, 4);
-    const grace = runOcta(['vacuum', '--lake', lake, '--grace', '10x']);
+  it('exits 2 for bad arguments and 1 for an unknown table', async () => {
+    await ingestCsv('a.csv', 100, 4);
+    const grace = await octa(['vacuum', '--lake', lake, '--grace', '10x']);
     expect(grace.status).toBe(2);
     expect(grace.stderr).toMatch(/^octa: --grace duration must be/);
-    const missing = runOcta(['verify', '--lake', join(dir, 'nope')]);
+    const missing = await octa(['verify', '--lake', join(dir, 'nope')]);
     expect(missing.status).toBe(2);
     expect(existsSync(join(dir, 'nope'))).toBe(false);
-    const rows = runOcta(['compact', '--lake', lake, '--target-rows', 'many']);
+    const rows = await octa(['compact', '--lake', lake, '--target-rows', 'many']);
     expect(rows.status).toBe(2);
-    const table = runOcta(['compact', '--lake', lake, '--table', 'nope']);
+    const table = await octa(['compact', '--lake', lake, '--table', 'nope']);
     expect(table.status).toBe(1);
     expect(table.stderr).toContain('tables: pts');
   });

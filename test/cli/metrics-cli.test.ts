@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/lake/ingest/metrics.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
-import { runOcta } from './run.js';
+import { octaInProcess as octa } from './run.js';
 
 /** Samples of a Prometheus text exposition: `name{labels}` → value; HELP/TYPE checked on the way. */
 function parsePrometheus(text: string): Map<string, number> {
@@ -81,12 +81,12 @@ describe('octa ingest --metrics --log-format json', () => {
     ...extra,
   ];
 
-  it('counts what the summary reports, one commit, and a file-write histogram per file', () => {
+  it('counts what the summary reports, one commit, and a file-write histogram per file', async () => {
     const rows = generatePoints({ rows: 3000, days: 3 });
     const csv = join(dir, 'in.csv');
     // Two bad rows: a non-numeric x and a missing field.
     writeFileSync(csv, `${pointsToCsv(rows)}\nnope,1,2,2025-01-01T00:00:00Z,1,1,a,true\n1,2\n`);
-    const r = runOcta(args(csv, ['--file-rows', '500']));
+    const r = await octa(args(csv, ['--file-rows', '500']));
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout) as Record<string, number>;
     const m = parsePrometheus(readFileSync(join(dir, 'metrics.prom'), 'utf8'));
@@ -119,13 +119,13 @@ describe('octa ingest --metrics --log-format json', () => {
     expect(logs.at(-1)).toMatchObject({ level: 'info', msg: 'ingest committed', rows_committed: 3000 });
   });
 
-  it('after a failure: metrics still written, a failure counted, nothing committed, an error log line', () => {
+  it('after a failure: metrics still written, a failure counted, nothing committed, an error log line', async () => {
     const csv = join(dir, 'bad.csv');
     writeFileSync(
       csv,
       `${pointsToCsv(generatePoints({ rows: 50 }))}\nnope,1,2,2025-01-01T00:00:00Z,1,1,a,true\n`,
     );
-    const r = runOcta(args(csv, ['--max-rejects', '0']));
+    const r = await octa(args(csv, ['--max-rejects', '0']));
     expect(r.status).not.toBe(0);
     const m = parsePrometheus(readFileSync(join(dir, 'metrics.prom'), 'utf8'));
     expect(m.get('octa_ingest_failures_total')).toBe(1);

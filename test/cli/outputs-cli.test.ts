@@ -2,7 +2,8 @@
  * What the CLI writes (issue 13), as a user runs it: exit codes and messages for outputs that are
  * inputs or cannot be written, a metrics file that fails after the commit, an export over a foreign
  * folder, SQL with several statements, process substitution, and SIGINT/SIGTERM
- * in the middle of an ingest. Each spawn is a few seconds, so the cases are batched.
+ * in the middle of an ingest. Process substitution and the signals spawn the built CLI; the other
+ * cases run its `main` in this process.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { ingest } from '../../src/lake/ingest/ingest.js';
 import { verify } from '../../src/lake/maintenance/index.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { committed, filesUnder, removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
-import { OCTA, runOcta } from './run.js';
+import { OCTA, octaInProcess as octa } from './run.js';
 
 const T = '2025-04-15T12:00:00Z';
 const rowsCsv = (n: number) =>
@@ -43,13 +44,13 @@ beforeAll(async () => {
 afterAll(() => removeDir(dir));
 
 describe('octa ingest outputs', () => {
-  it('refuses a --reject-file that is a hard link to the input (exit 2), the input intact', () => {
+  it('refuses a --reject-file that is a hard link to the input (exit 2), the input intact', async () => {
     const input = join(dir, 'in.csv');
     const text = `${rowsCsv(20)}bad,1,1,${T},0\n`;
     writeFileSync(input, text);
     linkSync(input, join(dir, 'in-link.csv'));
     const target = join(dir, 'lake-link');
-    const r = runOcta([
+    const r = await octa([
       'ingest',
       input,
       '--lake',
@@ -64,9 +65,9 @@ describe('octa ingest outputs', () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  it('refuses a --metrics file in a missing folder before the lake is touched (exit 2)', () => {
+  it('refuses a --metrics file in a missing folder before the lake is touched (exit 2)', async () => {
     const target = join(dir, 'lake-nometrics');
-    const r = runOcta([
+    const r = await octa([
       'ingest',
       small,
       '--lake',
@@ -84,7 +85,7 @@ describe('octa ingest outputs', () => {
 
   it('keeps exit 0 and the summary when the metrics file fails after the commit', async () => {
     const target = join(dir, 'lake-full');
-    const r = runOcta(['ingest', small, '--lake', target, ...LAYOUT, '--metrics', '/dev/full']);
+    const r = await octa(['ingest', small, '--lake', target, ...LAYOUT, '--metrics', '/dev/full']);
     expect(r.stderr).toMatch(/^octa: warning: the metrics were not written to \/dev\/full: ENOSPC/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^500 rows committed/);
@@ -108,12 +109,23 @@ describe('octa ingest outputs', () => {
 });
 
 describe('octa export training-set --out', () => {
-  it('refuses a non-empty folder that holds no export (exit 2) and leaves it untouched', () => {
+  it('refuses a non-empty folder that holds no export (exit 2) and leaves it untouched', async () => {
     const out = join(dir, 'repo');
     mkdirSync(join(out, 'test'), { recursive: true });
     writeFileSync(join(out, 'test', 'keep.test.ts'), 'a test\n');
     writeFileSync(join(out, 'README.md'), 'readme\n');
-    const r = runOcta(['export', 'training-set', '--lake', lake, '--table', 'p', '--lod', '3', '--out', out]);
+    const r = await octa([
+      'export',
+      'training-set',
+      '--lake',
+      lake,
+      '--table',
+      'p',
+      '--lod',
+      '3',
+      '--out',
+      out,
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/is not empty .* and has no manifest\.json of an earlier export/);
     expect(filesUnder(out)).toEqual(['README.md', 'test/keep.test.ts']);
@@ -122,19 +134,19 @@ describe('octa export training-set --out', () => {
 });
 
 describe('octa sql', () => {
-  it('prints every statement in --format table and refuses several in csv (exit 2)', () => {
-    const r = runOcta(['sql', "SET threads = 1; SELECT 'first' AS a; SELECT range AS i FROM range(3)"]);
+  it('prints every statement in --format table and refuses several in csv (exit 2)', async () => {
+    const r = await octa(['sql', "SET threads = 1; SELECT 'first' AS a; SELECT range AS i FROM range(3)"]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('a\n-----\nfirst\n\ni\n-\n0\n1\n2\n');
-    const csv = runOcta(['sql', 'SELECT 1 AS a; SELECT 2 AS b', '--format', 'csv']);
+    const csv = await octa(['sql', 'SELECT 1 AS a; SELECT 2 AS b', '--format', 'csv']);
     expect(csv.status).toBe(2);
     expect(csv.stderr).toMatch(/^octa: --format csv writes one result, and the query has 2 statements/);
   });
 
-  it('refuses an --out inside the lake (exit 2)', () => {
+  it('refuses an --out inside the lake (exit 2)', async () => {
     const out = join(lake, 'p', 'result.csv');
-    const r = runOcta([
+    const r = await octa([
       'sql',
       '--lake',
       lake,

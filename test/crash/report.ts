@@ -212,13 +212,13 @@ results, stack traces, other exit codes and hangs (a command is killed after 120
 ${faultTable.join('\n')}
 ${examples(faults)}
 
-## Other suites (in \`npm test\`)
+## Other suites (in \`npm test\`, and \`npm run test:load\`)
 
 | test | what it injects | cases | expected |
 | --- | --- | --- | --- |
 | test/lake/bad-input-corpus.test.ts | malformed, hostile and huge inputs and options across formats | 44 | each case's error code or reject reasons; nothing committed on error |
 | test/lake/safety-*.test.ts, test/cli/args-cli.test.ts, test/cli/outputs-cli.test.ts | ordinary misuse and unusual-but-valid input (issue 13): every case in "Bad input" below | see below | the outcome each row names; the lake verify-clean after |
-| test/lake/load.test.ts | 4 writers × 50 concurrent commits (local and S3); 1,000 commits then compact | 200 + 200 + 1,000 | versions 1..200 each once, every row once; identical query results after compact |
+| test/lake/load.test.ts (\`npm run test:load\`) | 4 writers × 50 concurrent commits (local and S3); 1,000 commits then compact | 200 + 200 + 1,000 | versions 1..200 each once, every row once; identical query results after compact |
 | test/lake/s3-ingest.test.ts | every attempt at reading a log entry answered 500 under \`octa verify\` | 1 | IO_ERROR on one line, not a report of a damaged lake; clean once the faults stop |
 | test/lake/s3-storage.test.ts | SlowDown/503, connection resets, lost answers to conditional PUTs, cut bodies, answers stalled past the idle timeout (per request, from the S3 test server) | see the file | retried to success or a clear IO_ERROR; a lost race never taken for a win |
 | test/lake/maintenance.test.ts | truncated file, bit flip, missing file, wrong catalog record, damaged log entry | 1 run, 6 problems | \`verify\` reports every one, exit 1 |

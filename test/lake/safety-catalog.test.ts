@@ -38,7 +38,7 @@ import type { Storage } from '../../src/lake/storage/storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { frameToJSON } from '../../src/lattice/frame.js';
 import { openLake } from '../../src/sql/open.js';
-import { runOcta } from '../cli/run.js';
+import { octaInProcess } from '../cli/run.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { tableConfig } from './fixtures/catalog.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';
@@ -423,7 +423,7 @@ describe('a table named files', () => {
       lake.close();
     }
     // octa sql sees the same: the table under its name, the catalog as octa.files.
-    const sql = runOcta([
+    const sql = await octaInProcess([
       'sql',
       '--lake',
       (storage as LocalStorage).root,
@@ -438,7 +438,7 @@ describe('a table named files', () => {
 
   it('is refused by octa ingest with exit 2 naming the reserved names', async () => {
     const lake = join(dir, 'cli-lake');
-    const r = runOcta([
+    const r = await octaInProcess([
       'ingest',
       csvInput(10, 1),
       '--lake',

@@ -1,14 +1,15 @@
 /**
  * `octa sql` end to end on a tiny demo lake: each output format, 64-bit integers as JSON strings,
  * parquet read back by DuckDB, --emit-macros piped into a fresh DuckDB, and the exit codes.
- * Needs the built CLI (npm test builds it first; otherwise run npm run build).
+ * The CLI's `main` runs in this process (test/cli/args-cli spawns the built program for its exit
+ * codes and for a query piped on stdin).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { index64ToLattice, latticeToIndex64, toI64 } from '../../src/lattice/index.js';
-import { runOcta } from '../cli/run.js';
+import { octaInProcess as octa } from '../cli/run.js';
 import { rows, withDuckDB } from './bcc-sql.js';
 
 let dir = '';
@@ -16,10 +17,10 @@ let lake = '';
 const QUERY =
   'SELECT cell, bcc_lod(cell) AS lod, bcc_decode(cell) AS d, bcc_to_string(cell) AS s FROM survey ORDER BY cell LIMIT 5';
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'octa-sql-'));
   lake = join(dir, 'lake');
-  const r = runOcta(['demo', '--lake', lake, '--points', '2000', '--quiet']);
+  const r = await octa(['demo', '--lake', lake, '--points', '2000', '--quiet']);
   if (r.status !== 0) throw new Error(`octa demo failed: ${r.stderr}`);
 });
 
@@ -28,8 +29,8 @@ afterAll(() => {
 });
 
 describe('octa sql', () => {
-  it('--format json: an array of objects, 64-bit integers as strings, ids that decode as the core does', () => {
-    const r = runOcta(['sql', QUERY, '--lake', lake, '--format', 'json']);
+  it('--format json: an array of objects, 64-bit integers as strings, ids that decode as the core does', async () => {
+    const r = await octa(['sql', QUERY, '--lake', lake, '--format', 'json']);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { cell: string; lod: number; d: Record<string, number>; s: string }[];
     expect(out).toHaveLength(5);
@@ -43,8 +44,13 @@ describe('octa sql', () => {
     }
   });
 
-  it('--format table: aligned columns with a header rule', () => {
-    const r = runOcta(['sql', 'SELECT count(*) AS n, min(bcc_lod(cell)) AS lod FROM survey', '--lake', lake]);
+  it('--format table: aligned columns with a header rule', async () => {
+    const r = await octa([
+      'sql',
+      'SELECT count(*) AS n, min(bcc_lod(cell)) AS lod FROM survey',
+      '--lake',
+      lake,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
@@ -54,9 +60,9 @@ describe('octa sql', () => {
     expect(lines[2]!.indexOf(lines[2]!.split(/\s+/)[1]!)).toBe(lines[0]!.indexOf('lod'));
   });
 
-  it('--format csv: header, one line per row, nested values as quoted JSON, same ids as json', () => {
-    const csv = runOcta(['sql', QUERY, '--lake', lake, '--format', 'csv']);
-    const json = JSON.parse(runOcta(['sql', QUERY, '--lake', lake, '--format', 'json']).stdout) as {
+  it('--format csv: header, one line per row, nested values as quoted JSON, same ids as json', async () => {
+    const csv = await octa(['sql', QUERY, '--lake', lake, '--format', 'csv']);
+    const json = JSON.parse((await octa(['sql', QUERY, '--lake', lake, '--format', 'json'])).stdout) as {
       cell: string;
     }[];
     expect(csv.status, csv.stderr).toBe(0);
@@ -68,7 +74,7 @@ describe('octa sql', () => {
 
   it('--format parquet --out FILE writes what DuckDB reads back', async () => {
     const out = join(dir, 'cells.parquet');
-    const r = runOcta([
+    const r = await octa([
       'sql',
       'SELECT cell, bcc_neighbors(cell) AS n FROM survey;',
       '--lake',
@@ -90,26 +96,29 @@ describe('octa sql', () => {
     expect(Number(back[0]!.rows)).toBeGreaterThan(1000);
   });
 
-  it('--out FILE for json writes the file, not stdout', () => {
+  it('--out FILE for json writes the file, not stdout', async () => {
     const out = join(dir, 'rows.json');
-    const r = runOcta(['sql', QUERY, '--lake', lake, '--format', 'json', '--out', out]);
+    const r = await octa(['sql', QUERY, '--lake', lake, '--format', 'json', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveLength(5);
   });
 
-  it('reads the query from stdin, and runs without a lake (functions only)', () => {
-    const r = runOcta(['sql', '--format', 'json'], { input: 'SELECT bcc_encode(1, 1, 1, 5) AS c', cwd: dir });
+  it('reads the query from stdin, and runs without a lake (functions only)', async () => {
+    const r = await octa(['sql', '--format', 'json'], {
+      input: 'SELECT bcc_encode(1, 1, 1, 5) AS c',
+      cwd: dir,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ c: toI64(latticeToIndex64(1, 1, 1, { lod: 5 })).toString() }]);
   });
 
   it('--emit-macros piped into a fresh DuckDB gives the results octa sql gives', async () => {
-    const r = runOcta(['sql', '--emit-macros']);
+    const r = await octa(['sql', '--emit-macros']);
     expect(r.status, r.stderr).toBe(0);
     const q =
       'SELECT bcc_kring(bcc_encode(100, 200, 300, 9, 4, 2), 2) AS k, bcc_to_string(bcc_encode(100, 200, 300, 9)) AS s';
-    const viaCli = JSON.parse(runOcta(['sql', q, '--format', 'json'], { cwd: dir }).stdout);
+    const viaCli = JSON.parse((await octa(['sql', q, '--format', 'json'], { cwd: dir })).stdout);
     const viaFile = await withDuckDB(
       (c) => rows(c, q),
       (c) => c.run(r.stdout),
@@ -118,18 +127,18 @@ describe('octa sql', () => {
     expect((viaFile[0]!.k as string[]).length).toBe(65);
   });
 
-  it("exit 1 with DuckDB's message on one line for a failing query", () => {
-    const bad = runOcta(['sql', 'SELECT * FROM no_such_table', '--lake', lake]);
+  it("exit 1 with DuckDB's message on one line for a failing query", async () => {
+    const bad = await octa(['sql', 'SELECT * FROM no_such_table', '--lake', lake]);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('no_such_table');
-    const bcc = runOcta(['sql', 'SELECT bcc_decode(42)', '--lake', lake]);
+    const bcc = await octa(['sql', 'SELECT bcc_decode(42)', '--lake', lake]);
     expect(bcc.status).toBe(1);
     expect(bcc.stderr).toContain('bcc_decode: not an Index64 id');
     expect(bcc.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  it('exit 2 for bad arguments', () => {
+  it('exit 2 for bad arguments', async () => {
     const cases = [
       ['sql', 'SELECT 1', '--format', 'xml'],
       ['sql', 'SELECT 1', '--format', 'parquet'],
@@ -137,7 +146,7 @@ describe('octa sql', () => {
       ['sql', 'SELECT 1', '--emit-macros'],
     ];
     for (const args of cases) {
-      const r = runOcta(args, { cwd: dir });
+      const r = await octa(args, { cwd: dir });
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^octa: /);
       expect(r.stdout).toBe('');

@@ -3,7 +3,8 @@
  * function and the bad value, bcc_from_string against parseId on mutated text, the emitted .sql file
  * loaded into a fresh DuckDB, and the plan shape that keeps composed calls single-evaluation.
  */
-import { describe, expect, it } from 'vitest';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   index64ToBech32m,
   latticeToHilbert64,
@@ -11,7 +12,7 @@ import {
   parseId,
   toI64,
 } from '../../src/lattice/index.js';
-import { BCC_FUNCTIONS, emitMacros } from '../../src/sql/functions.js';
+import { BCC_FUNCTIONS, emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
 import { prng, randInt } from '../prng.js';
 import { casesTable, errorOf, randomCases, rows, withDuckDB } from './bcc-sql.js';
 
@@ -169,8 +170,22 @@ describe('errors name the function and the value', () => {
       ['bcc_from_string: not an Index64 id (its header bits must be 10)', '"42"'],
     ],
   ];
+  // One DuckDB with the functions registered serves every case (a failed statement leaves the
+  // connection usable): a fresh one per case cost more than the query.
+  let instance: DuckDBInstance;
+  let conn: DuckDBConnection;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    conn = await instance.connect();
+    await registerBccFunctions(conn);
+  });
+  afterAll(() => {
+    conn.closeSync();
+    instance.closeSync();
+  });
+
   it.each(cases)('%s', async (sql, parts) => {
-    const message = await withDuckDB((c) => errorOf(c, sql));
+    const message = await errorOf(conn, sql);
     for (const p of parts) expect(message).toContain(p);
   });
 

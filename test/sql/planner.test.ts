@@ -15,7 +15,7 @@ import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { type LakeSession, openLake } from '../../src/sql/open.js';
 import { planQuery, runQuery } from '../../src/sql/planner.js';
-import { runOcta } from '../cli/run.js';
+import { octaInProcess } from '../cli/run.js';
 import { prng, randInt } from '../prng.js';
 
 let dir = '';
@@ -379,8 +379,8 @@ describe('planQuery / runQuery against brute force', () => {
 });
 
 describe('octa query', () => {
-  it('--explain prints files and row groups considered against the totals', () => {
-    const r = runOcta([
+  it('--explain prints files and row groups considered against the totals', async () => {
+    const r = await octaInProcess([
       'query',
       '--lake',
       lake,
@@ -414,7 +414,7 @@ describe('octa query', () => {
       '--format',
       'json',
     ];
-    const r = runOcta(args);
+    const r = await octaInProcess(args);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { cell: string; x: number }[];
     const lib = await runQuery({
@@ -429,7 +429,7 @@ describe('octa query', () => {
     expect(out.map((o) => o.cell).sort()).toEqual(lib.rows.map((o) => String(o.cell)).sort());
   });
 
-  it('exits 2 for bad arguments', () => {
+  it('exits 2 for bad arguments', async () => {
     const base = ['query', '--lake', lake, '--table', 'survey'];
     for (const extra of [
       [],
@@ -441,12 +441,22 @@ describe('octa query', () => {
       ['--sphere', '0,0,0,1', '--max-ranges', '0'],
       ['--sphere', '0,0,0,1', '--format', 'xml'],
     ]) {
-      const r = runOcta([...base, ...extra]);
+      const r = await octaInProcess([...base, ...extra]);
       expect(r.status, `${extra.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/^octa: /);
     }
     expect(
-      runOcta(['query', '--lake', join(dir, 'missing'), '--table', 'survey', '--box', '0,0,0,1,1,1']).status,
+      (
+        await octaInProcess([
+          'query',
+          '--lake',
+          join(dir, 'missing'),
+          '--table',
+          'survey',
+          '--box',
+          '0,0,0,1,1,1',
+        ])
+      ).status,
     ).toBe(2);
   });
 });
