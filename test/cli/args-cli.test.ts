@@ -8,45 +8,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/demo/demo.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { committed, filesUnder, removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
-import { OCTA } from './run.js';
+import { OCTA, type OctaRun, octaInProcess } from './run.js';
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = OctaRun;
 
-/** Runs `main` in this process, capturing what it writes. */
-async function octa(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (add: (text: string) => void) => (chunk: unknown) => {
-    add(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture((t) => (stdout += t))),
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture((t) => (stderr += t))),
-    // yargs prints help through console.log.
-    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-      stdout += `${a.join(' ')}\n`;
-    }),
-    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => {
-      stderr += `${a.join(' ')}\n`;
-    }),
-  ];
-  try {
-    const status = await main(args);
-    return { status, stdout, stderr };
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
-}
+/** Runs `main` in this process, capturing what it writes (stdin an empty, closed pipe). */
+const octa = (...args: string[]): Promise<Run> => octaInProcess(args);
 
 /** The `octa:` lines on stderr (progress lines of a run are left out). */
 const errors = (r: Run) =>
