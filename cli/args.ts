@@ -4,8 +4,7 @@
  * and operands after `--`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isS3Lake, resolveLake } from '../src/lake/open.js';
-import { OctaError } from '../src/lattice/errors.js';
+import { isS3Lake, OctaError, resolveLake } from '../src/index.js';
 import { UsageError } from './output.js';
 
 /** Bounds of a numeric option, both inclusive. */

@@ -5,10 +5,14 @@
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { Argv } from 'yargs';
-import { EmbeddedCatalog } from '../../src/lake/catalog.js';
-import { DDL_ENGINES, type DdlEngine, hiveDdl } from '../../src/lake/hive-ddl.js';
-import { openStorage } from '../../src/lake/open.js';
-import type { Storage } from '../../src/lake/storage.js';
+import {
+  DDL_ENGINES,
+  type DdlEngine,
+  EmbeddedCatalog,
+  hiveDdl,
+  openStorage,
+  type Storage,
+} from '../../src/index.js';
 import { existingLake, lakeOption } from '../args.js';
 import { println, toJson, UsageError } from '../output.js';
 
@@ -128,7 +132,7 @@ export function catalogCommand(y: Argv): Argv {
             throw error;
           });
           try {
-            const { syncGlue } = await import('../../src/lake/glue.js');
+            const { syncGlue } = await import('../../src/glue.js');
             const summary = await syncGlue({
               client,
               snapshot,

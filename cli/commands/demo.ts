@@ -1,9 +1,6 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
 import type { Argv } from 'yargs';
-import { runDemo } from '../../src/lake/demo.js';
-import { SCENE_LIMITS } from '../../src/lake/demo-scene.js';
-import { openStorage } from '../../src/lake/open.js';
-import { openLake } from '../../src/sql/open.js';
+import { openLake, openStorage, runDemo, SCENE_LIMITS } from '../../src/index.js';
 import { intOption, lakeOption } from '../args.js';
 import { formatTable, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';

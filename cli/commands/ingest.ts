@@ -2,11 +2,16 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { type IngestSummary, ingest } from '../../src/lake/ingest.js';
-import { Metrics } from '../../src/lake/metrics.js';
-import { isS3Lake, openStorage } from '../../src/lake/open.js';
-import { checkOutputFile, type InputRef } from '../../src/lake/outputs.js';
-import { OctaError } from '../../src/lattice/errors.js';
+import {
+  checkOutputFile,
+  type IngestSummary,
+  type InputRef,
+  ingest,
+  isS3Lake,
+  Metrics,
+  OctaError,
+  openStorage,
+} from '../../src/index.js';
 import { intOption, lakeOption, valueOption } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';

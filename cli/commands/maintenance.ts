@@ -1,11 +1,14 @@
 /** `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify`: lake maintenance. */
 import type { Argv } from 'yargs';
-import { compact } from '../../src/lake/maintenance/compact.js';
-import { rebalance } from '../../src/lake/maintenance/rebalance.js';
-import { parseDuration, vacuum } from '../../src/lake/maintenance/vacuum.js';
-import { verify } from '../../src/lake/maintenance/verify.js';
-import { openStorage } from '../../src/lake/open.js';
-import type { Storage } from '../../src/lake/storage.js';
+import {
+  compact,
+  openStorage,
+  parseDuration,
+  rebalance,
+  type Storage,
+  vacuum,
+  verify,
+} from '../../src/index.js';
 import { existingLake, intOption, lakeOption, numberOption } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';

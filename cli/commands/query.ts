@@ -1,6 +1,6 @@
 /** `octa query`: the points of one table inside a box or sphere (frame metres) and a time window. */
 import type { Argv } from 'yargs';
-import { runQuery } from '../../src/sql/planner.js';
+import { runQuery } from '../../src/index.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
 import { formatTable, println, toJson, UsageError } from '../output.js';
 import { cacheMbOption, csvField, lakeDir, remoteReadArgs } from './sql.js';

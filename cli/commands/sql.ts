@@ -6,10 +6,14 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
-import { isS3Lake } from '../../src/lake/open.js';
-import { checkOutputFile } from '../../src/lake/outputs.js';
-import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
-import { openLake, quoteLiteral } from '../../src/sql/open.js';
+import {
+  checkOutputFile,
+  emitMacros,
+  isS3Lake,
+  openLake,
+  quoteLiteral,
+  registerBccFunctions,
+} from '../../src/index.js';
 import { existingLake, lakeOption, numberOption } from '../args.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 

@@ -6,7 +6,7 @@
  * new tables may not take but a lake written by an older octa-lake can have). A remote lake is read
  * through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decimalOf, type NamedPayloadType, type PayloadType } from '../export/schema.js';
 import { type CatalogSnapshot, EmbeddedCatalog, liveFiles, type TableConfig } from '../lake/catalog.js';
 import { openStorage } from '../lake/open.js';
@@ -165,6 +165,8 @@ export async function openLake({
   let instance: DuckDBInstance;
   try {
     snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+    // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     instance = await DuckDBInstance.create(':memory:');
   } catch (err) {
     closeStore();
