@@ -199,6 +199,8 @@ export {
   latticeToParent,
   latticeToRoute64,
   latticeUnit,
+  metersBoxToLatticeBox,
+  metersSphereToLattice,
   metresBoxToLatticeBox,
   metresSphereToLattice,
   mortonDecode48,

@@ -88,7 +88,14 @@ export {
 } from './index64.js';
 export { mortonDecode48, mortonEncode48 } from './morton.js';
 export type { Box6, IdRange, LatticeGrid, RangeCover, RangeCurve, RangeOptions } from './ranges.js';
-export { boxToRanges, metresBoxToLatticeBox, metresSphereToLattice, sphereToRanges } from './ranges.js';
+export {
+  boxToRanges,
+  metersBoxToLatticeBox,
+  metersSphereToLattice,
+  metresBoxToLatticeBox,
+  metresSphereToLattice,
+  sphereToRanges,
+} from './ranges.js';
 export type { Route64Fields } from './route64.js';
 export {
   bech32mToRoute64,
