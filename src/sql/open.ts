@@ -159,7 +159,7 @@ export async function openLake({
   if (!store) throw new OctaError('INVALID_ARGUMENT', 'openLake needs a lake location or a storage');
   // A storage opened here is closed with the session (an S3 client's connections).
   const closeStore = () => {
-    if (storage === undefined) (store as { close?: () => void }).close?.();
+    if (storage === undefined) store.close();
   };
   let snapshot: CatalogSnapshot;
   let instance: DuckDBInstance;
