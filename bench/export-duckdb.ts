@@ -1,6 +1,6 @@
 /**
  * The peer of bench/export: the same k = 1 neighbourhood gather as a DuckDB user would write it in
- * plain SQL — points to their BCC cell at the sample LOD (the lake session's `bcc_from_frame_metres`,
+ * plain SQL — points to their BCC cell at the sample LOD (the lake session's `bcc_from_frame_meters`,
  * so the very same cells), a count per cell, a self-join of the cells on the 14 neighbour offsets,
  * a list per cell in slot order (features and mask), COPY to zstd Parquet ordered by cell. No split
  * assignment, no shards: only the gather.
@@ -27,7 +27,7 @@ export function duckdbGatherSql(lod: number, out: string): string {
     WITH cells AS (
       SELECT cell, f0, d.x AS lx, d.y AS ly, d.z AS lz FROM (
         SELECT cell, f0, bcc_decode(cell) AS d FROM (
-          SELECT bcc_from_frame_metres(x, y, z, 0.0, 0.0, 0.0, 1024.0, ${lod}) AS cell, count(*)::DOUBLE AS f0
+          SELECT bcc_from_frame_meters(x, y, z, 0.0, 0.0, 0.0, 1024.0, ${lod}) AS cell, count(*)::DOUBLE AS f0
           FROM points GROUP BY 1))
     ), o AS (SELECT * FROM (VALUES ${values.join(', ')}) AS o(slot, dx, dy, dz))
     SELECT c.cell, [any_value(c.f0)] AS features,

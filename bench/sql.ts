@@ -116,9 +116,9 @@ try {
     await q('bcc_lattice_parent(cell)', N, 'SELECT count(bcc_lattice_parent(cell)) FROM ids'),
     await q('bcc_lattice_children(cell)', N, 'SELECT sum(len(bcc_lattice_children(cell))) FROM ids'),
     await q(
-      'bcc_from_frame_metres(x, y, z, …)',
+      'bcc_from_frame_meters(x, y, z, …)',
       N,
-      `SELECT sum(bcc_from_frame_metres((i % 99991) * 0.01::DOUBLE, (i % 99989) * 0.01::DOUBLE, (i % 99971) * 0.01::DOUBLE, 0, 0, 0, 1024, 12) & 1023) FROM range(${N}) t(i)`,
+      `SELECT sum(bcc_from_frame_meters((i % 99991) * 0.01::DOUBLE, (i % 99989) * 0.01::DOUBLE, (i % 99971) * 0.01::DOUBLE, 0, 0, 0, 1024, 12) & 1023) FROM range(${N}) t(i)`,
     ),
     await q(
       'bcc_distance(cell, neighbour)',

@@ -4,8 +4,8 @@
  * and operands after `--`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isS3Lake, resolveLake } from '../src/lake/storage/open.js';
-import { OctaError } from '../src/lattice/errors.js';
+import type { Argv } from 'yargs';
+import { isS3Lake, OctaError, openStorage, resolveLake, type Storage } from '../src/index.js';
 import { UsageError } from './output.js';
 
 /** Bounds of a numeric option, both inclusive. */
@@ -161,13 +161,67 @@ export function lakeArg(lake: string): string {
  * @throws {UsageError} naming the location and the forms a lake takes
  */
 export function existingLake(lake: string): string {
-  const location = lakeArg(lake);
+  return mustExist(lakeArg(lake));
+}
+
+/** A location {@link lakeArg} returned, when a lake can be there already (s3://, or a directory). */
+function mustExist(location: string): string {
   if (isS3Lake(location) || (existsSync(location) && statSync(location).isDirectory())) {
     return location;
   }
   throw new UsageError(
     `no lake at ${location}: --lake must name an existing lake directory or an s3://bucket/prefix URL`,
   );
+}
+
+const S3_ENDPOINT_OPTION = {
+  type: 'string',
+  default: process.env.OCTA_S3_ENDPOINT || undefined,
+  defaultDescription: '$OCTA_S3_ENDPOINT',
+  describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
+} as const;
+
+/**
+ * Declares `--lake` ({@link lakeOption}: read through the library's `resolveLake`, so every
+ * command refuses the same locations) and `--s3-endpoint` (default `$OCTA_S3_ENDPOINT`): the one
+ * place the commands that open a lake declare them.
+ * @param y - the command's builder
+ * @param lake - `--lake`'s description, default or demandOption
+ */
+export function lakeOptions<T, O extends OptionText>(y: Argv<T>, lake: O) {
+  return y.option('lake', lakeOption(lake)).option('s3-endpoint', S3_ENDPOINT_OPTION);
+}
+
+/** What `--lake` and `--s3-endpoint` leave in the parsed arguments. */
+export interface LakeArgs {
+  /** As {@link lakeOption} resolved it: an s3:// URL or an absolute path. */
+  lake: string;
+  s3Endpoint?: string | undefined;
+}
+
+/**
+ * Opens the lake's storage, runs `task` on it and closes the storage in `finally` (an S3 client's
+ * connections), whether `task` succeeds or throws: every command that works on a lake's storage
+ * opens it here.
+ * @param a - the parsed `--lake` and `--s3-endpoint`
+ * @param options.create - false (default): the lake must exist already; true: a local lake
+ *   directory is created when missing (ingest, demo)
+ * @returns what `task` returns
+ * @throws {UsageError} when the lake must exist and does not; whatever opening the storage or
+ *   `task` throws
+ */
+export async function withStorage<T>(
+  a: LakeArgs,
+  task: (storage: Storage) => Promise<T>,
+  { create = false }: { create?: boolean } = {},
+): Promise<T> {
+  const location = create ? a.lake : mustExist(a.lake);
+  const storage = await openStorage(location, a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
+  try {
+    return await task(storage);
+  } finally {
+    storage.close();
+  }
 }
 
 /**

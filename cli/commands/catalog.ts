@@ -5,27 +5,16 @@
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { Argv } from 'yargs';
-import { EmbeddedCatalog } from '../../src/lake/catalog/catalog.js';
-import { DDL_ENGINES, type DdlEngine, hiveDdl } from '../../src/lake/catalog/publish/hive-ddl.js';
-import { openStorage } from '../../src/lake/storage/open.js';
-import type { Storage } from '../../src/lake/storage/storage.js';
-import { existingLake, lakeOption } from '../args.js';
+import { DDL_ENGINES, type DdlEngine, EmbeddedCatalog, hiveDdl } from '../../src/index.js';
+import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
 import { println, toJson, UsageError } from '../output.js';
 
-/** The storage of `--lake`: an s3:// URL, or a directory that must exist. */
-async function lakeStorage(lake: string, s3Endpoint: string | undefined): Promise<Storage> {
-  return openStorage(existingLake(lake), s3Endpoint === undefined ? {} : { s3Endpoint });
-}
-
 /** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
-async function openLakeCatalog(a: {
-  lake: string;
-  location?: string | undefined;
-  s3Endpoint?: string | undefined;
-}) {
-  const storage = await lakeStorage(a.lake, a.s3Endpoint);
-  const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
-  return { snapshot, location: a.location ?? storage.url };
+async function openLakeCatalog(a: LakeArgs & { location?: string | undefined }) {
+  return withStorage(a, async (storage) => {
+    const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+    return { snapshot, location: a.location ?? storage.url };
+  });
 }
 
 /**
@@ -75,13 +64,7 @@ async function setting(value: Promise<unknown>, missing: string): Promise<void> 
   if (resolved === undefined || resolved === '') throw new UsageError(missing);
 }
 
-const lakeArgs = lakeOption({ demandOption: true, describe: 'lake directory or s3://bucket/prefix' });
-const s3EndpointOption = {
-  type: 'string',
-  default: process.env.OCTA_S3_ENDPOINT || undefined,
-  defaultDescription: '$OCTA_S3_ENDPOINT',
-  describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
-} as const;
+const lakeText = { demandOption: true, describe: 'lake directory or s3://bucket/prefix' } as const;
 const locationOption = {
   type: 'string',
   describe: "the lake's root as engines reach it (default: the lake's own URL), e.g. s3://bucket/prefix",
@@ -95,9 +78,7 @@ export function catalogCommand(y: Argv): Argv {
         'sync',
         'Create or update Glue tables and partitions from the lake catalog',
         (s) =>
-          s
-            .option('lake', lakeArgs)
-            .option('s3-endpoint', s3EndpointOption)
+          lakeOptions(s, lakeText)
             .option('glue-database', {
               type: 'string',
               demandOption: true,
@@ -128,7 +109,7 @@ export function catalogCommand(y: Argv): Argv {
             throw error;
           });
           try {
-            const { syncGlue } = await import('../../src/lake/catalog/publish/glue.js');
+            const { syncGlue } = await import('../../src/glue.js');
             const summary = await syncGlue({
               client,
               snapshot,
@@ -156,9 +137,7 @@ export function catalogCommand(y: Argv): Argv {
         'ddl',
         'Print CREATE TABLE and partition statements for Athena, Trino, Spark or Hive',
         (d) =>
-          d
-            .option('lake', lakeArgs)
-            .option('s3-endpoint', s3EndpointOption)
+          lakeOptions(d, lakeText)
             .option('table', { type: 'string', demandOption: true, describe: 'the lake table' })
             .option('engine', {
               type: 'string',

@@ -1,10 +1,7 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
 import type { Argv } from 'yargs';
-import { runDemo } from '../../src/demo/demo.js';
-import { SCENE_LIMITS } from '../../src/demo/demo-scene.js';
-import { openStorage } from '../../src/lake/storage/open.js';
-import { openLake } from '../../src/sql/open.js';
-import { intOption, lakeOption } from '../args.js';
+import { openLake, runDemo, SCENE_LIMITS } from '../../src/index.js';
+import { intOption, lakeOptions, withStorage } from '../args.js';
 import { formatTable, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { printSummary } from './ingest.js';
@@ -23,17 +20,7 @@ export function demoCommand(y: Argv): Argv {
     'demo',
     'Generate a seeded synthetic LiDAR survey over several days, ingest it, and query it',
     (c) =>
-      c
-        .option(
-          'lake',
-          lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }),
-        )
-        .option('s3-endpoint', {
-          type: 'string',
-          default: process.env.OCTA_S3_ENDPOINT || undefined,
-          defaultDescription: '$OCTA_S3_ENDPOINT',
-          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
-        })
+      lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
         .option(
           'points',
           intOption('points', SCENE_LIMITS.points, { default: 500_000, describe: 'points to generate' }),
@@ -46,38 +33,42 @@ export function demoCommand(y: Argv): Argv {
           describe: 'print {"ingest": …, "query": […]} as JSON',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
-    async (a) => {
-      const storage = await openStorage(a.lake, { s3Endpoint: a.s3Endpoint });
-      const progress = createProgress({ quiet: a.quiet });
-      const points = a.points;
-      const summary = await runDemo({
-        storage,
-        scene: { points, days: a.days, seed: a.seed },
-        onProgress: (p) =>
-          progress.update(
-            `generated ${p.rowsRead.toLocaleString('en')} points, ${p.files} files`,
-            p.rowsRead / points,
-          ),
-      });
-      progress.done();
-      const lake = await openLake({ storage });
-      try {
-        const reader = await lake.connection.runAndReadAll(DEMO_QUERY);
-        const rows = reader.getRowObjectsJson();
-        if (a.json) {
-          println(toJson({ ingest: summary, query: rows }));
-          return;
-        }
-        printSummary(
-          summary,
-          false,
-          'the same survey is in this lake already: give another --lake, or another --seed to add a second one',
-        );
-        println(`\nlake: ${a.lake}\n\n${DEMO_QUERY}\n`);
-        println(formatTable(rows));
-      } finally {
-        lake.close();
-      }
-    },
+    async (a) =>
+      withStorage(
+        a,
+        async (storage) => {
+          const progress = createProgress({ quiet: a.quiet });
+          const points = a.points;
+          const summary = await runDemo({
+            storage,
+            scene: { points, days: a.days, seed: a.seed },
+            onProgress: (p) =>
+              progress.update(
+                `generated ${p.rowsRead.toLocaleString('en')} points, ${p.files} files`,
+                p.rowsRead / points,
+              ),
+          });
+          progress.done();
+          const lake = await openLake({ storage });
+          try {
+            const reader = await lake.connection.runAndReadAll(DEMO_QUERY);
+            const rows = reader.getRowObjectsJson();
+            if (a.json) {
+              println(toJson({ ingest: summary, query: rows }));
+              return;
+            }
+            printSummary(
+              summary,
+              false,
+              'the same survey is in this lake already: give another --lake, or another --seed to add a second one',
+            );
+            println(`\nlake: ${a.lake}\n\n${DEMO_QUERY}\n`);
+            println(formatTable(rows));
+          } finally {
+            lake.close();
+          }
+        },
+        { create: true },
+      ),
   );
 }

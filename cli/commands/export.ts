@@ -1,6 +1,6 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
-import { exportTrainingSet, type TrainingManifest } from '../../src/sql/training/training.js';
+import { exportTrainingSet, type TrainingManifest } from '../../src/index.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';

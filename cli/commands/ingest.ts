@@ -2,12 +2,16 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { type IngestSummary, ingest } from '../../src/lake/ingest/ingest.js';
-import { Metrics } from '../../src/lake/ingest/metrics.js';
-import { checkOutputFile, type InputRef } from '../../src/lake/ingest/outputs.js';
-import { isS3Lake, openStorage } from '../../src/lake/storage/open.js';
-import { OctaError } from '../../src/lattice/errors.js';
-import { intOption, lakeOption, valueOption } from '../args.js';
+import {
+  checkOutputFile,
+  type IngestSummary,
+  type InputRef,
+  ingest,
+  isS3Lake,
+  Metrics,
+  OctaError,
+} from '../../src/index.js';
+import { intOption, lakeOptions, valueOption, withStorage } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
 import { createProgress, jsonLog, jsonProgress } from '../progress.js';
@@ -44,18 +48,8 @@ export function ingestCommand(y: Argv): Argv {
     'ingest [files..]',
     'Ingest point files (or - for stdin) into a lake table',
     (c) =>
-      c
+      lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
         .positional('files', { type: 'string', array: true, describe: 'input files, or - for stdin' })
-        .option(
-          'lake',
-          lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }),
-        )
-        .option('s3-endpoint', {
-          type: 'string',
-          default: process.env.OCTA_S3_ENDPOINT || undefined,
-          defaultDescription: '$OCTA_S3_ENDPOINT',
-          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
-        })
         .option('table', {
           type: 'string',
           default: 'points',
@@ -191,93 +185,105 @@ export function ingestCommand(y: Argv): Argv {
           ...localLake,
         });
       }
-      const storage = await openStorage(lake, { s3Endpoint: a.s3Endpoint });
-      const log = a.logFormat === 'json' ? jsonLog : null;
-      const progress = log ? jsonProgress(a.quiet) : createProgress({ quiet: a.quiet });
-      const metrics = new Metrics();
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const started = performance.now();
-      const finish = async (outcome: 'ok' | 'failed') => {
-        metrics.inc('octa_ingest_runs_total', 'Ingest runs by this process', 1);
-        if (outcome === 'failed')
-          metrics.inc(
-            'octa_ingest_failures_total',
-            'Ingest runs that committed nothing because of an error',
-            1,
-          );
-        metrics.observe(
-          'octa_ingest_run_seconds',
-          'Wall time of the run',
-          (performance.now() - started) / 1000,
-        );
-        if (!a.metrics) return;
-        try {
-          await writeFile(a.metrics, metrics.toPrometheus());
-        } catch (err) {
-          // The run's outcome stands: after a commit, exit 1 would invite a re-run with --force
-          // that stores the rows twice.
-          const why = err instanceof Error ? err.message : String(err);
-          process.stderr.write(`octa: warning: the metrics were not written to ${a.metrics}: ${why}\n`);
-        }
-      };
-      let summary: Awaited<ReturnType<typeof ingest>>;
-      try {
-        summary = await interruptible((signal) =>
-          ingest({
-            signal,
-            metrics,
-            storage,
-            table: a.table,
-            inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
-            ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
-            ...(a.frame === undefined ? {} : { frame: a.frame }),
-            ...(a.frameId === undefined ? {} : { frameId: a.frameId }),
-            ...(a.lod === undefined ? {} : { lod: a.lod }),
-            coords: Object.fromEntries(
-              Object.entries({
-                x: a.x,
-                y: a.y,
-                z: a.z,
-                lat: a.lat,
-                lon: a.lon,
-                height: a.height,
-                depthKm: a.depthKm,
-              }).filter(([, v]) => v !== undefined),
-            ),
-            ...(a.time === undefined ? {} : { time: a.time }),
-            ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
-            ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
-            ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
-            ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
-            ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
-            // The reject file is a local file: an S3 lake's go to the working directory.
-            rejectFile:
-              a.rejectFile ?? resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
-            maxRejects: a.maxRejects,
-            force: a.force,
-            ...(a.fileRows === undefined ? {} : { fileRows: a.fileRows }),
-            ...(a.memoryMb === undefined ? {} : { memoryBytes: a.memoryMb * 2 ** 20 }),
-            onProgress: (p) =>
-              progress.update(
-                `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
-                p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
-                { source: p.source, rows_read: p.rowsRead, rows_rejected: p.rowsRejected, files: p.files },
-              ),
-          }),
-        );
-      } catch (err) {
-        progress.done(false);
-        await finish('failed');
-        log?.('error', 'ingest failed', {
-          code: err instanceof OctaError ? err.code : 'INTERNAL',
-          error: err instanceof Error ? err.message : String(err),
-        });
-        throw err;
-      }
-      progress.done();
-      await finish('ok');
-      log?.('info', 'ingest committed', { ...summary });
-      printSummary(summary, a.json);
+      // The storage is closed however the run ends (an S3 client's connections).
+      await withStorage(
+        a,
+        async (storage) => {
+          const log = a.logFormat === 'json' ? jsonLog : null;
+          const progress = log ? jsonProgress(a.quiet) : createProgress({ quiet: a.quiet });
+          const metrics = new Metrics();
+          const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+          const started = performance.now();
+          const finish = async (outcome: 'ok' | 'failed') => {
+            metrics.inc('octa_ingest_runs_total', 'Ingest runs by this process', 1);
+            if (outcome === 'failed')
+              metrics.inc(
+                'octa_ingest_failures_total',
+                'Ingest runs that committed nothing because of an error',
+                1,
+              );
+            metrics.observe(
+              'octa_ingest_run_seconds',
+              'Wall time of the run',
+              (performance.now() - started) / 1000,
+            );
+            if (!a.metrics) return;
+            try {
+              await writeFile(a.metrics, metrics.toPrometheus());
+            } catch (err) {
+              // The run's outcome stands: after a commit, exit 1 would invite a re-run with --force
+              // that stores the rows twice.
+              const why = err instanceof Error ? err.message : String(err);
+              process.stderr.write(`octa: warning: the metrics were not written to ${a.metrics}: ${why}\n`);
+            }
+          };
+          let summary: Awaited<ReturnType<typeof ingest>>;
+          try {
+            summary = await interruptible((signal) =>
+              ingest({
+                signal,
+                metrics,
+                storage,
+                table: a.table,
+                inputs: files.map((f) => (f === '-' ? { stream: process.stdin, name: '-' } : { path: f })),
+                ...(a.format ? { format: a.format } : files[0] === '-' ? { format: 'csv' as const } : {}),
+                ...(a.frame === undefined ? {} : { frame: a.frame }),
+                ...(a.frameId === undefined ? {} : { frameId: a.frameId }),
+                ...(a.lod === undefined ? {} : { lod: a.lod }),
+                coords: Object.fromEntries(
+                  Object.entries({
+                    x: a.x,
+                    y: a.y,
+                    z: a.z,
+                    lat: a.lat,
+                    lon: a.lon,
+                    height: a.height,
+                    depthKm: a.depthKm,
+                  }).filter(([, v]) => v !== undefined),
+                ),
+                ...(a.time === undefined ? {} : { time: a.time }),
+                ...(a.timeValue === undefined ? {} : { timeValue: a.timeValue }),
+                ...(a.timeUnit === undefined ? {} : { timeUnit: a.timeUnit }),
+                ...(a.timeBucket === undefined ? {} : { timeBucket: a.timeBucket }),
+                ...(a.idKind === undefined ? {} : { idKind: a.idKind }),
+                ...(a.exclude === undefined ? {} : { exclude: a.exclude.split(',').map((s) => s.trim()) }),
+                // The reject file is a local file: an S3 lake's go to the working directory.
+                rejectFile:
+                  a.rejectFile ??
+                  resolve(isS3Lake(lake) ? '.' : lake, '_rejects', `${a.table}-${stamp}.ndjson`),
+                maxRejects: a.maxRejects,
+                force: a.force,
+                ...(a.fileRows === undefined ? {} : { fileRows: a.fileRows }),
+                ...(a.memoryMb === undefined ? {} : { memoryBytes: a.memoryMb * 2 ** 20 }),
+                onProgress: (p) =>
+                  progress.update(
+                    `${p.source}: ${p.rowsRead.toLocaleString('en')} rows read, ${p.rowsRejected} rejected, ${p.files} files`,
+                    p.bytes !== undefined && p.size ? p.bytes / p.size : undefined,
+                    {
+                      source: p.source,
+                      rows_read: p.rowsRead,
+                      rows_rejected: p.rowsRejected,
+                      files: p.files,
+                    },
+                  ),
+              }),
+            );
+          } catch (err) {
+            progress.done(false);
+            await finish('failed');
+            log?.('error', 'ingest failed', {
+              code: err instanceof OctaError ? err.code : 'INTERNAL',
+              error: err instanceof Error ? err.message : String(err),
+            });
+            throw err;
+          }
+          progress.done();
+          await finish('ok');
+          log?.('info', 'ingest committed', { ...summary });
+          printSummary(summary, a.json);
+        },
+        { create: true },
+      );
     },
   );
 }

@@ -1,43 +1,13 @@
 /** `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify`: lake maintenance. */
 import type { Argv } from 'yargs';
-import { compact } from '../../src/lake/maintenance/compact.js';
-import { rebalance } from '../../src/lake/maintenance/rebalance.js';
-import { parseDuration, vacuum } from '../../src/lake/maintenance/vacuum.js';
-import { verify } from '../../src/lake/maintenance/verify.js';
-import { openStorage } from '../../src/lake/storage/open.js';
-import type { Storage } from '../../src/lake/storage/storage.js';
-import { existingLake, intOption, lakeOption, numberOption } from '../args.js';
+import { compact, parseDuration, rebalance, vacuum, verify } from '../../src/index.js';
+import { intOption, lakeOptions, numberOption, withStorage } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 import { createProgress } from '../progress.js';
 
-/** The lake's storage; a local lake must exist (maintenance never creates one). */
-async function lakeStorage(a: { lake: string; s3Endpoint?: string | undefined }): Promise<Storage> {
-  return openStorage(existingLake(a.lake), a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
-}
-
-/** Runs `task` on the lake's storage and releases it (an S3 client's connections) afterwards. */
-async function withLake<T>(
-  a: { lake: string; s3Endpoint?: string | undefined },
-  task: (storage: Storage) => Promise<T>,
-): Promise<T> {
-  const storage = await lakeStorage(a);
-  try {
-    return await task(storage);
-  } finally {
-    (storage as { close?: () => void }).close?.();
-  }
-}
-
 const common = (c: Argv) =>
-  c
-    .option('lake', lakeOption({ default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' }))
-    .option('s3-endpoint', {
-      type: 'string',
-      default: process.env.OCTA_S3_ENDPOINT || undefined,
-      defaultDescription: '$OCTA_S3_ENDPOINT',
-      describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
-    })
+  lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
     .option('table', { type: 'string', describe: 'only this table (default every table)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
     .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' });
@@ -72,7 +42,7 @@ export function compactCommand(y: Argv): Argv {
       const progress = createProgress({ quiet: a.quiet });
       let partitions = 0;
       const summary = await interruptible((signal) =>
-        withLake(a, (storage) =>
+        withStorage(a, (storage) =>
           compact({
             signal,
             storage,
@@ -140,7 +110,7 @@ export function rebalanceCommand(y: Argv): Argv {
         }),
     async (a) => {
       const summary = await interruptible((signal) =>
-        withLake(a, (storage) =>
+        withStorage(a, (storage) =>
           rebalance({
             signal,
             storage,
@@ -188,7 +158,7 @@ export function vacuumCommand(y: Argv): Argv {
       } catch (error) {
         throw new UsageError(`--grace ${(error as Error).message.replace(/ \(code: .*$/, '')}`);
       }
-      const summary = await withLake(a, (storage) =>
+      const summary = await withStorage(a, (storage) =>
         vacuum({
           storage,
           ...(a.table === undefined ? {} : { table: a.table }),
@@ -214,7 +184,7 @@ export function verifyCommand(y: Argv): Argv {
     (c) => common(c),
     async (a) => {
       const progress = createProgress({ quiet: a.quiet });
-      const report = await withLake(a, (storage) =>
+      const report = await withStorage(a, (storage) =>
         verify({
           storage,
           ...(a.table === undefined ? {} : { table: a.table }),

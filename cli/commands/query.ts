@@ -1,7 +1,7 @@
 /** `octa query`: the points of one table inside a box or sphere (frame metres) and a time window. */
 import type { Argv } from 'yargs';
-import { runQuery } from '../../src/sql/planner.js';
-import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
+import { runQuery } from '../../src/index.js';
+import { intOption, lakeOptions, numberListOption, valueOption } from '../args.js';
 import { formatTable, println, toJson, UsageError } from '../output.js';
 import { cacheMbOption, csvField, lakeDir, remoteReadArgs } from './sql.js';
 
@@ -13,7 +13,7 @@ export function queryCommand(y: Argv): Argv {
     'query',
     'Points of a table inside a box or sphere (frame metres) and a time window, read through the planner',
     (c) =>
-      c
+      lakeOptions(c, { describe: 'lake directory or s3://bucket/prefix (default ./octa-lake)' })
         .option('table', { type: 'string', demandOption: true, describe: 'the table to read' })
         .option(
           'box',
@@ -27,16 +27,6 @@ export function queryCommand(y: Argv): Argv {
         )
         .option('from', valueOption({ describe: 'first time, inclusive (ISO 8601 with a zone, or a date)' }))
         .option('to', valueOption({ describe: 'end time, exclusive' }))
-        .option(
-          'lake',
-          lakeOption({ describe: 'lake directory or s3://bucket/prefix (default ./octa-lake)' }),
-        )
-        .option('s3-endpoint', {
-          type: 'string',
-          default: process.env.OCTA_S3_ENDPOINT || undefined,
-          defaultDescription: '$OCTA_S3_ENDPOINT',
-          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
-        })
         .option('select', { type: 'string', default: '*', describe: 'comma-separated columns' })
         .option('format', {
           type: 'string',

@@ -6,11 +6,15 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
-import { checkOutputFile } from '../../src/lake/ingest/outputs.js';
-import { isS3Lake } from '../../src/lake/storage/open.js';
-import { emitMacros, registerBccFunctions } from '../../src/sql/functions.js';
-import { openLake, quoteLiteral } from '../../src/sql/open.js';
-import { existingLake, lakeOption, numberOption } from '../args.js';
+import {
+  checkOutputFile,
+  emitMacros,
+  isS3Lake,
+  openLake,
+  quoteLiteral,
+  registerBccFunctions,
+} from '../../src/index.js';
+import { existingLake, lakeOptions, numberOption } from '../args.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
@@ -154,22 +158,12 @@ export function sqlCommand(y: Argv): Argv {
     'sql [query]',
     'Run SQL over a lake (views per table, bcc_* functions), or print the functions as a .sql file',
     (c) =>
-      c
+      lakeOptions(c, {
+        describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+      })
         .positional('query', {
           type: 'string',
           describe: 'the SQL (read from stdin when piped and omitted, or given as -)',
-        })
-        .option(
-          'lake',
-          lakeOption({
-            describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
-          }),
-        )
-        .option('s3-endpoint', {
-          type: 'string',
-          default: process.env.OCTA_S3_ENDPOINT || undefined,
-          defaultDescription: '$OCTA_S3_ENDPOINT',
-          describe: 'endpoint of an S3-compatible service for an s3:// lake, e.g. http://127.0.0.1:9000',
         })
         .option('format', {
           type: 'string',

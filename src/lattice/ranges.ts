@@ -232,7 +232,7 @@ export interface LatticeGrid {
  * @throws {OctaError} INVALID_LOD, or INVALID_ARGUMENT for a non-finite or reversed box, a bad origin,
  *   unit or margin
  */
-export function metresBoxToLatticeBox({
+export function metersBoxToLatticeBox({
   origin,
   unit,
   lod,
@@ -259,7 +259,7 @@ export function metresBoxToLatticeBox({
  * The lattice sphere whose tiles hold every stored point of a sphere in frame metres.
  *
  * Snapping moves a point at most √5/2 lattice units, and up to √3 at the domain's top faces where
- * the snap keeps BCC parity (see {@link metresBoxToLatticeBox}); unlike a box's floor and ceil,
+ * the snap keeps BCC parity (see {@link metersBoxToLatticeBox}); unlike a box's floor and ceil,
  * nothing rounds that up for free, so the default margin is 2.
  * @param options - origin, unit, lod, center in metres, radius in metres (finite, ≥ 0), margin in
  *   lattice units (finite, ≥ 0, default 2)
@@ -268,7 +268,7 @@ export function metresBoxToLatticeBox({
  * @throws {OctaError} INVALID_LOD, or INVALID_ARGUMENT for a non-finite centre, a bad radius, origin,
  *   unit or margin
  */
-export function metresSphereToLattice({
+export function metersSphereToLattice({
   origin,
   unit,
   lod,
@@ -310,3 +310,9 @@ function checkGrid(origin: Triple, unit: number, lod: number, margin: number): n
   }
   return 2 ** (lod + 1);
 }
+
+/** The British spelling published first: the same function as {@link metersBoxToLatticeBox} (docs/NAMING.md). */
+export const metresBoxToLatticeBox = metersBoxToLatticeBox;
+
+/** The British spelling published first: the same function as {@link metersSphereToLattice} (docs/NAMING.md). */
+export const metresSphereToLattice = metersSphereToLattice;

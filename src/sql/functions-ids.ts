@@ -93,33 +93,55 @@ const SNAP_HELPERS: [string, string][] = [
   ],
 ];
 
-const FM = 'bcc_from_frame_metres';
 // u = (p − origin) × (n / edge): the core's one multiply, in the same order, so the same doubles.
 const n = `(1::BIGINT << ((TRY_CAST(lod AS INTEGER) & 15) + 1))`;
-const fromMetresBody = `${guard(
+// The bodies take the function's name, for its messages: the alias under the spelling published
+// first (docs/NAMING.md) names itself in its errors, as it always has.
+const fromMetersBody = (fn: string) => `${guard(
   ['x', 'y', 'z', 'x0', 'y0', 'z0', 'edge', 'lod', 'frame', 'tier'],
   [
-    checkInt(FM, 'frame', 'frame', 0, 255),
-    checkInt(FM, 'tier', 'tier', 0, 3),
-    checkInt(FM, 'LOD', 'lod', 0, 15),
-    frameChecks(FM),
+    checkInt(fn, 'frame', 'frame', 0, 255),
+    checkInt(fn, 'tier', 'tier', 0, 3),
+    checkInt(fn, 'LOD', 'lod', 0, 15),
+    frameChecks(fn),
     `WHEN NOT (x >= x0 AND x < x0 + edge AND y >= y0 AND y < y0 + edge AND z >= z0 AND z < z0 + edge)
-      THEN ${fail(FM, 'point (', `x || ', ' || y || ', ' || z || ') is outside the frame domain [origin, origin + edge) with origin (' || x0 || ', ' || y0 || ', ' || z0 || ') and edge ' || edge || '; choose a larger edge or another frame, or filter the row'`)}`,
+      THEN ${fail(fn, 'point (', `x || ', ' || y || ', ' || z || ') is outside the frame domain [origin, origin + edge) with origin (' || x0 || ', ' || y0 || ', ' || z0 || ') and edge ' || edge || '; choose a larger edge or another frame, or filter the row'`)}`,
   ],
 )}
   + bcc__snap_make((x - x0) * (${n} / edge), (y - y0) * (${n} / edge), (z - z0) * (${n} / edge), ${n}, lod, frame, tier)`;
 
-const CC = 'bcc_cell_centre';
 const unit = `(edge / (1::BIGINT << (bcc__lod(cell) + 1)))`;
-const centreBody = `[struct_pack(x := x0 + bcc__x(cell) * ${unit}, y := y0 + bcc__y(cell) * ${unit}, z := z0 + bcc__z(cell) * ${unit})][1 + ${guard(
-  ['cell', 'x0', 'y0', 'z0', 'edge'],
-  [
-    checkId(CC, 'cell'),
-    frameChecks(CC),
-    `WHEN greatest(bcc__x(cell), bcc__y(cell), bcc__z(cell)) >= (1 << (bcc__lod(cell) + 1))
-      THEN ${fail(CC, 'id coordinates (', `bcc__x(cell) || ', ' || bcc__y(cell) || ', ' || bcc__z(cell) || ') exceed 0..' || ((1 << (bcc__lod(cell) + 1)) - 1) || ' at LOD ' || bcc__lod(cell) || ', so the id lies outside every frame domain: ' || cell`)}`,
-  ],
-)}]`;
+const centerBody = (fn: string) =>
+  `[struct_pack(x := x0 + bcc__x(cell) * ${unit}, y := y0 + bcc__y(cell) * ${unit}, z := z0 + bcc__z(cell) * ${unit})][1 + ${guard(
+    ['cell', 'x0', 'y0', 'z0', 'edge'],
+    [
+      checkId(fn, 'cell'),
+      frameChecks(fn),
+      `WHEN greatest(bcc__x(cell), bcc__y(cell), bcc__z(cell)) >= (1 << (bcc__lod(cell) + 1))
+      THEN ${fail(fn, 'id coordinates (', `bcc__x(cell) || ', ' || bcc__y(cell) || ', ' || bcc__z(cell) || ') exceed 0..' || ((1 << (bcc__lod(cell) + 1)) - 1) || ' at LOD ' || bcc__lod(cell) || ', so the id lies outside every frame domain: ' || cell`)}`,
+    ],
+  )}]`;
+
+/** `bcc_from_frame_meters` under `name`: its own, or the alias `name` of `aliasOf`. */
+function fromFrameMeters(name: string, aliasOf?: string): MacroDef {
+  return {
+    name,
+    kind: 'scalar',
+    signature: `${name}(x, y, z, x0, y0, z0, edge, lod [, frame := 0 [, tier := 0]]) → BIGINT${aliasOf === undefined ? '' : ` (alias of ${aliasOf})`}`,
+    sql: macro(name, [['x, y, z, x0, y0, z0, edge, lod, frame := 0, tier := 0', fromMetersBody(name)]]),
+  };
+}
+
+/** `bcc_cell_center` under `name`: its own, or the alias `name` of `aliasOf`. */
+function cellCenter(name: string, aliasOf?: string): MacroDef[] {
+  return idFunction({
+    name,
+    signature: `${name}(cell, x0, y0, z0, edge) → STRUCT(x, y, z DOUBLE)${aliasOf === undefined ? '' : ` (alias of ${aliasOf})`}`,
+    forms: [['cell, x0, y0, z0, edge', centerBody(name)]],
+    ids: ['cell'],
+    result: 'value',
+  });
+}
 
 /** The id and frame macros. */
 export const ID_MACROS: MacroDef[] = [
@@ -183,17 +205,8 @@ export const ID_MACROS: MacroDef[] = [
     ids: ['cell'],
     result: 'ids',
   }),
-  {
-    name: FM,
-    kind: 'scalar',
-    signature: 'bcc_from_frame_metres(x, y, z, x0, y0, z0, edge, lod [, frame := 0 [, tier := 0]]) → BIGINT',
-    sql: macro(FM, [['x, y, z, x0, y0, z0, edge, lod, frame := 0, tier := 0', fromMetresBody]]),
-  },
-  ...idFunction({
-    name: CC,
-    signature: 'bcc_cell_centre(cell, x0, y0, z0, edge) → STRUCT(x, y, z DOUBLE)',
-    forms: [['cell, x0, y0, z0, edge', centreBody]],
-    ids: ['cell'],
-    result: 'value',
-  }),
+  fromFrameMeters('bcc_from_frame_meters'),
+  fromFrameMeters('bcc_from_frame_metres', 'bcc_from_frame_meters'),
+  ...cellCenter('bcc_cell_center'),
+  ...cellCenter('bcc_cell_centre', 'bcc_cell_center'),
 ];

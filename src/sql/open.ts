@@ -6,7 +6,7 @@
  * new tables may not take but a lake written by an older octa-lake can have). A remote lake is read
  * through httpfs or the file cache ({@link LakeReader}, docs/SQL.md "Remote lakes").
  */
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { decimalOf, type NamedPayloadType, type PayloadType } from '../export/schema.js';
 import {
   type CatalogSnapshot,
@@ -164,12 +164,14 @@ export async function openLake({
   if (!store) throw new OctaError('INVALID_ARGUMENT', 'openLake needs a lake location or a storage');
   // A storage opened here is closed with the session (an S3 client's connections).
   const closeStore = () => {
-    if (storage === undefined) (store as { close?: () => void }).close?.();
+    if (storage === undefined) store.close();
   };
   let snapshot: CatalogSnapshot;
   let instance: DuckDBInstance;
   try {
     snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+    // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     instance = await DuckDBInstance.create(':memory:');
   } catch (err) {
     closeStore();

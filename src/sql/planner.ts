@@ -16,8 +16,8 @@ import { latticeUnit } from '../lattice/frame.js';
 import { toI64 } from '../lattice/index64.js';
 import {
   boxToRanges,
-  metresBoxToLatticeBox,
-  metresSphereToLattice,
+  metersBoxToLatticeBox,
+  metersSphereToLattice,
   sphereToRanges,
 } from '../lattice/ranges.js';
 import { type LakeSession, type OpenLakeOptions, openLake } from './open.js';
@@ -173,10 +173,10 @@ function chooseFiles({
   const rangeOptions = { lod, frame: frame.id, curve: config.idKind, maxRanges };
   let ranges: PlanRange[] = [];
   if (region.kind === 'box') {
-    const lattice = metresBoxToLatticeBox({ ...grid, box: region.box });
+    const lattice = metersBoxToLatticeBox({ ...grid, box: region.box });
     if (lattice !== null) ranges = boxToRanges({ ...rangeOptions, box: lattice }).ranges;
   } else {
-    const lattice = metresSphereToLattice({ ...grid, center: region.center, radius: region.radius });
+    const lattice = metersSphereToLattice({ ...grid, center: region.center, radius: region.radius });
     if (lattice !== null) ranges = sphereToRanges({ ...rangeOptions, ...lattice }).ranges;
   }
   ranges = ranges.map((r) => ({ lo: toI64(r.lo), hi: toI64(r.hi), contained: r.contained }));

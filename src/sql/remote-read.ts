@@ -15,6 +15,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadataAsync } from 'hyparquet';
 import type { FileRecord } from '../lake/catalog/catalog-state.js';
 import { FileCache } from '../lake/storage/file-cache.js';
+import { isS3Lake } from '../lake/storage/open.js';
+import { s3UrlToLocation } from '../lake/storage/s3-location.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 
@@ -69,12 +71,15 @@ export async function loadHttpfs(connection: DuckDBConnection): Promise<string |
   }
 }
 
-/** The bucket and key prefix of an `s3://bucket/prefix` url, or null for another scheme. */
-export function parseS3Url(url: string): { bucket: string; prefix: string } | null {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (m === null) return null;
-  const prefix = m[2]!.replace(/\/+$/, '');
-  return { bucket: m[1]!, prefix: prefix === '' ? '' : `${prefix}/` };
+/**
+ * The bucket and the key prefix (ending in '/', or '' at the bucket root) of a storage's `s3://`
+ * url, or null for another scheme. The url is read by `s3UrlToLocation`, the one S3 URL parser, so
+ * a lake's keys are the same here as in its storage.
+ */
+function s3KeyPrefix(url: string): { bucket: string; prefix: string } | null {
+  if (!isS3Lake(url)) return null;
+  const { bucket, prefix } = s3UrlToLocation(url);
+  return { bucket, prefix: prefix === '' ? '' : `${prefix}/` };
 }
 
 type ClientConfig = {
@@ -218,7 +223,7 @@ export class LakeReader {
     this.mode = mode;
     this.httpfsProblem = httpfsProblem;
     this.cache = cache;
-    this.#s3 = parseS3Url(storage.url);
+    this.#s3 = s3KeyPrefix(storage.url);
   }
 
   /**
@@ -272,7 +277,7 @@ export class LakeReader {
     connection: DuckDBConnection,
     given: S3Access | undefined,
   ): Promise<string | null> {
-    const location = parseS3Url(storage.url);
+    const location = s3KeyPrefix(storage.url);
     if (location === null) return `httpfs reads s3:// lakes, not ${storage.url}`;
     const loadProblem = await loadHttpfs(connection);
     if (loadProblem !== null) return loadProblem;

@@ -104,6 +104,7 @@ function counting(inner: Storage): Storage & { reads: string[] } {
     stat: (key) => inner.stat(key),
     delete: (key) => inner.delete(key),
     localPath: (key) => inner.localPath(key),
+    close: () => inner.close(),
   };
 }
 

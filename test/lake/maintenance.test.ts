@@ -164,6 +164,7 @@ function beforeCommit(base: LocalStorage, hook: { run: (() => Promise<unknown>) 
     stat: (k) => base.stat(k),
     delete: (k) => base.delete(k),
     localPath: (k) => base.localPath(k),
+    close: () => base.close(),
   };
 }
 

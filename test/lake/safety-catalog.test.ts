@@ -246,6 +246,7 @@ function racingAt(moment: Moment, base: Storage, hook: { run: (() => Promise<unk
     },
     delete: (k) => base.delete(k),
     localPath: (k) => base.localPath(k),
+    close: () => base.close(),
   };
 }
 

@@ -294,6 +294,7 @@ describe('an aborted rebalance', () => {
       stat: (k) => real.stat(k),
       delete: (k) => real.delete(k),
       localPath: (k) => real.localPath(k),
+      close: () => real.close(),
     };
     expect(await codeOf(rebalance({ storage, targetRows: 500, signal: controller.signal }))).toBe(
       'INTERRUPTED',

@@ -85,4 +85,8 @@ export class RemoteLikeStorage implements Storage {
   localPath(_key: string): string | null {
     return null;
   }
+
+  close(): void {
+    this.inner.close();
+  }
 }

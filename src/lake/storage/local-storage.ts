@@ -82,6 +82,9 @@ export class LocalStorage implements Storage {
     return this.pathOf(checkKey(key));
   }
 
+  /** Nothing to release: every operation opens and closes its own file handles. */
+  close(): void {}
+
   async read(key: string): Promise<Uint8Array> {
     const path = this.pathOf(checkKey(key));
     try {

@@ -51,6 +51,11 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** A file path that DuckDB can read directly, or null when the object is remote. */
   localPath(key: string): string | null;
+  /**
+   * Releases what the storage holds (an S3 client's connections; nothing for a local directory).
+   * Whoever opened the storage closes it, once, when done; the storage is not used after.
+   */
+  close(): void;
 }
 
 /**

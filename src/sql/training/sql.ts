@@ -91,7 +91,7 @@ export function labelKeySql(source: Extract<LabelSource, { kind: 'table' }>): st
 export function cellsSql({ config, filter, features, lod, splitLod, label }: CellsSqlOptions): string {
   const { origin, edge, id } = config.frame;
   const [x0, y0, z0] = origin.map(doubleLiteral);
-  // The core's snap (bcc_from_frame_metres) per point, but only to lattice coordinates packed in
+  // The core's snap (bcc_from_frame_meters) per point, but only to lattice coordinates packed in
   // one BIGINT: the Index64 is encoded once per cell, not per point (the encode is the costly part).
   // u = (p − origin) × (n / edge) in the core's order, so the same doubles and the same cells.
   const n = `${2 ** (lod + 1)}::BIGINT`;

@@ -213,7 +213,9 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     await s.connection.run(`SET temp_directory = '${spill.replaceAll("'", "''")}'`);
     const state = s.snapshot.tables.get(table);
     if (state === undefined) {
-      throw new OctaError('NOT_FOUND', `no table ${table} in the lake; octa catalog lists the tables`, table);
+      // The message lists the tables, as liveFiles does: there is no command that lists them.
+      const names = [...s.snapshot.tables.keys()].sort().join(', ') || 'none';
+      throw new OctaError('NOT_FOUND', `no table ${table} in the lake (tables: ${names})`, table);
     }
     const config = state.config;
     checkInt('lod', lod, 0, config.lod);
