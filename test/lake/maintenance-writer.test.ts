@@ -4,8 +4,6 @@
  * their range, sorted by cell, with every payload type (utf8 text and nulls included) and int64
  * event times unchanged, read by an independent reader (hyparquet).
  */
-import { parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readParquetMetadata } from '../../src/export/index.js';
 import type { FileRecord } from '../../src/lake/catalog/catalog.js';
@@ -19,7 +17,7 @@ import {
 } from '../../src/lake/maintenance/files.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { parseFrameSpec } from '../../src/lattice/index.js';
-import { fullSchema, LOD, makeRows, ODD_NAME, type Row, rowsToChunk, sortRows } from '../export/fixtures.js';
+import { fullSchema, LOD, makeRows, type Row, readRows, rowsToChunk, sortRows } from '../export/fixtures.js';
 import { removeDir, tempDir } from './fixtures/ingest/lake.js';
 
 const dir = tempDir('octa-maint-writer-');
@@ -45,26 +43,7 @@ function tableWith(splits: bigint[]): MaintainedTable {
 
 /** A file's rows as plain rows, by an independent reader. */
 async function rowsOf(storage: LocalStorage, file: FileRecord): Promise<Row[]> {
-  const bytes = await storage.read(file.key);
-  const got = await parquetReadObjects({
-    file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-    compressors,
-    parsers: { timestampFromMicroseconds: (micros: bigint) => micros },
-  });
-  return got.map((r) => ({
-    cell: r.cell,
-    x: r.x,
-    y: r.y,
-    z: r.z,
-    time: r.time,
-    seq: r.seq,
-    intensity: r.intensity ?? null,
-    class: r.class ?? null,
-    gps: r.gps ?? null,
-    flag: r.flag ?? null,
-    label: r.label ?? null,
-    odd: r[ODD_NAME] ?? null,
-  }));
+  return readRows(await storage.read(file.key));
 }
 
 describe('maintenance writes the rows it reads', () => {

@@ -10,12 +10,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pointBufferToArrow } from '../../export/arrow.js';
-import { type BoundingBox, PointBuffer, type PointChunk } from '../../export/container.js';
+import { PointBuffer, type PointChunk } from '../../export/container.js';
 import type { PointFileDescriptor } from '../../export/metadata.js';
 import { writeParquet } from '../../export/parquet.js';
 import { encodeParquet, type ParquetWriterSettings } from '../../export/parquet-writer.js';
 import type { PointSchema } from '../../export/schema.js';
 import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
+import type { WrittenFileStats } from '../catalog/records.js';
 
 /** One point file to encode: its rows in any order (the encoder sorts them by cell). */
 export interface EncodeJob {
@@ -63,14 +64,7 @@ function transferables(job: EncodeJob | TableJob): ArrayBuffer[] {
 export interface Encoded {
   bytes: Uint8Array;
   sha256: string;
-  stats: {
-    rows: number;
-    cellMin: string;
-    cellMax: string;
-    timeMin: string;
-    timeMax: string;
-    bbox: BoundingBox;
-  };
+  stats: WrittenFileStats;
 }
 
 /**
