@@ -1,20 +1,12 @@
 /**
- * Point tables ⇄ Parquet bytes. Writing goes Arrow JS → IPC stream → parquet-wasm (arrow-rs);
- * the footer's `octa.*` keys are measured from the rows, never trusted from the caller. Reading the
+ * Point tables ⇄ Parquet bytes. Writing checks the rows, then goes Arrow JS → IPC stream → the one
+ * Parquet writer (parquet-writer.ts: parquet-wasm, arrow-rs) with the point files' settings; the
+ * footer's `octa.*` keys are measured from the rows, never trusted from the caller. Reading the
  * footer uses hyparquet's metadata parser, because parquet-wasm exposes no column statistics.
  */
 import { type Data, type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
-import {
-  Compression,
-  EnabledStatistics,
-  Encoding,
-  Table as WasmTable,
-  type WriterProperties,
-  WriterPropertiesBuilder,
-  readParquet as wasmReadParquet,
-  writeParquet as wasmWriteParquet,
-} from 'parquet-wasm';
+import { type Table as WasmTable, readParquet as wasmReadParquet } from 'parquet-wasm';
 import { OctaError } from '../lattice/errors.js';
 import { arrowToPointSchema } from './arrow.js';
 import {
@@ -25,6 +17,12 @@ import {
   type PointFileMetadata,
   pointFileMetadataToKeyValues,
 } from './metadata.js';
+import {
+  checkWriterSettings,
+  encodeParquet,
+  type ParquetCompression,
+  type ParquetWriterSettings,
+} from './parquet-writer.js';
 import { POINT_SCHEMA_VERSION, REQUIRED_COLUMNS } from './schema.js';
 import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
 
@@ -38,17 +36,7 @@ import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
  */
 export const DEFAULT_ROW_GROUP_SIZE = 65_536;
 
-/** Compression codecs the writer offers. */
-export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4_raw' | 'uncompressed';
-
-const CODECS: Readonly<Record<ParquetCompression, Compression>> = {
-  zstd: Compression.ZSTD,
-  snappy: Compression.SNAPPY,
-  gzip: Compression.GZIP,
-  brotli: Compression.BROTLI,
-  lz4_raw: Compression.LZ4_RAW,
-  uncompressed: Compression.UNCOMPRESSED,
-};
+export type { ParquetCompression } from './parquet-writer.js';
 
 // Only text and small integers (classes, flags) repeat enough for a dictionary to pay: ids,
 // coordinates, times and measured float64/int64 values are nearly all distinct, and arrow-rs would
@@ -124,26 +112,6 @@ function checkCells(
   return rangeOf(chunks);
 }
 
-function writerProperties(
-  compression: ParquetCompression,
-  rowGroupSize: number,
-  keyValues: Record<string, string>,
-  plainColumns: readonly string[],
-): WriterProperties {
-  // Every setter consumes its builder and returns the next one, and build() consumes the last, so
-  // the chain leaves nothing to free but the properties it returns.
-  let builder = new WriterPropertiesBuilder()
-    .setCompression(CODECS[compression])
-    .setMaxRowGroupSize(rowGroupSize)
-    .setStatisticsEnabled(EnabledStatistics.Page)
-    .setCreatedBy(CREATED_BY)
-    .setKeyValueMetadata(new Map(Object.entries(keyValues)));
-  for (const column of plainColumns) builder = builder.setColumnDictionaryEnabled(column, false);
-  for (const column of DELTA_COLUMNS)
-    builder = builder.setColumnEncoding(column, Encoding.DELTA_BINARY_PACKED);
-  return builder.build();
-}
-
 /**
  * Writes a table of points as a Parquet file: zstd, row groups of `rowGroupSize` rows with chunk and
  * page statistics, `cell` as INT64, `time` as TIMESTAMP(MICROS, UTC), and `octa.*` footer keys.
@@ -160,16 +128,7 @@ export function writeParquet({
   compression = 'zstd',
 }: WriteParquetOptions): Uint8Array {
   checkPointFileDescriptor(metadata);
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
-    throw new OctaError('INVALID_ARGUMENT', 'rowGroupSize must be a positive integer', rowGroupSize);
-  }
-  if (!Object.hasOwn(CODECS, compression)) {
-    throw new OctaError(
-      'INVALID_ARGUMENT',
-      `compression must be one of ${Object.keys(CODECS).join(', ')}`,
-      compression,
-    );
-  }
+  checkWriterSettings({ compression, rowGroupSize });
   const schema = arrowToPointSchema(table.schema);
   if (table.numRows === 0) {
     throw new OctaError('INVALID_INPUT', 'a point file needs at least one row; skip empty partitions', 0);
@@ -193,27 +152,17 @@ export function writeParquet({
     timeMax: times.max,
   });
 
-  const plainColumns = schema.columns.filter((c) => !DICTIONARY_TYPES.has(c.type)).map((c) => c.name);
-  let properties: WriterProperties | undefined = writerProperties(
+  const plain = schema.columns.filter((c) => !DICTIONARY_TYPES.has(c.type));
+  const settings: ParquetWriterSettings = {
     compression,
     rowGroupSize,
+    statistics: 'page',
+    dictionaryColumns: Object.fromEntries(plain.map((c) => [c.name, false])),
+    deltaColumns: DELTA_COLUMNS,
+    createdBy: CREATED_BY,
     keyValues,
-    plainColumns,
-  );
-  let wasmTable: WasmTable | undefined;
-  try {
-    wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
-    // writeParquet takes ownership of both: forget them first so `finally` frees only what we kept.
-    const [input, props] = [wasmTable, properties];
-    wasmTable = undefined;
-    properties = undefined;
-    return wasmWriteParquet(input, props);
-  } catch (error) {
-    throw new OctaError('INVALID_INPUT', `Parquet writer failed: ${String(error)}`);
-  } finally {
-    wasmTable?.free();
-    properties?.free();
-  }
+  };
+  return encodeParquet(tableToIPC(table, 'stream'), settings);
 }
 
 /**
