@@ -10,7 +10,6 @@ import { type AsyncBuffer, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { arrowToPointBuffer, pointBufferToArrow } from '../../export/arrow.js';
 import { type PayloadValues, PointBuffer, type PointChunk } from '../../export/container.js';
-import { microsToIso } from '../../export/metadata.js';
 import { readParquet } from '../../export/parquet.js';
 import { createPointSchema, type PointSchema } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
@@ -22,6 +21,7 @@ import type {
   TableConfig,
 } from '../catalog/catalog.js';
 import { dataFileKey, rangeLabel } from '../catalog/layout.js';
+import { fileRecord } from '../catalog/records.js';
 import { checkWrittenFiles } from '../catalog/writer-lease.js';
 import { encodeInline } from '../ingest/encoder.js';
 import type { Storage } from '../storage/storage.js';
@@ -190,24 +190,18 @@ export async function writePointFile({
   });
   const key = dataFileKey({ table: config.name, lod: config.lod, t, r, writer, id: randomUUID() });
   await storage.write(key, bytes);
-  const b = stats.bbox;
-  return {
+  return fileRecord({
     key,
     table: config.name,
     lod: config.lod,
     t,
     r,
-    rows: stats.rows,
     bytes: bytes.length,
     sha256,
-    cellMin: stats.cellMin,
-    cellMax: stats.cellMax,
-    timeMin: microsToIso(BigInt(stats.timeMin)),
-    timeMax: microsToIso(BigInt(stats.timeMax)),
-    bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+    stats,
     batch,
     writer,
-  };
+  });
 }
 
 /**
