@@ -16,6 +16,7 @@ import {
   parseIsoTime,
   writeTimeWords,
 } from '../../export/event-time.js';
+import { type FixedArray, gather } from '../../export/gather.js';
 import { decimalOf, type PayloadColumn, type PayloadType } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
 import { type Frame, geodeticToFrameBatch } from '../../lattice/frame.js';
@@ -565,25 +566,7 @@ export function convertChunk(
     }
   }
   rejects.sort((a, b) => a.row - b.row);
-  const take = <T extends Float64Array | BigInt64Array | Int32Array | Uint8Array>(a: T): T => {
-    if (k === n) return a;
-    const out = new (a.constructor as new (len: number) => T)(k);
-    if (a instanceof BigInt64Array) {
-      // Two 32-bit words per value: no BigInt per row.
-      const src = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
-      const dst = new Uint32Array(out.buffer);
-      for (let j = 0; j < k; j++) {
-        const i = 2 * keep[j]!;
-        dst[2 * j] = src[i]!;
-        dst[2 * j + 1] = src[i + 1]!;
-      }
-    } else {
-      const src = a as Float64Array | Int32Array | Uint8Array;
-      const dst = out as Float64Array | Int32Array | Uint8Array;
-      for (let j = 0; j < k; j++) dst[j] = src[keep[j]!]!;
-    }
-    return out;
-  };
+  const take = <T extends FixedArray>(a: T): T => (k === n ? a : gather(a, keep, k));
   let [xs, ys, zs] = k === n && metres !== undefined ? metres : [];
   if (xs === undefined || ys === undefined || zs === undefined) {
     xs = new Float64Array(k);
