@@ -18,6 +18,7 @@ import { openStorage } from '../lake/storage/open.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { registerBccFunctions } from './functions.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 import { LakeReader, type RemoteRead, type S3Access } from './remote-read.js';
 
 /** An open lake: a DuckDB connection with the lake's views, and the catalog state they show. */
@@ -30,16 +31,6 @@ export interface LakeSession {
   reader: LakeReader;
   /** Closes the connection and the database. */
   close(): void;
-}
-
-/** Quotes an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Quotes an SQL string literal. */
-export function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 const PAYLOAD_SQL: Readonly<Record<NamedPayloadType, string>> = {

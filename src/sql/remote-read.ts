@@ -19,6 +19,7 @@ import { isS3Lake } from '../lake/storage/open.js';
 import { s3UrlToLocation } from '../lake/storage/s3-location.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
+import { quoteLiteral } from './quote.js';
 
 /** How to read a remote lake: `httpfs`, the file cache, or `auto` (httpfs when it loads, else the cache). */
 export type RemoteRead = 'auto' | 'httpfs' | 'cache';
@@ -141,8 +142,6 @@ export async function resolveS3Access(
   return out;
 }
 
-const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-
 /**
  * The `CREATE SECRET` that lets httpfs read a bucket: a custom endpoint gets path-style URLs and
  * TLS only for `https:`.
@@ -152,11 +151,11 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
  * @throws {OctaError} INVALID_ARGUMENT for an endpoint that is not an http(s) URL
  */
 export function s3SecretSql(bucket: string, access: S3Access): string {
-  const parts = ['TYPE s3', `SCOPE ${literal(`s3://${bucket}`)}`];
-  if (access.accessKeyId !== undefined) parts.push(`KEY_ID ${literal(access.accessKeyId)}`);
-  if (access.secretAccessKey !== undefined) parts.push(`SECRET ${literal(access.secretAccessKey)}`);
-  if (access.sessionToken !== undefined) parts.push(`SESSION_TOKEN ${literal(access.sessionToken)}`);
-  if (access.region !== undefined) parts.push(`REGION ${literal(access.region)}`);
+  const parts = ['TYPE s3', `SCOPE ${quoteLiteral(`s3://${bucket}`)}`];
+  if (access.accessKeyId !== undefined) parts.push(`KEY_ID ${quoteLiteral(access.accessKeyId)}`);
+  if (access.secretAccessKey !== undefined) parts.push(`SECRET ${quoteLiteral(access.secretAccessKey)}`);
+  if (access.sessionToken !== undefined) parts.push(`SESSION_TOKEN ${quoteLiteral(access.sessionToken)}`);
+  if (access.region !== undefined) parts.push(`REGION ${quoteLiteral(access.region)}`);
   if (access.endpoint !== undefined) {
     let url: URL;
     try {
@@ -173,7 +172,7 @@ export function s3SecretSql(bucket: string, access: S3Access): string {
     }
     const path = url.pathname.replace(/\/+$/, '');
     parts.push(
-      `ENDPOINT ${literal(`${url.host}${path}`)}`,
+      `ENDPOINT ${quoteLiteral(`${url.host}${path}`)}`,
       "URL_STYLE 'path'",
       `USE_SSL ${url.protocol === 'https:'}`,
     );
@@ -354,7 +353,7 @@ export class LakeReader {
     }
     let total = 0;
     if (local.length > 0) {
-      const list = `[${local.map(literal).join(', ')}]`;
+      const list = `[${local.map(quoteLiteral).join(', ')}]`;
       const r = await this.#connection.runAndReadAll(
         `SELECT count(*)::INTEGER FROM (SELECT DISTINCT file_name, row_group_id FROM parquet_metadata(${list}))`,
       );
