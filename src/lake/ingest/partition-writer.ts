@@ -13,6 +13,7 @@ import { readTimeSeconds } from '../../export/event-time.js';
 import { type FixedArray, gather } from '../../export/gather.js';
 import type { PointSchema } from '../../export/schema.js';
 import type { Frame } from '../../lattice/frame.js';
+import type { TileIdKind } from '../../lattice/ids.js';
 import type { FileRecord } from '../catalog/catalog.js';
 import {
   bucketIndexOfSeconds,
@@ -31,7 +32,7 @@ export interface PartitionTable {
   name: string;
   frame: Frame;
   lod: number;
-  idKind: 'index64' | 'hilbert64';
+  idKind: TileIdKind;
   timeBucket: TimeBucket;
   schema: PointSchema;
   /** Sorted signed-INT64 lower bounds of the ranges after the first. */
