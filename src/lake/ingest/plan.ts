@@ -19,7 +19,8 @@ import type { TimeBucket } from '../catalog/layout.js';
 import { inferFormat, openSource, type Source, type SourceFormat } from '../sources/index.js';
 import { canThreadSources, openThreadedSource } from '../sources/threaded.js';
 import type { Storage } from '../storage/storage.js';
-import type { ConversionPlan, CoordinateMapping, TimeMapping } from './convert.js';
+import type { ConversionPlan, CoordinateMapping } from './convert.js';
+import type { TimeMapping } from './convert-time.js';
 import type { Metrics } from './metrics.js';
 import type { InputRef } from './outputs.js';
 
