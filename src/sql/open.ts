@@ -19,7 +19,8 @@ import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { registerBccFunctions } from './functions.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
-import { LakeReader, type RemoteRead, type S3Access } from './remote-read.js';
+import { LakeReader, type RemoteRead } from './remote-read.js';
+import type { S3Access } from './s3-access.js';
 
 /** An open lake: a DuckDB connection with the lake's views, and the catalog state they show. */
 export interface LakeSession {
