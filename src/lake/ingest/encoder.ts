@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { arrowToPointBuffer, pointBufferToArrow } from '../../export/arrow.js';
-import { type BoundingBox, PointBuffer, type PointChunk } from '../../export/container.js';
+import { PointBuffer, type PointChunk } from '../../export/container.js';
 import type { PointFileDescriptor } from '../../export/metadata.js';
 import { writeParquet } from '../../export/parquet.js';
 import type { PointSchema } from '../../export/schema.js';
 import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
+import type { WrittenFileStats } from '../catalog/records.js';
 
 /** One file to encode: its rows in any order (the encoder sorts them by cell). */
 export type EncodeJob = (
@@ -63,14 +64,7 @@ function transferables(job: EncodeJob): ArrayBuffer[] {
 export interface Encoded {
   bytes: Uint8Array;
   sha256: string;
-  stats: {
-    rows: number;
-    cellMin: string;
-    cellMax: string;
-    timeMin: string;
-    timeMax: string;
-    bbox: BoundingBox;
-  };
+  stats: WrittenFileStats;
 }
 
 /**

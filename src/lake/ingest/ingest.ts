@@ -14,7 +14,7 @@ import type { WriterLease } from '../catalog/writer-lease.js';
 import { openSource } from '../sources/index.js';
 import { LocalStorage } from '../storage/local-storage.js';
 import { commitLoaded } from './commit.js';
-import { loadSources } from './load.js';
+import { type LoadRun, loadSources } from './load.js';
 import { checkOutputFile } from './outputs.js';
 import {
   type IngestOptions,
@@ -94,16 +94,16 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           : null;
       prepared.push({ input, name, source, identity });
     }
-    return await run(
+    return await run({
       opts,
       catalog,
-      existing?.config,
-      existing?.batches ?? new Set(),
+      existing: existing?.config,
+      committedBatches: existing?.batches ?? new Set(),
       prepared,
       force,
       maxRejects,
       leases,
-    );
+    });
   } finally {
     for (const lease of leases) await lease.release();
     for (const p of prepared) await p.source.close();
@@ -112,16 +112,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
 
 /** One run over opened sources: plan the table, load the sources into files, commit them. */
 async function run(
-  opts: IngestOptions,
-  catalog: EmbeddedCatalog,
-  existing: TableConfig | undefined,
-  committedBatches: ReadonlySet<string>,
-  prepared: Prepared[],
-  force: boolean,
-  maxRejects: number,
-  leases: WriterLease[],
+  input: Omit<LoadRun, 'table' | 'summary'> & { catalog: EmbeddedCatalog; existing: TableConfig | undefined },
 ): Promise<IngestSummary> {
-  const table = await planTable(opts, existing, prepared);
+  const { opts, catalog, existing } = input;
+  const table = await planTable(opts, existing, input.prepared);
   const summary: IngestSummary = {
     rows_read: 0,
     rows_committed: 0,
@@ -132,15 +126,6 @@ async function run(
     version: null,
     reject_file: null,
   };
-  const loaded = await loadSources({
-    opts,
-    table,
-    prepared,
-    committedBatches,
-    force,
-    maxRejects,
-    leases,
-    summary,
-  });
+  const loaded = await loadSources({ ...input, table, summary });
   return commitLoaded({ opts, catalog, existing, config: table.config, loaded, summary });
 }
