@@ -2,10 +2,16 @@
  * The one builder of a new file's catalog record (src/lake/catalog/records.ts), used by ingest and
  * maintenance: event times stay exact int64 microseconds all the way to the record's ISO text.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isoToMicros } from '../../src/export/event-time.js';
+import { readParquetMetadata } from '../../src/export/parquet.js';
 import { checkFileRecord } from '../../src/lake/catalog/catalog-log.js';
 import { fileRecord } from '../../src/lake/catalog/records.js';
+import { ingest } from '../../src/lake/ingest/ingest.js';
+import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { committed, removeDir, tempDir } from './fixtures/ingest/lake.js';
 
 const written = (timeMin: string, timeMax: string) => ({
   key: 'pts/lod=9/t=2255-06-05/r=0000000000000000/part-w-1.parquet',
@@ -59,5 +65,36 @@ describe('fileRecord', () => {
     expect(ends.timeMin).toBe('0000-01-01T00:00:00.000000Z');
     expect(ends.timeMax).toBe('9999-12-31T23:59:59.999999Z');
     expect(isoToMicros(ends.timeMax)).toBe(253_402_300_799_999_999n);
+  });
+});
+
+describe('event time from source to file', () => {
+  it('stays int64: times one µs apart past 2^53 µs land exactly in the footer and the catalog record', async () => {
+    const dir = tempDir('file-record');
+    try {
+      const lake = join(dir, 'lake');
+      const path = join(dir, 'in.csv');
+      writeFileSync(path, 'x,y,z,time\n1,2,3,9007199254740994\n4,5,6,9007199254740993\n');
+      const storage = await LocalStorage.create({ root: lake });
+      const summary = await ingest({
+        storage,
+        table: 'pts',
+        inputs: [{ path }],
+        frame: 'cartesian:0,0,0,1024',
+        lod: 6,
+        time: 'time',
+        timeUnit: 'us',
+      });
+      expect(summary.rows_committed).toBe(2);
+      const { files } = await committed(lake, 'pts');
+      expect(files.map((f) => [f.timeMin, f.timeMax])).toEqual([
+        ['2255-06-05T23:47:34.740993Z', '2255-06-05T23:47:34.740994Z'],
+      ]);
+      const footer = readParquetMetadata(await storage.read(files[0]!.key));
+      expect([footer.point?.timeMin, footer.point?.timeMax]).toEqual([9007199254740993n, 9007199254740994n]);
+      expect(footer.keyValues['octa.time_max']).toBe('2255-06-05T23:47:34.740994Z');
+    } finally {
+      removeDir(dir);
+    }
   });
 });
