@@ -131,6 +131,7 @@ export type {
   RangeCurve,
   RangeOptions,
   Route64Fields,
+  TileIdKind,
   TileKeyFields,
   TileKeyOptions,
   Triple,
