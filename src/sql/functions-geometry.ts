@@ -84,7 +84,9 @@ for (let i = 0; i < 42; i += 3) {
 // by the smallest (rank of its ring-r neighbour, crate offset index). Each offset comes with what the
 // dilated arithmetic needs: per axis the spread amounts to add (a) and subtract (s), and the range of
 // the centre's axis bits (l..h) for which the result stays within 0..65535. Depends on k alone, so
-// DuckDB computes it once per query when k is a constant. Capped at 64 so a bad k fails fast.
+// DuckDB computes it once per query when k is a constant. A k that is NULL or above 64 gives no
+// rings at all (least(k, 64) was 64 for both, and DuckDB builds the offsets before the CASE that
+// rejects such a k: seconds of work for an error or a NULL).
 const dil = (v: string, axis: number) => `(bcc__spread(${v}) << ${axis})`;
 const offsetStruct = ['dx', 'dy', 'dz']
   .map((d, axis) => {
@@ -102,7 +104,7 @@ const kringOffsetsBody = `(WITH RECURSIVE
       SELECT any_value(ring.r) + 1 AS r, min(ring.rank * 14 + o.i) AS key,
              ring.dx + o.dx AS dx, ring.dy + o.dy AS dy, ring.dz + o.dz AS dz
       FROM ring, o
-      WHERE ring.r < least(k, ${MAX_K})
+      WHERE ring.r < k AND k <= ${MAX_K}
         AND bcc__steps(abs(ring.dx + o.dx), abs(ring.dy + o.dy), abs(ring.dz + o.dz)) = ring.r + 1
       GROUP BY ring.dx + o.dx, ring.dy + o.dy, ring.dz + o.dz))
   SELECT list(struct_pack(${offsetStruct}) ORDER BY r, rank) FROM ring)`;

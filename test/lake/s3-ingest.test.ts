@@ -1,6 +1,7 @@
 /**
- * `octa ingest` into an S3 lake, as a user runs it: the built CLI in child processes talking to
- * s3rver (test/support/s3-server.ts) through the real SDK. The committed files are read back
+ * `octa ingest` into an S3 lake, as a user runs it: the CLI talking to s3rver
+ * (test/support/s3-server.ts) through the real SDK, in child processes where several processes
+ * race for one catalog, in this process (its `main`, through octaInProcess) otherwise. The committed files are read back
  * through S3Storage and checked against the catalog (rows, bytes, SHA-256) and against DuckDB
  * reading the downloaded Parquet; concurrent writers rely on S3 conditional writes for the catalog.
  * Needs `npm run build` first (npm test runs it in pretest).
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedCatalog, type FileRecord, liveFiles, logKey } from '../../src/lake/catalog/catalog.js';
 import { S3Storage } from '../../src/lake/storage/s3-storage.js';
-import { OCTA } from '../cli/run.js';
+import { OCTA, octaInProcess } from '../cli/run.js';
 import { S3RVER_CREDENTIALS, type S3TestServer, startS3Server } from '../support/s3-server.js';
 import { duck, removeDir, sqlPaths, tempDir } from './fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from './fixtures/ingest/points.js';
@@ -99,6 +100,24 @@ function octa(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
+/**
+ * The CLI's `main` in this process, with the environment and working directory {@link octa} gives a
+ * child. Not for `$OCTA_S3_ENDPOINT`: the CLI reads it once, when its argument module loads.
+ */
+function octaHere(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return octaInProcess(args, {
+    cwd: dir,
+    env: {
+      OCTA_S3_ENDPOINT: undefined,
+      AWS_PROFILE: undefined,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      ...env,
+    },
+  });
+}
+
 function csvFile(name: string, rows: number, seed: number): string {
   const path = join(dir, name);
   writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days: 3 })));
@@ -164,7 +183,7 @@ async function verifyFiles(files: readonly FileRecord[]): Promise<number> {
 
 describe('octa ingest into s3://bucket/prefix', () => {
   it('commits a CSV to S3, and the committed files read back whole', async () => {
-    const run = await octa(ingestArgs(csvFile('a.csv', 3000, 5), '--s3-endpoint', server.endpoint));
+    const run = await octaHere(ingestArgs(csvFile('a.csv', 3000, 5), '--s3-endpoint', server.endpoint));
     const summary = summaryOf(run);
     expect(summary.rows_committed).toBe(3000);
     expect(summary.version).toBe(1);
@@ -229,7 +248,7 @@ describe('octa ingest into s3://bucket/prefix', () => {
   });
 
   it('verify fails with IO_ERROR, not a report of a damaged lake, when S3 keeps failing reads', async () => {
-    const run = await octa(ingestArgs(csvFile('a.csv', 500, 5), '--s3-endpoint', server.endpoint));
+    const run = await octaHere(ingestArgs(csvFile('a.csv', 500, 5), '--s3-endpoint', server.endpoint));
     expect(run.status, run.stderr).toBe(0);
     // Every attempt (5) at the first read, a log entry, fails.
     server.inject({
@@ -238,24 +257,23 @@ describe('octa ingest into s3://bucket/prefix', () => {
       times: 5,
       fault: { status: 500, code: 'InternalError' },
     });
-    const verify = await octa(['verify', '--lake', lake, '--json'], { OCTA_S3_ENDPOINT: server.endpoint });
+    const verify = await octaHere(['verify', '--lake', lake, '--json', '--s3-endpoint', server.endpoint]);
     expect(verify.status).toBe(1);
     expect(verify.stdout).toBe('');
     expect(verify.stderr).toMatch(
       /^octa: cannot read s3:.*InternalError.*\(code: IO_ERROR, value: "_octa\/log\/.*"\)\n$/,
     );
     // Without faults the same lake verifies clean.
-    const again = await octa(['verify', '--lake', lake, '--json'], { OCTA_S3_ENDPOINT: server.endpoint });
+    const again = await octaHere(['verify', '--lake', lake, '--json', '--s3-endpoint', server.endpoint]);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ errors: 0 });
   });
 
   it('refuses a malformed S3 lake URL before reading anything (exit 2)', async () => {
-    const run = await octa(
-      ingestArgs(csvFile('a.csv', 10, 5)).map((v) => (v === lake ? 's3://Bad_Bucket/lake' : v)),
-      {
-        OCTA_S3_ENDPOINT: server.endpoint,
-      },
+    const run = await octaHere(
+      ingestArgs(csvFile('a.csv', 10, 5), '--s3-endpoint', server.endpoint).map((v) =>
+        v === lake ? 's3://Bad_Bucket/lake' : v,
+      ),
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^octa: invalid S3 bucket name.*Bad_Bucket/m);

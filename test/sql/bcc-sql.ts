@@ -1,17 +1,55 @@
 /** Helpers for the bcc_* SQL tests: a DuckDB connection closed in finally, row readers, id cases. */
 import { type DuckDBConnection, DuckDBInstance, type Json } from '@duckdb/node-api';
+import { afterAll } from 'vitest';
 import { latticeToIndex64, toI64, toU64 } from '../../src/lattice/index.js';
 import { registerBccFunctions } from '../../src/sql/functions.js';
 import { randInt } from '../prng.js';
 
+/** One in-memory DuckDB per test file with the bcc_* functions registered (creating them costs more than most queries). */
+let registered: Promise<DuckDBInstance> | undefined;
+afterAll(async () => {
+  if (registered !== undefined) (await registered).closeSync();
+  registered = undefined;
+});
+
+/** Every table and view a call made in the shared database, for removal after it. */
+async function created(conn: DuckDBConnection): Promise<string[]> {
+  const r = await conn.runAndReadAll(
+    `SELECT 'DROP ' || kind || ' IF EXISTS "' || replace(schema_name, '"', '""') || '"."' || replace(name, '"', '""') || '" CASCADE' AS s
+       FROM (SELECT 'TABLE' AS kind, schema_name, table_name AS name FROM duckdb_tables() WHERE NOT internal
+             UNION ALL SELECT 'VIEW', schema_name, view_name FROM duckdb_views() WHERE NOT internal)`,
+  );
+  return r.getRowObjectsJson().map((row) => String(row.s));
+}
+
 /**
- * Runs `fn` on a fresh in-memory DuckDB, with the bcc_* functions registered unless `setup` says
- * otherwise (e.g. to load the emitted .sql text instead); closes everything in finally.
+ * Runs `fn` on an in-memory DuckDB with the bcc_* functions registered, or on a fresh one set up by
+ * `setup` (e.g. loading the emitted .sql text instead); closes what it opened in finally. With the
+ * functions registered, the database is the test file's shared one, and the tables and views `fn`
+ * created are dropped after it, so every call starts from the same state.
  */
 export async function withDuckDB<T>(
   fn: (conn: DuckDBConnection) => Promise<T>,
-  setup: (conn: DuckDBConnection) => Promise<unknown> = registerBccFunctions,
+  setup?: (conn: DuckDBConnection) => Promise<unknown>,
 ): Promise<T> {
+  if (setup === undefined) {
+    registered ??= DuckDBInstance.create(':memory:').then(async (db) => {
+      const conn = await db.connect();
+      try {
+        await registerBccFunctions(conn);
+      } finally {
+        conn.closeSync();
+      }
+      return db;
+    });
+    const conn = await (await registered).connect();
+    try {
+      return await fn(conn);
+    } finally {
+      for (const drop of await created(conn)) await conn.run(drop);
+      conn.closeSync();
+    }
+  }
   const instance = await DuckDBInstance.create(':memory:');
   try {
     const conn = await instance.connect();
