@@ -4,17 +4,10 @@
  * footer uses hyparquet's metadata parser, because parquet-wasm exposes no column statistics.
  */
 import { type Data, type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { parquetMetadata } from 'hyparquet';
-import {
-  Compression,
-  EnabledStatistics,
-  Encoding,
-  Table as WasmTable,
-  type WriterProperties,
-  WriterPropertiesBuilder,
-  readParquet as wasmReadParquet,
-  writeParquet as wasmWriteParquet,
-} from 'parquet-wasm';
+// The footer parser alone, not hyparquet's whole reader.
+import { parquetMetadata } from 'hyparquet/src/metadata.js';
+import type * as ParquetWasm from 'parquet-wasm';
+import type { Table as WasmTable, WriterProperties } from 'parquet-wasm';
 import { OctaError } from '../lattice/errors.js';
 import { arrowToPointSchema } from './arrow.js';
 import {
@@ -41,14 +34,29 @@ export const DEFAULT_ROW_GROUP_SIZE = 65_536;
 /** Compression codecs the writer offers. */
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4_raw' | 'uncompressed';
 
-const CODECS: Readonly<Record<ParquetCompression, Compression>> = {
-  zstd: Compression.ZSTD,
-  snappy: Compression.SNAPPY,
-  gzip: Compression.GZIP,
-  brotli: Compression.BROTLI,
-  lz4_raw: Compression.LZ4_RAW,
-  uncompressed: Compression.UNCOMPRESSED,
+const CODECS: Readonly<Record<ParquetCompression, keyof typeof ParquetWasm.Compression>> = {
+  zstd: 'ZSTD',
+  snappy: 'SNAPPY',
+  gzip: 'GZIP',
+  brotli: 'BROTLI',
+  lz4_raw: 'LZ4_RAW',
+  uncompressed: 'UNCOMPRESSED',
 };
+
+let wasmModule: typeof ParquetWasm | undefined;
+
+/**
+ * parquet-wasm, loaded at first use rather than with octa-lake: its Node build compiles 5 MB of
+ * WebAssembly as it loads. That build is CommonJS, so a synchronous require gives the very module
+ * an `import 'parquet-wasm'` gives, and the functions here stay synchronous.
+ */
+export function parquetWasm(): typeof ParquetWasm {
+  if (wasmModule === undefined) {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    wasmModule = createRequire(import.meta.url)('parquet-wasm') as typeof ParquetWasm;
+  }
+  return wasmModule;
+}
 
 // Only text and small integers (classes, flags) repeat enough for a dictionary to pay: ids,
 // coordinates, times and measured float64/int64 values are nearly all distinct, and arrow-rs would
@@ -132,8 +140,9 @@ function writerProperties(
 ): WriterProperties {
   // Every setter consumes its builder and returns the next one, and build() consumes the last, so
   // the chain leaves nothing to free but the properties it returns.
+  const { Compression, EnabledStatistics, Encoding, WriterPropertiesBuilder } = parquetWasm();
   let builder = new WriterPropertiesBuilder()
-    .setCompression(CODECS[compression])
+    .setCompression(Compression[CODECS[compression]])
     .setMaxRowGroupSize(rowGroupSize)
     .setStatisticsEnabled(EnabledStatistics.Page)
     .setCreatedBy(CREATED_BY)
@@ -202,12 +211,13 @@ export function writeParquet({
   );
   let wasmTable: WasmTable | undefined;
   try {
-    wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+    const wasm = parquetWasm();
+    wasmTable = wasm.Table.fromIPCStream(tableToIPC(table, 'stream'));
     // writeParquet takes ownership of both: forget them first so `finally` frees only what we kept.
     const [input, props] = [wasmTable, properties];
     wasmTable = undefined;
     properties = undefined;
-    return wasmWriteParquet(input, props);
+    return wasm.writeParquet(input, props);
   } catch (error) {
     throw new OctaError('INVALID_INPUT', `Parquet writer failed: ${String(error)}`);
   } finally {
@@ -233,7 +243,7 @@ export function readParquet(
   let wasmTable: WasmTable | undefined;
   let ipc: Uint8Array;
   try {
-    wasmTable = wasmReadParquet(bytes, { batchSize });
+    wasmTable = parquetWasm().readParquet(bytes, { batchSize });
     // intoIPCStream consumes the wasm table.
     const input = wasmTable;
     wasmTable = undefined;

@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { parquetMetadataAsync } from 'hyparquet';
 import type { FileRecord } from '../lake/catalog/catalog-state.js';
 import { FileCache } from '../lake/storage/file-cache.js';
 import { isS3Lake } from '../lake/storage/open.js';
@@ -360,6 +359,8 @@ export class LakeReader {
       );
       total += Number(r.getRows()[0]![0]);
     }
+    // Loaded at first use, so that importing octa-lake does not load the Parquet reader.
+    const { parquetMetadataAsync } = await import('hyparquet');
     const counts = await mapLimit(remote, 8, async (f) => {
       const buffer = {
         byteLength: f.bytes,

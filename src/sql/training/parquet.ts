@@ -4,13 +4,7 @@
  * either way.
  */
 import { fileURLToPath } from 'node:url';
-import {
-  Compression,
-  EnabledStatistics,
-  Table as WasmTable,
-  WriterPropertiesBuilder,
-  writeParquet,
-} from 'parquet-wasm';
+import { parquetWasm } from '../../export/parquet.js';
 import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
 
 /**
@@ -20,6 +14,13 @@ import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
  * chunk, enough for readers to prune on cell.
  */
 export function trainingParquet(ipcStream: Uint8Array): Uint8Array {
+  const {
+    Compression,
+    EnabledStatistics,
+    Table: WasmTable,
+    WriterPropertiesBuilder,
+    writeParquet,
+  } = parquetWasm();
   const props = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)
     .setDictionaryEnabled(false)
