@@ -257,8 +257,9 @@ export class LakeReader {
       if (remoteRead === 'httpfs') {
         throw new OctaError(
           'INVALID_ARGUMENT',
-          `cannot read this lake through DuckDB's httpfs (${problem}); install httpfs for this DuckDB (INSTALL httpfs, with network access) or read through the file cache (--remote-read cache)`,
+          `cannot read this lake through DuckDB's httpfs (${problem}); install httpfs for this DuckDB (INSTALL httpfs, with network access) or read through the file cache (\`remoteRead\` cache)`,
           storage.url,
+          { params: ['remoteRead'] },
         );
       }
     }
@@ -401,8 +402,9 @@ export async function checkLocalFile(record: FileRecord, path: string, hash: boo
   const fail = (what: string) =>
     new OctaError(
       'CORRUPT',
-      `${record.key}: ${what}; the lake's file does not match its catalog record (run octa verify)`,
+      `${record.key}: ${what}; the lake's file does not match its catalog record (run \`verify()\`)`,
       record.key,
+      { params: ['verify()'] },
     );
   let size: number;
   let mtime: number;

@@ -160,15 +160,17 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   if (labelTable !== undefined && (label !== undefined || labelColumn === undefined)) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'a label table needs a label column (--label-column) and no points label (--label)',
+      'a label table needs a label column (`labelColumn`) and no points label (`label`)',
       labelTable,
+      { params: ['labelColumn', 'label'] },
     );
   }
   if (labelColumn !== undefined && labelTable === undefined) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'a label column needs a label table (--label-table)',
+      'a label column needs a label table (`labelTable`)',
       labelColumn,
+      { params: ['labelTable'] },
     );
   }
   const features =
