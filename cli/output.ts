@@ -50,6 +50,9 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   remoteRead: '--remote-read',
   cacheMaxBytes: '--cache-mb',
   s3Endpoint: '--s3-endpoint',
+  targetRows: '--target-rows',
+  minFileRows: '--min-file-rows',
+  maxOperations: '--max-operations',
   'verify()': 'octa verify',
   'ingest()': 'octa ingest -',
 };

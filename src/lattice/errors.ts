@@ -91,10 +91,19 @@ function show(value: unknown): string {
 
 /**
  * Checks that `value` is an integer in [min, max].
+ * @param what - what the value is, for the message (a parameter between backticks, listed in `options.params`)
+ * @param options - the parameters `what` names
  * @throws {OctaError} with `code` when it is not
  */
-export function checkInt(value: number, min: number, max: number, code: OctaErrorCode, what: string): void {
+export function checkInt(
+  value: number,
+  min: number,
+  max: number,
+  code: OctaErrorCode,
+  what: string,
+  options: OctaErrorOptions = {},
+): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new OctaError(code, `${what} must be an integer in ${min}..${max}`, value);
+    throw new OctaError(code, `${what} must be an integer in ${min}..${max}`, value, options);
   }
 }

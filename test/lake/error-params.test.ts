@@ -11,7 +11,7 @@ import { cliMessage } from '../../cli/output.js';
 import { ingest } from '../../src/lake/ingest/ingest.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { OctaError } from '../../src/lattice/index.js';
-import { runOcta } from '../cli/run.js';
+import { octaInProcess, runOcta } from '../cli/run.js';
 import { filesUnder, removeDir, sharedData, tempDir } from './fixtures/ingest/lake.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -153,5 +153,33 @@ describe('ingest errors name options; the CLI says flags', () => {
     expect(r.stderr).toContain('it looks like a LAS point cloud (use --format las)');
     expect(r.stderr).not.toContain('`format`');
     expect(filesUnder(lake).filter((f) => !f.startsWith('_octa'))).toEqual([]);
+  });
+});
+
+describe('a bound checked once, by the library: the CLI parses the number and relies on it', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('error-bounds');
+  });
+  afterEach(() => removeDir(dir));
+
+  it.each([
+    [
+      ['rebalance', '--max-operations', '0'],
+      '--max-operations must be an integer in 1..1000000 (code: INVALID_ARGUMENT, value: 0)',
+    ],
+    [
+      ['rebalance', '--target-rows', '1'],
+      '--target-rows must be an integer in 2..9007199254740991 (code: INVALID_ARGUMENT, value: 1)',
+    ],
+    [
+      ['compact', '--min-file-rows', '0'],
+      '--min-file-rows (at most --target-rows) must be an integer in 1..1000000 (code: INVALID_ARGUMENT, value: 0)',
+    ],
+  ])('octa %j: exit 2 with the library message in flags', async (args, message) => {
+    const r = await octaInProcess([...args, '--lake', dir]);
+    expect(r.stderr).toBe(`octa: ${message}\n`);
+    expect(r.status).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
