@@ -53,6 +53,11 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   targetRows: '--target-rows',
   minFileRows: '--min-file-rows',
   maxOperations: '--max-operations',
+  shardRows: '--shard-rows',
+  memoryMb: '--memory-mb',
+  buffer: '--buffer',
+  lod: '--lod',
+  splitLod: '--split-lod',
   'verify()': 'octa verify',
   'ingest()': 'octa ingest -',
 };

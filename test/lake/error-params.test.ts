@@ -176,8 +176,16 @@ describe('a bound checked once, by the library: the CLI parses the number and re
       ['compact', '--min-file-rows', '0'],
       '--min-file-rows (at most --target-rows) must be an integer in 1..1000000 (code: INVALID_ARGUMENT, value: 0)',
     ],
+    [
+      ['export', 'training-set', '--table', 'pts', '--lod', '1', '--format', 'csv', '--out', 'never'],
+      '--format must be parquet or arrow (code: INVALID_ARGUMENT, value: "csv")',
+    ],
+    [
+      ['export', 'training-set', '--table', 'pts', '--lod', '1', '--shard-rows', '0', '--out', 'never'],
+      '--shard-rows must be an integer 1..16777216 (code: INVALID_ARGUMENT, value: 0)',
+    ],
   ])('octa %j: exit 2 with the library message in flags', async (args, message) => {
-    const r = await octaInProcess([...args, '--lake', dir]);
+    const r = await octaInProcess([...args, '--lake', dir], { cwd: dir });
     expect(r.stderr).toBe(`octa: ${message}\n`);
     expect(r.status).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
