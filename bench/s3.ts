@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EmbeddedCatalog } from '../src/lake/catalog/catalog.js';
 import { liveFiles } from '../src/lake/catalog/catalog-state.js';
-import { readPointFile, tablesOf, writePointFile } from '../src/lake/maintenance/files.js';
+import { readPointChunks, tablesOf, writePointFile } from '../src/lake/maintenance/files.js';
 import { LocalStorage } from '../src/lake/storage/local-storage.js';
 import { quoteLiteral } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
@@ -261,7 +261,7 @@ try {
     const out = await LocalStorage.create({ root: scratch });
     t = performance.now();
     for (const f of files) {
-      const rows = await readPointFile(baseStorage, f.key, table!.schema);
+      const chunks = await readPointChunks(baseStorage, f.key, table!.schema);
       await writePointFile({
         storage: out,
         table: table!,
@@ -269,7 +269,7 @@ try {
         r: f.r,
         writer: 'bench',
         batch: 'bench',
-        rows,
+        chunks,
       });
     }
     oursRuns.push((performance.now() - t) / 1000);

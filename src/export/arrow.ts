@@ -285,14 +285,18 @@ function payloadValues(spec: ColumnSpec, data: Data): PayloadValues {
 }
 
 /**
- * Copies an Arrow table of points into a new buffer.
+ * The rows of an Arrow table of points as chunks, one per record batch: number, id and time
+ * columns are views of the table's buffers (booleans, validity and decimals are unpacked).
  * @param table - a table with the required columns (in any order) and supported payload types
  * @param options.schema - expected schema; when given the table must match it exactly
- * @returns a buffer holding every row, sized exactly
+ * @returns the schema of the chunks, and the chunks
  * @throws {OctaError} SCHEMA_MISMATCH for missing columns, unsupported types or a schema other
  *   than the expected one; INVALID_INPUT for nulls in a required column
  */
-export function arrowToPointBuffer(table: Table, { schema }: { schema?: PointSchema } = {}): PointBuffer {
+export function arrowToPointChunks(
+  table: Table,
+  { schema }: { schema?: PointSchema } = {},
+): { schema: PointSchema; chunks: PointChunk[] } {
   const found = arrowToPointSchema(table.schema);
   if (schema !== undefined && !isSameSchema(schema, found)) {
     throw new OctaError(
@@ -302,9 +306,8 @@ export function arrowToPointBuffer(table: Table, { schema }: { schema?: PointSch
     );
   }
   const target = schema ?? found;
-  const buffer = PointBuffer.create({ schema: target, capacity: table.numRows });
   const index = new Map(table.schema.fields.map((f, i) => [f.name, i]));
-  for (const batch of table.batches) {
+  const chunks = table.batches.map((batch): PointChunk => {
     const column = (spec: ColumnSpec) => payloadValues(spec, batch.data.children[index.get(spec.name)!]!);
     const [cell, x, y, z, t] = REQUIRED_COLUMNS.map(column) as [
       BigInt64Array,
@@ -316,8 +319,22 @@ export function arrowToPointBuffer(table: Table, { schema }: { schema?: PointSch
     // No prototype: a payload column may be called "__proto__".
     const payload: Record<string, PayloadValues> = Object.create(null);
     for (const spec of target.columns.slice(REQUIRED_COLUMNS.length)) payload[spec.name] = column(spec);
-    const chunk: PointChunk = { cell, x, y, z, time: t, payload };
-    buffer.append(chunk);
-  }
+    return { cell, x, y, z, time: t, payload };
+  });
+  return { schema: target, chunks };
+}
+
+/**
+ * Copies an Arrow table of points into a new buffer.
+ * @param table - a table with the required columns (in any order) and supported payload types
+ * @param options.schema - expected schema; when given the table must match it exactly
+ * @returns a buffer holding every row, sized exactly
+ * @throws {OctaError} SCHEMA_MISMATCH for missing columns, unsupported types or a schema other
+ *   than the expected one; INVALID_INPUT for nulls in a required column
+ */
+export function arrowToPointBuffer(table: Table, options: { schema?: PointSchema } = {}): PointBuffer {
+  const { schema, chunks } = arrowToPointChunks(table, options);
+  const buffer = PointBuffer.create({ schema, capacity: table.numRows });
+  for (const chunk of chunks) buffer.append(chunk);
   return buffer;
 }

@@ -1,13 +1,13 @@
 /**
- * Point tables ⇄ Parquet bytes. Writing goes Arrow JS → IPC stream → parquet-wasm (arrow-rs);
- * the footer's `octa.*` keys are measured from the rows, never trusted from the caller. Reading the
+ * Point tables ⇄ Parquet bytes. Writing checks the rows, then goes Arrow JS → IPC stream → the one
+ * Parquet writer (parquet-writer.ts: parquet-wasm, arrow-rs) with the point files' settings; the
+ * footer's `octa.*` keys are measured from the rows, never trusted from the caller. Reading the
  * footer uses hyparquet's metadata parser, because parquet-wasm exposes no column statistics.
  */
 import { type Data, type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 // The footer parser alone, not hyparquet's whole reader.
 import { parquetMetadata } from 'hyparquet/src/metadata.js';
-import type * as ParquetWasm from 'parquet-wasm';
-import type { Table as WasmTable, WriterProperties } from 'parquet-wasm';
+import type { Table as WasmTable } from 'parquet-wasm';
 import { OctaError } from '../lattice/errors.js';
 import { arrowToPointSchema } from './arrow.js';
 import {
@@ -18,6 +18,13 @@ import {
   type PointFileMetadata,
   pointFileMetadataToKeyValues,
 } from './metadata.js';
+import {
+  checkWriterSettings,
+  encodeParquet,
+  type ParquetCompression,
+  type ParquetWriterSettings,
+  parquetWasm,
+} from './parquet-writer.js';
 import { POINT_SCHEMA_VERSION, REQUIRED_COLUMNS } from './schema.js';
 import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
 
@@ -31,32 +38,7 @@ import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
  */
 export const DEFAULT_ROW_GROUP_SIZE = 65_536;
 
-/** Compression codecs the writer offers. */
-export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4_raw' | 'uncompressed';
-
-const CODECS: Readonly<Record<ParquetCompression, keyof typeof ParquetWasm.Compression>> = {
-  zstd: 'ZSTD',
-  snappy: 'SNAPPY',
-  gzip: 'GZIP',
-  brotli: 'BROTLI',
-  lz4_raw: 'LZ4_RAW',
-  uncompressed: 'UNCOMPRESSED',
-};
-
-let wasmModule: typeof ParquetWasm | undefined;
-
-/**
- * parquet-wasm, loaded at first use rather than with octa-lake: its Node build compiles 5 MB of
- * WebAssembly as it loads. That build is CommonJS, so a synchronous require gives the very module
- * an `import 'parquet-wasm'` gives, and the functions here stay synchronous.
- */
-export function parquetWasm(): typeof ParquetWasm {
-  if (wasmModule === undefined) {
-    const { createRequire } = process.getBuiltinModule('node:module');
-    wasmModule = createRequire(import.meta.url)('parquet-wasm') as typeof ParquetWasm;
-  }
-  return wasmModule;
-}
+export type { ParquetCompression } from './parquet-writer.js';
 
 // Only text and small integers (classes, flags) repeat enough for a dictionary to pay: ids,
 // coordinates, times and measured float64/int64 values are nearly all distinct, and arrow-rs would
@@ -132,27 +114,6 @@ function checkCells(
   return rangeOf(chunks);
 }
 
-function writerProperties(
-  compression: ParquetCompression,
-  rowGroupSize: number,
-  keyValues: Record<string, string>,
-  plainColumns: readonly string[],
-): WriterProperties {
-  // Every setter consumes its builder and returns the next one, and build() consumes the last, so
-  // the chain leaves nothing to free but the properties it returns.
-  const { Compression, EnabledStatistics, Encoding, WriterPropertiesBuilder } = parquetWasm();
-  let builder = new WriterPropertiesBuilder()
-    .setCompression(Compression[CODECS[compression]])
-    .setMaxRowGroupSize(rowGroupSize)
-    .setStatisticsEnabled(EnabledStatistics.Page)
-    .setCreatedBy(CREATED_BY)
-    .setKeyValueMetadata(new Map(Object.entries(keyValues)));
-  for (const column of plainColumns) builder = builder.setColumnDictionaryEnabled(column, false);
-  for (const column of DELTA_COLUMNS)
-    builder = builder.setColumnEncoding(column, Encoding.DELTA_BINARY_PACKED);
-  return builder.build();
-}
-
 /**
  * Writes a table of points as a Parquet file: zstd, row groups of `rowGroupSize` rows with chunk and
  * page statistics, `cell` as INT64, `time` as TIMESTAMP(MICROS, UTC), and `octa.*` footer keys.
@@ -169,16 +130,7 @@ export function writeParquet({
   compression = 'zstd',
 }: WriteParquetOptions): Uint8Array {
   checkPointFileDescriptor(metadata);
-  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
-    throw new OctaError('INVALID_ARGUMENT', 'rowGroupSize must be a positive integer', rowGroupSize);
-  }
-  if (!Object.hasOwn(CODECS, compression)) {
-    throw new OctaError(
-      'INVALID_ARGUMENT',
-      `compression must be one of ${Object.keys(CODECS).join(', ')}`,
-      compression,
-    );
-  }
+  checkWriterSettings({ compression, rowGroupSize });
   const schema = arrowToPointSchema(table.schema);
   if (table.numRows === 0) {
     throw new OctaError('INVALID_INPUT', 'a point file needs at least one row; skip empty partitions', 0);
@@ -202,28 +154,17 @@ export function writeParquet({
     timeMax: times.max,
   });
 
-  const plainColumns = schema.columns.filter((c) => !DICTIONARY_TYPES.has(c.type)).map((c) => c.name);
-  let properties: WriterProperties | undefined = writerProperties(
+  const plain = schema.columns.filter((c) => !DICTIONARY_TYPES.has(c.type));
+  const settings: ParquetWriterSettings = {
     compression,
     rowGroupSize,
+    statistics: 'page',
+    dictionaryColumns: Object.fromEntries(plain.map((c) => [c.name, false])),
+    deltaColumns: DELTA_COLUMNS,
+    createdBy: CREATED_BY,
     keyValues,
-    plainColumns,
-  );
-  let wasmTable: WasmTable | undefined;
-  try {
-    const wasm = parquetWasm();
-    wasmTable = wasm.Table.fromIPCStream(tableToIPC(table, 'stream'));
-    // writeParquet takes ownership of both: forget them first so `finally` frees only what we kept.
-    const [input, props] = [wasmTable, properties];
-    wasmTable = undefined;
-    properties = undefined;
-    return wasm.writeParquet(input, props);
-  } catch (error) {
-    throw new OctaError('INVALID_INPUT', `Parquet writer failed: ${String(error)}`);
-  } finally {
-    wasmTable?.free();
-    properties?.free();
-  }
+  };
+  return encodeParquet(tableToIPC(table, 'stream'), settings);
 }
 
 /**

@@ -4,6 +4,8 @@
  */
 
 /** A deterministic PRNG, so every failure reproduces. */
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { mulberry32 as makeRandom } from '../../src/demo/demo-scene.js';
 import { createPointSchema, type PointChunk, type PointSchema } from '../../src/export/index.js';
 import { latticeToIndex64 } from '../../src/lattice/index.js';
@@ -133,4 +135,28 @@ export function rowsToChunk(rows: readonly Row[]): PointChunk {
 /** Brute-force order of a file: by cell (signed), ties in input order. */
 export function sortRows(rows: readonly Row[]): Row[] {
   return [...rows].sort((a, b) => (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : a.seq - b.seq));
+}
+
+/** A point file's rows as plain rows, read by an independent reader (hyparquet), in file order. */
+export async function readRows(bytes: Uint8Array): Promise<Row[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const got = await parquetReadObjects({
+    file,
+    compressors,
+    parsers: { timestampFromMicroseconds: (micros: bigint) => micros },
+  });
+  return got.map((r) => ({
+    cell: r.cell,
+    x: r.x,
+    y: r.y,
+    z: r.z,
+    time: r.time,
+    seq: r.seq,
+    intensity: r.intensity ?? null,
+    class: r.class ?? null,
+    gps: r.gps ?? null,
+    flag: r.flag ?? null,
+    label: r.label ?? null,
+    odd: r[ODD_NAME] ?? null,
+  }));
 }

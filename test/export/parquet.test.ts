@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Float64, makeData, RecordBatch, Struct, Table } from 'apache-arrow';
-import { parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   arrowToPointBuffer,
@@ -23,7 +21,17 @@ import {
   writeParquet,
 } from '../../src/export/index.js';
 import { OctaError } from '../../src/lattice/index.js';
-import { FRAME, fullSchema, LOD, makeRows, ODD_NAME, type Row, rowsToChunk, sortRows } from './fixtures.js';
+import {
+  FRAME,
+  fullSchema,
+  LOD,
+  makeRows,
+  ODD_NAME,
+  type Row,
+  readRows,
+  rowsToChunk,
+  sortRows,
+} from './fixtures.js';
 
 const DESCRIPTOR: PointFileDescriptor = { frame: FRAME, lod: LOD, idKind: 'index64' };
 
@@ -204,26 +212,7 @@ describe('writeParquet read back by hyparquet', () => {
   it('returns identical rows', async () => {
     const rows = makeRows(3000, 202);
     const { bytes } = write(rows, { rowGroupSize: 700 });
-    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const got = await parquetReadObjects({
-      file,
-      compressors,
-      parsers: { timestampFromMicroseconds: (micros: bigint) => micros },
-    });
-    const normal = got.map((r) => ({
-      cell: r.cell,
-      x: r.x,
-      y: r.y,
-      z: r.z,
-      time: r.time,
-      seq: r.seq,
-      intensity: r.intensity ?? null,
-      class: r.class ?? null,
-      gps: r.gps ?? null,
-      flag: r.flag ?? null,
-      label: r.label ?? null,
-      odd: r[ODD_NAME] ?? null,
-    }));
+    const normal = await readRows(bytes);
     expect(normal).toEqual(sortRows(rows));
   });
 });

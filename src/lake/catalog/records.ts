@@ -1,8 +1,10 @@
 /**
  * The records the embedded catalog keeps (DESIGN §4): table settings, committed files, snapshots,
- * actions and log entries. Types only; `catalog-log.ts` checks and encodes them and
- * `catalog-state.ts` folds them into snapshots.
+ * actions and log entries, and the one builder of a new file's record. `catalog-log.ts` checks and
+ * encodes them and `catalog-state.ts` folds them into snapshots.
  */
+import type { BoundingBox } from '../../export/container.js';
+import { microsToIso } from '../../export/metadata.js';
 import type { PayloadColumn } from '../../export/schema.js';
 import type { Frame } from '../../lattice/frame.js';
 
@@ -47,6 +49,68 @@ export interface FileRecord {
   writer: string;
   /** Timestamp of the commit that added the file; set by the catalog, ignored on input. */
   committedAt?: string;
+}
+
+/** What an encoded file holds, as its encoder reports it (64-bit values as signed decimals). */
+export interface WrittenFileStats {
+  rows: number;
+  cellMin: string;
+  cellMax: string;
+  /** Event time range in microseconds since the epoch. */
+  timeMin: string;
+  timeMax: string;
+  bbox: BoundingBox;
+}
+
+/** Where a new file was written and what it holds: the input of {@link fileRecord}. */
+export interface WrittenFile {
+  key: string;
+  table: string;
+  lod: number;
+  t: string;
+  r: string;
+  /** The file's size in bytes. */
+  bytes: number;
+  sha256: string;
+  stats: WrittenFileStats;
+  batch: string;
+  writer: string;
+}
+
+/**
+ * The catalog record of a file just written (by ingest or maintenance), not yet committed. Event
+ * times go from decimal microseconds to ISO text through bigint, never through a double.
+ */
+export function fileRecord({
+  key,
+  table,
+  lod,
+  t,
+  r,
+  bytes,
+  sha256,
+  stats,
+  batch,
+  writer,
+}: WrittenFile): FileRecord {
+  const b = stats.bbox;
+  return {
+    key,
+    table,
+    lod,
+    t,
+    r,
+    rows: stats.rows,
+    bytes,
+    sha256,
+    cellMin: stats.cellMin,
+    cellMax: stats.cellMax,
+    timeMin: microsToIso(BigInt(stats.timeMin)),
+    timeMax: microsToIso(BigInt(stats.timeMax)),
+    bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+    batch,
+    writer,
+  };
 }
 
 /** A table as of one version. Snapshots are shared: treat every part as read-only. */

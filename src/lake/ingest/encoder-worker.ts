@@ -1,5 +1,5 @@
-/** The worker thread of ParquetEncoder: encodes jobs with `encodeInline` and sends the bytes back. */
+/** The worker thread of ParquetEncoder: encodes point files and tables and sends the bytes back. */
 import { serveWorker } from '../../node/worker-pool.js';
-import { encodeInline } from './encoder.js';
+import { encodeAny, resultBuffers } from './encoder.js';
 
-serveWorker(encodeInline, (encoded) => [encoded.bytes.buffer as ArrayBuffer]);
+serveWorker(encodeAny, resultBuffers);

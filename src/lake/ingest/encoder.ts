@@ -1,38 +1,39 @@
 /**
- * Parquet encoding off the main thread: the partition writer hands a partition's rows (as chunks
- * whose buffers are transferred, or as an Arrow IPC stream) to a worker that joins them, sorts them
- * by cell, runs the parquet-wasm writer and hashes the file, while the main thread goes on parsing
- * and routing rows. With no worker script beside this module (running from TypeScript sources) or
- * `workers: 0`, encoding runs inline with the same result.
+ * Parquet encoding off the main thread, for lake files and training-set shards alike: the partition
+ * writer hands a partition's rows (as chunks whose buffers are transferred) to a worker that joins
+ * them, sorts them by cell, runs the point-file writer and hashes the file, while the main thread
+ * goes on parsing and routing rows; the training export hands over a shard as an Arrow IPC stream
+ * with its writer settings. Both end in the one Parquet writer (`export/parquet-writer.ts`). With
+ * no worker script beside this module (running from TypeScript sources) or `workers: 0`, encoding
+ * runs inline with the same result.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { tableFromIPC } from 'apache-arrow';
-import { arrowToPointBuffer, pointBufferToArrow } from '../../export/arrow.js';
-import { type BoundingBox, PointBuffer, type PointChunk } from '../../export/container.js';
+import { pointBufferToArrow } from '../../export/arrow.js';
+import { PointBuffer, type PointChunk } from '../../export/container.js';
 import type { PointFileDescriptor } from '../../export/metadata.js';
 import { writeParquet } from '../../export/parquet.js';
+import { encodeParquet, type ParquetWriterSettings } from '../../export/parquet-writer.js';
 import type { PointSchema } from '../../export/schema.js';
 import { ownBytes, WorkerPool } from '../../node/worker-pool.js';
+import type { WrittenFileStats } from '../catalog/records.js';
 
-/** One file to encode: its rows in any order (the encoder sorts them by cell). */
-export type EncodeJob = (
-  | {
-      /** The rows as an Arrow IPC stream. */
-      ipc: Uint8Array;
-    }
-  | {
-      schema: PointSchema;
-      /** The rows as chunks of the schema; their buffers are transferred to the worker. */
-      chunks: PointChunk[];
-    }
-) & {
+/** One point file to encode: its rows in any order (the encoder sorts them by cell). */
+export interface EncodeJob {
+  schema: PointSchema;
+  /** The rows as chunks of the schema; their buffers are transferred to the worker. */
+  chunks: PointChunk[];
   metadata: PointFileDescriptor;
   rowGroupSize?: number;
-};
+}
+
+/** Any other table to encode (a training shard): its rows as an Arrow IPC stream, and how to write it. */
+export interface TableJob {
+  ipc: Uint8Array;
+  settings: ParquetWriterSettings;
+}
 
 function jobRows(job: EncodeJob): PointBuffer {
-  if ('ipc' in job) return arrowToPointBuffer(tableFromIPC(job.ipc));
   let rows = 0;
   for (const chunk of job.chunks) rows += chunk.cell.length;
   const buffer = PointBuffer.create({ schema: job.schema, capacity: rows });
@@ -41,7 +42,7 @@ function jobRows(job: EncodeJob): PointBuffer {
 }
 
 /** The distinct buffers under a job's typed arrays: what postMessage can move instead of copy. */
-function transferables(job: EncodeJob): ArrayBuffer[] {
+function transferables(job: EncodeJob | TableJob): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const add = (v: unknown) => {
     if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) out.add(v.buffer);
@@ -63,14 +64,7 @@ function transferables(job: EncodeJob): ArrayBuffer[] {
 export interface Encoded {
   bytes: Uint8Array;
   sha256: string;
-  stats: {
-    rows: number;
-    cellMin: string;
-    cellMax: string;
-    timeMin: string;
-    timeMax: string;
-    bbox: BoundingBox;
-  };
+  stats: WrittenFileStats;
 }
 
 /**
@@ -101,17 +95,27 @@ export function encodeInline(job: EncodeJob): Encoded {
   };
 }
 
+/** Runs either kind of job on the current thread: what the worker script serves. */
+export function encodeAny(job: EncodeJob | TableJob): Encoded | Uint8Array {
+  return 'ipc' in job ? encodeParquet(job.ipc, job.settings) : encodeInline(job);
+}
+
+/** The buffer a result moves back in. */
+export function resultBuffers(result: Encoded | Uint8Array): ArrayBuffer[] {
+  return [(result instanceof Uint8Array ? result : result.bytes).buffer as ArrayBuffer];
+}
+
 const WORKER_SCRIPT = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
 
 /** Encodes Parquet files on worker threads (or inline). Call `close()` when done. */
 export class ParquetEncoder {
-  readonly #pool: WorkerPool<EncodeJob, Encoded>;
+  readonly #pool: WorkerPool<EncodeJob | TableJob, Encoded | Uint8Array>;
 
   private constructor(workers: number | undefined) {
     this.#pool = new WorkerPool({
       script: WORKER_SCRIPT,
       ...(workers === undefined ? {} : { workers }),
-      run: encodeInline,
+      run: encodeAny,
       transfer: transferables,
     });
   }
@@ -130,9 +134,17 @@ export class ParquetEncoder {
     return this.#pool.threads;
   }
 
-  /** Encodes one file; the job's buffers are transferred to the worker (do not reuse them). */
+  /** Encodes one point file; the job's buffers are transferred to the worker (do not reuse them). */
   encode(job: EncodeJob): Promise<Encoded> {
-    return this.#pool.run('ipc' in job ? { ...job, ipc: ownBytes(job.ipc) } : job);
+    return this.#pool.run(job) as Promise<Encoded>;
+  }
+
+  /**
+   * Encodes a table given as an Arrow IPC stream with `settings` (its buffer is transferred to a
+   * worker: do not reuse it).
+   */
+  encodeTable(ipcStream: Uint8Array, settings: ParquetWriterSettings): Promise<Uint8Array> {
+    return this.#pool.run({ ipc: ownBytes(ipcStream), settings }) as Promise<Uint8Array>;
   }
 
   /** Stops the workers. */

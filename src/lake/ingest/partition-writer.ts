@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PayloadValues, PointChunk } from '../../export/container.js';
 import { readTimeSeconds } from '../../export/event-time.js';
-import { microsToIso } from '../../export/metadata.js';
 import type { PointSchema } from '../../export/schema.js';
 import type { Frame } from '../../lattice/frame.js';
 import type { FileRecord } from '../catalog/catalog.js';
@@ -21,6 +20,7 @@ import {
   rangeLabel,
   type TimeBucket,
 } from '../catalog/layout.js';
+import { fileRecord } from '../catalog/records.js';
 import type { Storage } from '../storage/storage.js';
 import type { ConvertedRows } from './convert.js';
 import { ParquetEncoder } from './encoder.js';
@@ -284,24 +284,18 @@ export class PartitionWriter {
       })
       .then(async ({ bytes, sha256, stats }) => {
         await storage.write(fileKey, bytes);
-        const b = stats.bbox;
-        const record: FileRecord = {
+        const record = fileRecord({
           key: fileKey,
           table: table.name,
           lod: table.lod,
           t: p.t,
           r: p.r,
-          rows: stats.rows,
           bytes: bytes.length,
           sha256,
-          cellMin: stats.cellMin,
-          cellMax: stats.cellMax,
-          timeMin: microsToIso(BigInt(stats.timeMin)),
-          timeMax: microsToIso(BigInt(stats.timeMax)),
-          bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+          stats,
           batch: '',
           writer,
-        };
+        });
         this.#files.push(record);
         this.#opts.onFile?.(record, (performance.now() - started) / 1000);
       })

@@ -11,19 +11,18 @@
  * the catalog refuse it (CONFLICT), and this run deletes what it wrote and plans that partition
  * again on the new state, so rows are never lost or duplicated.
  */
+import type { PointChunk } from '../../export/container.js';
 import { checkInt } from '../../lattice/errors.js';
 import { EmbeddedCatalog, type FileRecord } from '../catalog/catalog.js';
 import { WriterLease } from '../catalog/writer-lease.js';
 import { checkAborted } from '../ingest/outputs.js';
 import type { Storage } from '../storage/storage.js';
 import {
-  chunkOf,
   commitReplacement,
-  emptyBuffer,
   isMisrouted,
   type MaintainedTable,
   maintenanceWriter,
-  readPointFile,
+  readPointChunks,
   tablesOf,
   writeRouted,
 } from './files.js';
@@ -210,17 +209,13 @@ async function compactTables({
         const written: FileRecord[] = [];
         try {
           for (const group of groups) {
-            const buffer = emptyBuffer(
-              current,
-              group.reduce((n, f) => n + f.rows, 0),
-            );
+            const chunks: PointChunk[] = [];
             for (const f of group) {
-              const part = await readPointFile(storage, f.key, current.schema);
-              buffer.append(chunkOf(part));
+              chunks.push(...(await readPointChunks(storage, f.key, current.schema)));
               checkAborted(signal);
             }
             const batch = `compact:${writer}`;
-            const args = { storage, table: current, t, writer, batch, rows: buffer };
+            const args = { storage, table: current, t, writer, batch, chunks };
             written.push(...(await writeRouted({ ...args, splits: current.splits, fileRows: targetRows })));
             checkAborted(signal);
           }

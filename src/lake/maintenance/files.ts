@@ -2,14 +2,13 @@
  * What the maintenance operations share: reading committed files back through the Storage
  * interface (never the file system, so S3 works the same), writing rewritten rows as new files with
  * their catalog records, routing cells to identifier ranges, and committing a replacement so that a
- * refused one leaves nothing behind.
+ * refused one leaves nothing behind. Rows go from the files read to the writer as chunks (views of
+ * what the reader decoded), the form the lake's encoder takes; event time stays int64 throughout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { tableToIPC } from 'apache-arrow';
 import type { AsyncBuffer } from 'hyparquet';
-import { arrowToPointBuffer, pointBufferToArrow } from '../../export/arrow.js';
+import { arrowToPointBuffer, arrowToPointChunks } from '../../export/arrow.js';
 import { type PayloadValues, PointBuffer, type PointChunk } from '../../export/container.js';
-import { microsToIso } from '../../export/metadata.js';
 import { readParquet } from '../../export/parquet.js';
 import { createPointSchema, type PointSchema } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
@@ -21,6 +20,7 @@ import type {
   TableConfig,
 } from '../catalog/catalog.js';
 import { dataFileKey, rangeLabel } from '../catalog/layout.js';
+import { fileRecord } from '../catalog/records.js';
 import { checkWrittenFiles } from '../catalog/writer-lease.js';
 import { encodeInline } from '../ingest/encoder.js';
 import type { Storage } from '../storage/storage.js';
@@ -112,6 +112,19 @@ export async function readPointFile(
   return arrowToPointBuffer(readParquet(await storage.read(key)), { schema });
 }
 
+/**
+ * Reads a committed file back as chunks, one per record batch, viewing the decoded columns (no copy
+ * into a point buffer).
+ * @throws {OctaError} NOT_FOUND, IO_ERROR, CORRUPT, or SCHEMA_MISMATCH when its columns are not the table's
+ */
+export async function readPointChunks(
+  storage: Storage,
+  key: string,
+  schema: PointSchema,
+): Promise<PointChunk[]> {
+  return arrowToPointChunks(readParquet(await storage.read(key)), { schema }).chunks;
+}
+
 /** An AsyncBuffer for hyparquet over ranged reads, so that only the bytes of the columns read are fetched. */
 function rangedBuffer(storage: Storage, key: string, byteLength: number): AsyncBuffer {
   return {
@@ -169,13 +182,13 @@ export interface WritePointFileOptions {
   /** Writer id (part of the file name) and source batch recorded with the file. */
   writer: string;
   batch: string;
-  /** The rows, in any order: they are sorted by cell. */
-  rows: PointBuffer;
+  /** The rows, as chunks of the table's schema, in any order: they are sorted by cell. */
+  chunks: PointChunk[];
 }
 
 /**
- * Sorts rows by cell, encodes them exactly as ingest does (same footer keys, row groups, zstd) and
- * writes a new, still uncommitted file.
+ * Sorts rows by cell, encodes them exactly as ingest does (same encoder, footer keys, row groups,
+ * zstd) and writes a new, still uncommitted file.
  * @returns its catalog record
  */
 export async function writePointFile({
@@ -185,38 +198,36 @@ export async function writePointFile({
   r,
   writer,
   batch,
-  rows,
+  chunks,
 }: WritePointFileOptions): Promise<FileRecord> {
   const { config } = table;
   const { bytes, sha256, stats } = encodeInline({
-    ipc: tableToIPC(pointBufferToArrow(rows), 'stream'),
+    schema: table.schema,
+    chunks,
     metadata: { frame: { ...config.frame }, lod: config.lod, idKind: config.idKind },
   });
   const key = dataFileKey({ table: config.name, lod: config.lod, t, r, writer, id: randomUUID() });
   await storage.write(key, bytes);
-  const b = stats.bbox;
-  return {
+  return fileRecord({
     key,
     table: config.name,
     lod: config.lod,
     t,
     r,
-    rows: stats.rows,
     bytes: bytes.length,
     sha256,
-    cellMin: stats.cellMin,
-    cellMax: stats.cellMax,
-    timeMin: microsToIso(BigInt(stats.timeMin)),
-    timeMax: microsToIso(BigInt(stats.timeMax)),
-    bbox: [b.minX, b.minY, b.minZ, b.maxX, b.maxY, b.maxZ],
+    stats,
     batch,
     writer,
-  };
+  });
 }
 
 /**
- * Writes rows sorted by cell into files of at most `fileRows` rows, each in the range its cells
- * fall in under `splits` (so files stay within their `r=` partition).
+ * Writes rows into files of at most `fileRows` rows, each in the range its cells fall in under
+ * `splits` (so files stay within their `r=` partition), ranges in ascending order. The chunks are
+ * cut at range boundaries (views) and a range's pieces go to the encoder as they are; only a range
+ * holding more than `fileRows` rows is joined and sorted here, to be cut into files of
+ * consecutive cells.
  * @returns the records of the files written
  */
 export async function writeRouted({
@@ -225,27 +236,88 @@ export async function writeRouted({
   t,
   writer,
   batch,
-  rows,
+  chunks,
   splits,
   fileRows,
 }: Omit<WritePointFileOptions, 'r'> & { splits: readonly bigint[]; fileRows: number }): Promise<
   FileRecord[]
 > {
-  const sorted = rows.take(rows.sortByCell());
-  const cells = sorted.getCells();
+  const ranges = routeChunks(chunks, splits);
   const out: FileRecord[] = [];
-  for (let start = 0; start < sorted.rows; ) {
-    const range = rangeIndex(cells[start]!, splits);
-    const next = range < splits.length ? splits[range]! : null;
-    let end = start;
-    const limit = Math.min(sorted.rows, start + fileRows);
-    while (end < limit && (next === null || cells[end]! < next)) end++;
-    const part = sorted.slice(start, end);
+  for (const range of [...ranges.keys()].sort((a, b) => a - b)) {
+    const pieces = ranges.get(range)!;
     const r = labelOf(range, splits);
-    out.push(await writePointFile({ storage, table, t, r, writer, batch, rows: part }));
-    start = end;
+    const args = { storage, table, t, r, writer, batch };
+    const rows = pieces.reduce((n, c) => n + c.cell.length, 0);
+    if (rows <= fileRows) {
+      out.push(await writePointFile({ ...args, chunks: pieces }));
+      continue;
+    }
+    const all = PointBuffer.create({ schema: table.schema, capacity: rows });
+    for (const piece of pieces) all.append(piece);
+    const sorted = all.take(all.sortByCell());
+    for (let start = 0; start < rows; start += fileRows) {
+      const part = sorted.slice(start, Math.min(rows, start + fileRows));
+      out.push(await writePointFile({ ...args, chunks: [chunkOf(part)] }));
+    }
   }
   return out;
+}
+
+/** The chunks cut into runs of rows of one range each (views), by range index, in input order. */
+function routeChunks(chunks: readonly PointChunk[], splits: readonly bigint[]): Map<number, PointChunk[]> {
+  const out = new Map<number, PointChunk[]>();
+  for (const chunk of chunks) {
+    const cells = chunk.cell as BigInt64Array;
+    for (let start = 0; start < cells.length; ) {
+      const range = rangeIndex(cells[start]!, splits);
+      const lo = range > 0 ? splits[range - 1]! : null;
+      const hi = range < splits.length ? splits[range]! : null;
+      let end = start + 1;
+      while (end < cells.length && (hi === null || cells[end]! < hi) && (lo === null || cells[end]! >= lo))
+        end++;
+      const list = out.get(range);
+      const piece = start === 0 && end === cells.length ? chunk : sliceChunk(chunk, start, end);
+      if (list) list.push(piece);
+      else out.set(range, [piece]);
+      start = end;
+    }
+  }
+  return out;
+}
+
+/** Rows `start` to `end` (exclusive) of a chunk, as views of its arrays. */
+function sliceChunk(chunk: PointChunk, start: number, end: number): PointChunk {
+  const payload: Record<string, PayloadValues> = Object.create(null);
+  for (const [name, p] of Object.entries(chunk.payload ?? {})) {
+    if (ArrayBuffer.isView(p)) payload[name] = p.subarray(start, end);
+    else if (Array.isArray(p)) payload[name] = p.slice(start, end);
+    else if ('offsets' in p) {
+      const { offsets, data, valid } = p;
+      payload[name] = {
+        offsets: offsets.subarray(start, end + 1),
+        data,
+        ...(valid && { valid: valid.subarray(start, end) }),
+      };
+    } else {
+      const { values, valid } = p as {
+        values: Float64Array | Int32Array | BigInt64Array | Uint8Array;
+        valid?: Uint8Array;
+      };
+      payload[name] = {
+        values: values.subarray(start, end),
+        ...(valid && { valid: valid.subarray(start, end) }),
+      };
+    }
+  }
+  return {
+    cell: chunk.cell.subarray(start, end),
+    x: chunk.x.subarray(start, end),
+    y: chunk.y.subarray(start, end),
+    z: chunk.z.subarray(start, end),
+    time: chunk.time.subarray(start, end),
+    payload,
+  };
 }
 
 /**
@@ -263,11 +335,6 @@ export async function moveToRange(
   await storage.write(key, await storage.read(file.key));
   const { committedAt: _, ...rest } = file;
   return { ...rest, key, r, writer };
-}
-
-/** A new empty buffer for `rows` rows of a table. */
-export function emptyBuffer(table: MaintainedTable, rows: number): PointBuffer {
-  return PointBuffer.create({ schema: table.schema, capacity: rows });
 }
 
 /**
@@ -305,8 +372,8 @@ export async function commitReplacement(
   }
 }
 
-/** A buffer's rows as a chunk to append to another buffer of the same schema (views, no copy). */
-export function chunkOf(buffer: PointBuffer): PointChunk {
+/** A buffer's rows as a chunk of the same schema (views, no copy). */
+function chunkOf(buffer: PointBuffer): PointChunk {
   const payload: Record<string, PayloadValues> = Object.create(null);
   for (const spec of buffer.schema.columns.slice(5)) {
     const view = buffer.getColumn(spec.name);

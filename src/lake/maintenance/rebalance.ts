@@ -24,7 +24,7 @@ import {
   moveToRange,
   rangeIndex,
   readCells,
-  readPointFile,
+  readPointChunks,
   tablesOf,
   writeRouted,
 } from './files.js';
@@ -154,9 +154,10 @@ async function moveFiles(
         added.push(await moveToRange(storage, f, labelOf(first, splits), writer));
         continue;
       }
-      const rows = await readPointFile(storage, f.key, table.schema);
+      const chunks = await readPointChunks(storage, f.key, table.schema);
       const batch = `rebalance:${writer}`;
-      const args = { storage, table, t: f.t, writer, batch, rows, splits, fileRows: rows.rows };
+      const fileRows = chunks.reduce((n, c) => n + c.cell.length, 0);
+      const args = { storage, table, t: f.t, writer, batch, chunks, splits, fileRows };
       added.push(...(await writeRouted(args)));
     }
     checkAborted(signal);

@@ -15,12 +15,14 @@ import { latticeUnit } from '../../lattice/frame.js';
 import { type LakeSession, openLake, quoteIdent } from '../open.js';
 import type { LabelType } from './arrow.js';
 import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './labels.js';
+import type { TrainingFile } from './shards.js';
 import { checkRatios, type FeatureSpec, featureName, parseFeatures, SPLITS } from './spec.js';
 import { assignBlocks, DROPPED } from './split.js';
 import { cellsSql, type LabelSource, type TrainingFilter } from './sql.js';
-import { readBlocks, type TrainingFile, writeSplits } from './write.js';
+import { readBlocks } from './tiles.js';
+import { writeSplits } from './write.js';
 
-export type { TrainingFile } from './write.js';
+export type { TrainingFile } from './shards.js';
 
 /** Options of {@link exportTrainingSet}. */
 export interface TrainingSetOptions extends TrainingFilter {
