@@ -6,7 +6,7 @@
  *
  * Run by bench/ingest.ts as `node dist/bench/duckdb-ingest.js CSV OUT_DIR [sorted|unsorted]`.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, quotedString } from '@duckdb/node-api';
 
 /** The frame and LOD of the benchmark: cartesian:0,0,0,1024 at LOD 12 (unit 1/8 m), frame id 0. */
 export const BENCH_FRAME = {
@@ -39,10 +39,9 @@ export function duckdbIngestSql(csv: string, out: string, sorted: boolean): stri
   // Index64 prefix: header 10, tier 0, frame 0, lod; as a signed BIGINT the high bits are negative.
   const prefix16 = (0b10 << 14) | lod;
   const prefix = BigInt(prefix16 - 65536) * 2n ** 48n;
-  const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
   return `COPY (
   WITH src AS (
-    SELECT * FROM read_csv(${q(csv)}, header = true,
+    SELECT * FROM read_csv(${quotedString(csv)}, header = true,
       columns = {'x': 'DOUBLE', 'y': 'DOUBLE', 'z': 'DOUBLE', 't': 'DOUBLE', 'value': 'DOUBLE'})
   ), lattice AS (
     SELECT x, y, z, to_timestamp(t) AS time, value,
@@ -62,7 +61,7 @@ export function duckdbIngestSql(csv: string, out: string, sorted: boolean): stri
   SELECT ${prefix} + (lx_4 | (ly_4 << 1) | (lz_4 << 2)) AS cell, x, y, z, time, value,
     ${lod} AS lod, strftime(time, '%Y-%m-%d') AS t, '0000000000000000' AS r
   FROM morton${sorted ? '\n  ORDER BY cell' : ''}
-) TO ${q(out)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (lod, t, r), ROW_GROUP_SIZE 65536)`;
+) TO ${quotedString(out)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (lod, t, r), ROW_GROUP_SIZE 65536)`;
 }
 
 async function main(): Promise<void> {

@@ -9,7 +9,8 @@
  */
 import { rmSync } from 'node:fs';
 import { kRingOffsets } from '../src/lattice/bcc.js';
-import { openLake, quoteLiteral } from '../src/sql/open.js';
+import { openLake } from '../src/sql/open.js';
+import { quoteLiteral } from '../src/sql/quote.js';
 
 /**
  * The COPY statement of the peer job.

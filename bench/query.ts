@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { liveFiles } from '../src/lake/catalog/catalog-state.js';
-import { openLake, quoteLiteral } from '../src/sql/open.js';
+import { openLake } from '../src/sql/open.js';
 import { runQuery } from '../src/sql/planner.js';
+import { quoteLiteral } from '../src/sql/quote.js';
 import { BENCH_DIR, measureAsync, numberArg, printTable } from './harness.js';
 import { buildPointLake, DAYS, pointLakeDir } from './point-lake.js';
 

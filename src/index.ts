@@ -132,6 +132,7 @@ export type {
   RangeCurve,
   RangeOptions,
   Route64Fields,
+  TileIdKind,
   TileKeyFields,
   TileKeyOptions,
   Triple,

@@ -6,5 +6,5 @@
 
 export type { S3Location, S3StorageOptions } from './lake/storage/s3-storage.js';
 export { S3Storage, s3UrlToLocation } from './lake/storage/s3-storage.js';
-export type { S3Access } from './sql/remote-read.js';
-export { resolveS3Access, s3SecretSql } from './sql/remote-read.js';
+export type { S3Access } from './sql/s3-access.js';
+export { resolveS3Access, s3SecretSql } from './sql/s3-access.js';

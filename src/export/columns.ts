@@ -7,12 +7,10 @@
  * 64-bit id can have a NaN bit pattern when viewed as a double, and a per-row BigInt is slow.
  */
 import { OctaError } from '../lattice/errors.js';
+import { type FixedArray, gatherInto, type RowIndices } from './gather.js';
 import type { ColumnType } from './schema.js';
 
-/** Any typed array a fixed-width column holds. */
-export type FixedArray = Float64Array | Int32Array | BigInt64Array | Uint8Array;
-/** Row indices for `gather`: a permutation or any subset, in output order. */
-export type RowIndices = Uint32Array | Int32Array | readonly number[];
+export type { FixedArray, RowIndices } from './gather.js';
 
 /** Columns share this small surface so the container can treat them alike. */
 export interface Column {
@@ -134,30 +132,14 @@ export class FixedColumn implements Column {
 
   gather(indices: RowIndices, count: number): FixedColumn {
     const out = FixedColumn.create(this.type, this.nullable, count);
-    if (this.type === 'float64') {
-      // Doubles move as doubles (one load and store each); a NaN stays a NaN.
-      const src = new Float64Array(this.#buffer);
-      const dst = new Float64Array(out.#buffer);
-      for (let i = 0; i < count; i++) dst[i] = src[indices[i]!]!;
-    } else if (this.width === 8) {
-      // Ids and times move as two 32-bit words: as a double, an id could be a NaN whose bits change.
-      const src = new Uint32Array(this.#buffer);
-      const dst = new Uint32Array(out.#buffer);
-      for (let i = 0; i < count; i++) {
-        const j = indices[i]! * 2;
-        dst[i * 2] = src[j]!;
-        dst[i * 2 + 1] = src[j + 1]!;
-      }
-    } else {
-      const src = this.width === 4 ? new Uint32Array(this.#buffer) : new Uint8Array(this.#buffer);
-      const dst = this.width === 4 ? new Uint32Array(out.#buffer) : new Uint8Array(out.#buffer);
-      for (let i = 0; i < count; i++) dst[i] = src[indices[i]!]!;
-    }
-    if (this.#valid && out.#valid) {
-      const src = this.#valid;
-      const dst = out.#valid;
-      for (let i = 0; i < count; i++) dst[i] = src[indices[i]!]!;
-    }
+    const view = (buffer: ArrayBuffer) =>
+      this.width === 8
+        ? new BigInt64Array(buffer)
+        : this.width === 4
+          ? new Int32Array(buffer)
+          : new Uint8Array(buffer);
+    gatherInto(view(out.#buffer), view(this.#buffer), indices, count);
+    if (this.#valid && out.#valid) gatherInto(out.#valid, this.#valid, indices, count);
     return out;
   }
 

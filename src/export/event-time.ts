@@ -8,7 +8,11 @@
  * `t=` label is a plain `yyyy-MM-dd` that sorts as text and that DuckDB's DATE, Athena's partition
  * projection and JavaScript dates all read back as the same day. Digits past the microsecond are
  * dropped (the time is floored to the microsecond), as DuckDB and the Parquet/Arrow readers do.
+ *
+ * The catalog's own text form is ISO 8601 UTC with six fraction digits: {@link microsToIso} writes it
+ * and {@link isoToMicros} reads it (with its zone) back to the same microseconds, as bigints.
  */
+import { OctaError } from '../lattice/errors.js';
 
 /** Whole seconds since 1970-01-01T00:00:00Z and the microseconds past them (0..999999). */
 export interface EventTime {
@@ -275,4 +279,42 @@ export function readTimeSeconds(words: Int32Array, i: number): number {
   if (r < 0) q -= 1;
   else if (r >= 1_000_000) q += 1;
   return hi * 4294 + q;
+}
+
+/**
+ * Microseconds since the epoch as an ISO 8601 UTC string with six fraction digits.
+ * @param micros - microseconds since 1970-01-01T00:00:00Z
+ * @returns e.g. `2024-05-01T12:00:00.123456Z`
+ * @throws {OctaError} OUT_OF_RANGE outside the years JavaScript dates reach (±275760)
+ */
+export function microsToIso(micros: bigint): string {
+  let ms = micros / 1000n;
+  let rest = micros % 1000n;
+  if (rest < 0n) {
+    ms -= 1n;
+    rest += 1000n;
+  }
+  const date = new Date(Number(ms));
+  if (Number.isNaN(date.getTime())) {
+    throw new OctaError('OUT_OF_RANGE', 'timestamp is outside the range of JavaScript dates', micros);
+  }
+  return `${date.toISOString().slice(0, -1)}${rest.toString().padStart(3, '0')}Z`;
+}
+
+const CATALOG_ISO = /^([+-]\d{6}|\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * Parses an ISO 8601 timestamp with a zone (`Z` or `±hh:mm`) to microseconds; digits past the
+ * microsecond are dropped.
+ * @param iso - e.g. `2024-05-01T12:00:00.123456Z`
+ * @returns microseconds since the epoch
+ * @throws {OctaError} INVALID_ARGUMENT for anything else
+ */
+export function isoToMicros(iso: string): bigint {
+  const time = CATALOG_ISO.test(iso) ? parseIsoTime(iso, true) : null;
+  if (time === null || typeof time === 'string') {
+    const why = time === null ? '' : `: ${time}`;
+    throw new OctaError('INVALID_ARGUMENT', `expected an ISO 8601 timestamp with a zone${why}`, iso);
+  }
+  return timeToMicros(time);
 }

@@ -1,5 +1,6 @@
 export * from './arrow.js';
 export * from './container.js';
+export { isoToMicros, microsToIso } from './event-time.js';
 export * from './metadata.js';
 export * from './parquet.js';
 export * from './schema.js';

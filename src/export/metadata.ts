@@ -4,7 +4,8 @@
  * metadata requires; ids and row counts are decimal so no reader has to agree on 64-bit JSON.
  */
 import { checkInt, OctaError } from '../lattice/errors.js';
-import { parseIsoTime, timeToMicros } from './event-time.js';
+import { TILE_ID_KINDS, type TileIdKind } from '../lattice/ids.js';
+import { isoToMicros, microsToIso } from './event-time.js';
 
 /** The footer keys, by field. */
 export const OCTA_KEYS = Object.freeze({
@@ -19,17 +20,13 @@ export const OCTA_KEYS = Object.freeze({
   rows: 'octa.rows',
 } as const);
 
-/** Id kinds a point file's `cell` column may hold (the tile keys that partitioning understands). */
-export type FileIdKind = 'index64' | 'hilbert64';
-const FILE_ID_KINDS: readonly string[] = ['index64', 'hilbert64'];
-
 /** What a writer states about a file; the rest is measured from its rows. */
 export interface PointFileDescriptor {
   /** The frame definition, persisted as JSON (a plain object). */
   frame: Readonly<Record<string, unknown>>;
   /** Level of detail of every cell id, 0–15. */
   lod: number;
-  idKind: FileIdKind;
+  idKind: TileIdKind;
 }
 
 /** Everything the `octa.*` keys say about a file. */
@@ -45,51 +42,13 @@ export interface PointFileMetadata extends PointFileDescriptor {
 }
 
 /**
- * Microseconds since the epoch as an ISO 8601 UTC string with six fraction digits.
- * @param micros - microseconds since 1970-01-01T00:00:00Z
- * @returns e.g. `2024-05-01T12:00:00.123456Z`
- * @throws {OctaError} OUT_OF_RANGE outside the years JavaScript dates reach (±275760)
- */
-export function microsToIso(micros: bigint): string {
-  let ms = micros / 1000n;
-  let rest = micros % 1000n;
-  if (rest < 0n) {
-    ms -= 1n;
-    rest += 1000n;
-  }
-  const date = new Date(Number(ms));
-  if (Number.isNaN(date.getTime())) {
-    throw new OctaError('OUT_OF_RANGE', 'timestamp is outside the range of JavaScript dates', micros);
-  }
-  return `${date.toISOString().slice(0, -1)}${rest.toString().padStart(3, '0')}Z`;
-}
-
-const ISO = /^([+-]\d{6}|\d{4})-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
-
-/**
- * Parses an ISO 8601 timestamp with a zone (`Z` or `±hh:mm`) to microseconds; digits past the
- * microsecond are dropped.
- * @param iso - e.g. `2024-05-01T12:00:00.123456Z`
- * @returns microseconds since the epoch
- * @throws {OctaError} INVALID_ARGUMENT for anything else
- */
-export function isoToMicros(iso: string): bigint {
-  const time = ISO.test(iso) ? parseIsoTime(iso, true) : null;
-  if (time === null || typeof time === 'string') {
-    const why = time === null ? '' : `: ${time}`;
-    throw new OctaError('INVALID_ARGUMENT', `expected an ISO 8601 timestamp with a zone${why}`, iso);
-  }
-  return timeToMicros(time);
-}
-
-/**
  * Checks what a writer states about a file.
  * @throws {OctaError} INVALID_LOD, or INVALID_ARGUMENT for an unknown id kind or a frame that is not
  *   a JSON object
  */
 export function checkPointFileDescriptor({ frame, lod, idKind }: PointFileDescriptor): void {
   checkInt(lod, 0, 15, 'INVALID_LOD', 'LOD');
-  if (!FILE_ID_KINDS.includes(idKind)) {
+  if (!TILE_ID_KINDS.includes(idKind)) {
     throw new OctaError('INVALID_ARGUMENT', 'point files hold index64 or hilbert64 cell ids', idKind);
   }
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
@@ -164,7 +123,7 @@ export function keyValuesToPointFileMetadata(kv: Readonly<Record<string, string>
     schemaVersion: Number(integer(OCTA_KEYS.schemaVersion)),
     frame: frame as Record<string, unknown>,
     lod: Number(integer(OCTA_KEYS.lod)),
-    idKind: get(OCTA_KEYS.idKind) as FileIdKind,
+    idKind: get(OCTA_KEYS.idKind) as TileIdKind,
     cellMin: integer(OCTA_KEYS.cellMin),
     cellMax: integer(OCTA_KEYS.cellMax),
     timeMin: time(OCTA_KEYS.timeMin),

@@ -32,8 +32,15 @@ import {
   route64ToLattice,
 } from './route64.js';
 
+/**
+ * The identifier kinds that are tile keys (header, frame, LOD and a lattice point on one curve): what
+ * a lake table's cells, a point file's `cell` column and a range cover are.
+ */
+export type TileIdKind = 'index64' | 'hilbert64';
+/** The tile-key kinds, in a stable order. */
+export const TILE_ID_KINDS: readonly TileIdKind[] = ['index64', 'hilbert64'];
 /** The identifier kinds of octaindex3d. */
-export type IdKind = 'index64' | 'hilbert64' | 'route64' | 'galactic128';
+export type IdKind = TileIdKind | 'route64' | 'galactic128';
 /** All identifier kinds, in a stable order. */
 export const ID_KINDS: readonly IdKind[] = ['index64', 'hilbert64', 'route64', 'galactic128'];
 
@@ -45,7 +52,7 @@ export interface ParsedId {
 
 /** A decoded identifier of any kind. */
 export type DecodedId =
-  | ({ kind: 'index64' | 'hilbert64' } & TileKeyFields)
+  | ({ kind: TileIdKind } & TileKeyFields)
   | ({ kind: 'route64' } & Route64Fields)
   | ({ kind: 'galactic128' } & Galactic128Fields);
 

@@ -66,7 +66,7 @@ export {
   HRP_GALACTIC128,
   latticeToGalactic128,
 } from './galactic128.js';
-export type { DecodedId, IdKind, ParsedId } from './ids.js';
+export type { DecodedId, IdKind, ParsedId, TileIdKind } from './ids.js';
 export { decodeId, ID_KINDS, idKindOf, idToBech32m, idToHex, parseId } from './ids.js';
 export type { TileKeyFields, TileKeyOptions } from './index64.js';
 export {

@@ -10,6 +10,7 @@
  */
 import type { Triple } from './bcc.js';
 import { checkInt, OctaError } from './errors.js';
+import type { TileIdKind } from './ids.js';
 import { HILBERT64_HEADER, INDEX64_HEADER, tileKeyPrefix } from './index64.js';
 import { type CodeRanges, countSpherePoints, coverRegion, type Region } from './ranges-cover.js';
 
@@ -42,8 +43,8 @@ export interface RangeCover {
   };
 }
 
-/** Which 64-bit id order the ranges are in. */
-export type RangeCurve = 'index64' | 'hilbert64';
+/** Which 64-bit id order the ranges are in: a tile-key kind. */
+export type RangeCurve = TileIdKind;
 
 /** An inclusive box [x0, y0, z0, x1, y1, z1]. */
 export type Box6 = [number, number, number, number, number, number];

@@ -16,12 +16,12 @@ import {
   dilated,
   fail,
   guard,
+  helper,
   INDEX64_END,
   idFunction,
   lit,
   MASK48,
   type MacroDef,
-  macro,
   PREFIX_MASK,
 } from './functions-sql.js';
 
@@ -186,16 +186,6 @@ const latticeChildrenBody = `coalesce(
       .join(',')}],
       lambda v: v IS NOT NULL) END,
   list_slice([${children.map((c) => `\n    ${child(c)}`).join(',')}], 1 + (cell & 0), -1))`;
-
-const helper = (signature: string, body: string): MacroDef => {
-  const name = signature.slice(0, signature.indexOf('('));
-  return {
-    name,
-    kind: 'helper',
-    signature,
-    sql: macro(name, [[signature.slice(name.length + 1, -1), body]]),
-  };
-};
 
 /** The geometry macros. */
 export const GEOMETRY_MACROS: MacroDef[] = [

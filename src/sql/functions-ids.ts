@@ -10,6 +10,7 @@ import {
   checkInt,
   fail,
   guard,
+  helper,
   idFunction,
   KEY_MASK,
   MASK48,
@@ -145,15 +146,7 @@ function cellCenter(name: string, aliasOf?: string): MacroDef[] {
 
 /** The id and frame macros. */
 export const ID_MACROS: MacroDef[] = [
-  ...SNAP_HELPERS.map(([signature, body]): MacroDef => {
-    const name = signature.slice(0, signature.indexOf('('));
-    return {
-      name,
-      kind: 'helper',
-      signature,
-      sql: macro(name, [[signature.slice(name.length + 1, -1), body]]),
-    };
-  }),
+  ...SNAP_HELPERS.map(([signature, body]) => helper(signature, body)),
   {
     name: ENCODE,
     kind: 'scalar',

@@ -8,6 +8,7 @@
  * overflow BIGINT (DuckDB raises on signed overflow, including `<<`).
  */
 import { mortonEncode48 } from '../lattice/morton.js';
+import { quoteLiteral } from './quote.js';
 
 /** One SQL object of the function set. */
 export interface MacroDef {
@@ -52,9 +53,15 @@ export function macro(name: string, forms: [params: string, body: string][]): st
   return `CREATE OR REPLACE MACRO ${name}${parts.join(',\n')};`;
 }
 
-/** An SQL string literal. */
-export function str(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+/** Builds an internal helper macro from its call form, e.g. `bcc__sq(d)`, and its body. */
+export function helper(signature: string, body: string): MacroDef {
+  const name = signature.slice(0, signature.indexOf('('));
+  return {
+    name,
+    kind: 'helper',
+    signature,
+    sql: macro(name, [[signature.slice(name.length + 1, -1), body]]),
+  };
 }
 
 /**
@@ -65,7 +72,7 @@ export function str(text: string): string {
  * argument, 20–40× slower. Only rows whose CASE branch is taken evaluate it.
  */
 export function fail(fn: string, message: string, value?: string, type = 'INTEGER'): string {
-  const raise = `bcc__raise(${str(`${fn}: ${message}`)}${value === undefined ? '' : ` || ${value}`})`;
+  const raise = `bcc__raise(${quoteLiteral(`${fn}: ${message}`)}${value === undefined ? '' : ` || ${value}`})`;
   if (type === 'INTEGER') return raise;
   // Lists cannot be cast from text, so a list-typed CASE gets the INTEGER raise inside a list.
   return type.endsWith('[]') ? `[${raise}]::${type}` : `${raise}::${type}`;
@@ -161,42 +168,38 @@ function compactSql(m: string): string {
 }
 
 /** The internal helper macros every public macro builds on. */
-export const HELPERS: MacroDef[] = [
-  ['bcc__raise(message)', 'message', 'CAST(message AS INTEGER)'],
-  ['bcc__spread(v)', 'v', spreadSql('v')],
-  ['bcc__spread2(v)', 'v', spreadTwiceSql('v')],
-  ['bcc__compact(m)', 'm', compactSql('m')],
-  ['bcc__x(c)', 'c', 'bcc__compact(c)::INTEGER'],
-  ['bcc__y(c)', 'c', 'bcc__compact(c >> 1)::INTEGER'],
-  ['bcc__z(c)', 'c', 'bcc__compact(c >> 2)::INTEGER'],
-  ['bcc__lod(c)', 'c', '((c >> 48) & 15)::INTEGER'],
-  ['bcc__frame(c)', 'c', '((c >> 52) & 255)::INTEGER'],
-  ['bcc__tier(c)', 'c', '((c >> 60) & 3)::INTEGER'],
-  ['bcc__is_index64(c)', 'c', `c < ${INDEX64_END}`],
-  // Morton bit 0 is x's parity, bit 1 y's, bit 2 z's: a BCC point has 000 or 111.
-  ['bcc__is_bcc(c)', 'c', '(c & 7) IN (0, 7)'],
-  ['bcc__int_in(v, lo, hi)', 'v, lo, hi', '(v BETWEEN lo AND hi AND v = trunc(v))'],
+export const HELPERS: MacroDef[] = (
   [
-    'bcc__make(x, y, z, lod, frame, tier)',
-    'x, y, z, lod, frame, tier',
-    `(bcc__spread(x) | (bcc__spread(y) << 1) | (bcc__spread(z) << 2) | ((${big('tier')} & 3) << 60) | ((${big('frame')} & 255) << 52) | ((${big('lod')} & 15) << 48) | ${INT64_MIN})`,
-  ],
-  // bcc_encode's form: coordinates read twice, so that its guard shares them (see spreadTwiceSql).
-  [
-    'bcc__make2(x, y, z, lod, frame, tier)',
-    'x, y, z, lod, frame, tier',
-    `(bcc__spread2(x) | (bcc__spread2(y) << 1) | (bcc__spread2(z) << 2) | ((${big('tier')} & 3) << 60) | ((${big('frame')} & 255) << 52) | ((${big('lod')} & 15) << 48) | ${INT64_MIN})`,
-  ],
-  // The same key (header, tier, frame) as c, another LOD and lattice point.
-  [
-    'bcc__with(c, x, y, z, lod)',
-    'c, x, y, z, lod',
-    `((c & ${KEY_MASK}) | ((${big('lod')} & 15) << 48) | bcc__spread(x) | (bcc__spread(y) << 1) | (bcc__spread(z) << 2))`,
-  ],
-].map(([signature, params, body]) => {
-  const name = signature!.slice(0, signature!.indexOf('('));
-  return { name, kind: 'helper' as const, signature: signature!, sql: macro(name, [[params!, body!]]) };
-});
+    ['bcc__raise(message)', 'CAST(message AS INTEGER)'],
+    ['bcc__spread(v)', spreadSql('v')],
+    ['bcc__spread2(v)', spreadTwiceSql('v')],
+    ['bcc__compact(m)', compactSql('m')],
+    ['bcc__x(c)', 'bcc__compact(c)::INTEGER'],
+    ['bcc__y(c)', 'bcc__compact(c >> 1)::INTEGER'],
+    ['bcc__z(c)', 'bcc__compact(c >> 2)::INTEGER'],
+    ['bcc__lod(c)', '((c >> 48) & 15)::INTEGER'],
+    ['bcc__frame(c)', '((c >> 52) & 255)::INTEGER'],
+    ['bcc__tier(c)', '((c >> 60) & 3)::INTEGER'],
+    ['bcc__is_index64(c)', `c < ${INDEX64_END}`],
+    // Morton bit 0 is x's parity, bit 1 y's, bit 2 z's: a BCC point has 000 or 111.
+    ['bcc__is_bcc(c)', '(c & 7) IN (0, 7)'],
+    ['bcc__int_in(v, lo, hi)', '(v BETWEEN lo AND hi AND v = trunc(v))'],
+    [
+      'bcc__make(x, y, z, lod, frame, tier)',
+      `(bcc__spread(x) | (bcc__spread(y) << 1) | (bcc__spread(z) << 2) | ((${big('tier')} & 3) << 60) | ((${big('frame')} & 255) << 52) | ((${big('lod')} & 15) << 48) | ${INT64_MIN})`,
+    ],
+    // bcc_encode's form: coordinates read twice, so that its guard shares them (see spreadTwiceSql).
+    [
+      'bcc__make2(x, y, z, lod, frame, tier)',
+      `(bcc__spread2(x) | (bcc__spread2(y) << 1) | (bcc__spread2(z) << 2) | ((${big('tier')} & 3) << 60) | ((${big('frame')} & 255) << 52) | ((${big('lod')} & 15) << 48) | ${INT64_MIN})`,
+    ],
+    // The same key (header, tier, frame) as c, another LOD and lattice point.
+    [
+      'bcc__with(c, x, y, z, lod)',
+      `((c & ${KEY_MASK}) | ((${big('lod')} & 15) << 48) | bcc__spread(x) | (bcc__spread(y) << 1) | (bcc__spread(z) << 2))`,
+    ],
+  ] as [string, string][]
+).map(([signature, body]) => helper(signature, body));
 
 /** What a function returns, for its VARCHAR form: ids come back as Bech32m text, values as they are. */
 export type TextResult = 'id' | 'ids' | 'value';

@@ -12,14 +12,15 @@ import { HRP_INDEX64 } from '../lattice/index64.js';
 import {
   checkId,
   fail,
+  helper,
   INDEX64_END,
   INT64_MIN,
   idFunction,
   lit,
   type MacroDef,
   macro,
-  str,
 } from './functions-sql.js';
+import { quoteLiteral } from './quote.js';
 
 const CHARSET = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 const GEN = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
@@ -69,7 +70,7 @@ const toStringBody = `bcc__text_of(cell, ${checksum})
 // One character per symbol from a 32-entry list, joined by one concat: ~12 ns a character in DuckDB
 // (translate() over to_base digits reads the id once but costs ~1 µs a call).
 const symbol = (g: string) => `bcc__b32(${g})`;
-const textOfBody = `concat(${str(`${HRP_INDEX64}1`)}, ${groups.map(symbol).join(', ')},
+const textOfBody = `concat(${quoteLiteral(`${HRP_INDEX64}1`)}, ${groups.map(symbol).join(', ')},
   ${[25, 20, 15, 10, 5, 0].map((s) => symbol(`((checksum >> ${s}) & 31)`)).join(', ')})`;
 
 const FS = 'bcc_from_string';
@@ -84,7 +85,7 @@ const residue19 = xorAll([
   lit(BigInt(BASE)),
   ...Array.from({ length: SYMBOLS }, (_, i) => tableTerm(i, sym(i))),
 ]);
-const residueAny = `list_reduce(list_transform(string_split(substr(t, 6), ''), lambda ch: (strpos(${str(CHARSET)}, ch) - 1)::BIGINT),
+const residueAny = `list_reduce(list_transform(string_split(substr(t, 6), ''), lambda ch: (strpos(${quoteLiteral(CHARSET)}, ch) - 1)::BIGINT),
       lambda chk, v: bcc__polymod_step(chk, v), ${HRP_STATE}::BIGINT)`;
 const badChecksum = fail(
   FS,
@@ -97,8 +98,8 @@ const badChecksum = fail(
 // hold 8 bytes, as the crate's decoder counts. A 24-character text that gets here with a good
 // alphabet and case has a bad checksum; list_reduce runs the general polymod.
 const fromBech32Body = `CASE
-  WHEN NOT regexp_full_match(substr(t, 6), ${str(`${ALPHABET}*`)})
-    THEN ${fail(FS, 'invalid Bech32m string: character "', `regexp_extract(substr(t, 6), ${str(`([^${ALPHABET.slice(1)})${ALPHABET}*$`)}, 1) || '" is not in the Bech32 alphabet: ' || ${quoted}`)}
+  WHEN NOT regexp_full_match(substr(t, 6), ${quoteLiteral(`${ALPHABET}*`)})
+    THEN ${fail(FS, 'invalid Bech32m string: character "', `regexp_extract(substr(t, 6), ${quoteLiteral(`([^${ALPHABET.slice(1)})${ALPHABET}*$`)}, 1) || '" is not in the Bech32 alphabet: ' || ${quoted}`)}
   WHEN regexp_matches(t, '[A-Z]') THEN ${fail(FS, 'invalid Bech32m string: mixed upper and lower case: ', quoted)}
   WHEN length(t) < 11 THEN ${fail(FS, 'invalid Bech32m string: too short for a checksum: ', quoted)}
   WHEN length(t) > 1023 THEN ${fail(FS, 'invalid Bech32m string: longer than 1023 characters: ', quoted)}
@@ -111,7 +112,7 @@ const fromBech32Body = `CASE
 // there, and for everything else it is xor(other result, value), or NULL, or raises. The value
 // reads t outside CASE, so DuckDB evaluates a composed argument (bcc_from_string(f(x))) once.
 const fromTextBody = `xor(bcc__bech32_value(t), CASE WHEN text IS NULL THEN NULL
-    WHEN regexp_full_match(t, ${str(LOWER19)}) AND ${residue19} IN (${BECH32M_CONST}, ${BECH32_CONST}) THEN 0
+    WHEN regexp_full_match(t, ${quoteLiteral(LOWER19)}) AND ${residue19} IN (${BECH32M_CONST}, ${BECH32_CONST}) THEN 0
     ELSE xor(bcc__from_trimmed(text, t), bcc__bech32_value(t)) END)`;
 
 const notIndex64 = (v: string) =>
@@ -130,7 +131,7 @@ const fromHexBody = `CASE
 const fromTrimmedBody = `CASE
   WHEN regexp_full_match(t, '-?[0-9]+') THEN bcc__from_decimal(text, t)
   WHEN regexp_full_match(t, '0[xX][0-9a-fA-F]+') THEN bcc__from_hex(text, t)
-  WHEN starts_with(t, ${str(`${HRP_INDEX64}1`)}) AND NOT contains(substr(t, 6), '1') THEN bcc__from_bech32(text, t)
+  WHEN starts_with(t, ${quoteLiteral(`${HRP_INDEX64}1`)}) AND NOT contains(substr(t, 6), '1') THEN bcc__from_bech32(text, t)
   WHEN contains(t, '1') THEN ${fail(FS, 'not Index64 text: its human-readable part ', `'"' || regexp_extract(t, '^(.*)1', 1) || '" is not i3d1 (r3d1 is Route64, g3d1 Galactic128; the HRP is case-sensitive): ' || ${quoted}`)}
   ELSE ${fail(FS, 'not an identifier: expected decimal, 0x hex or Bech32m text: ', quoted)} END`;
 
@@ -138,25 +139,15 @@ const fromTrimmedBody = `CASE
 const JS_SPACE =
   '[\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]';
 
-const helper = (signature: string, body: string): MacroDef => {
-  const name = signature.slice(0, signature.indexOf('('));
-  return {
-    name,
-    kind: 'helper',
-    signature,
-    sql: macro(name, [[signature.slice(name.length + 1, -1), body]]),
-  };
-};
-
 /** The text macros. */
 export const TEXT_MACROS: MacroDef[] = [
-  helper('bcc__b32(g)', `[${[...CHARSET].map((c) => str(c)).join(', ')}][(g) + 1]`),
+  helper('bcc__b32(g)', `[${[...CHARSET].map((c) => quoteLiteral(c)).join(', ')}][(g) + 1]`),
   helper(
     'bcc__polymod_step(chk, v)',
     xorAll(['((chk & 33554431) << 5)', 'v', ...GEN.map((g, j) => `((chk >> ${25 + j}) & 1) * ${g}`)]),
   ),
   // & 31 keeps it total: a character outside the alphabet gives garbage, never an error.
-  helper('bcc__symbol(t, i)', `((strpos(${str(CHARSET)}, substr(t, 6 + i, 1)) - 1) & 31)::BIGINT`),
+  helper('bcc__symbol(t, i)', `((strpos(${quoteLiteral(CHARSET)}, substr(t, 6 + i, 1)) - 1) & 31)::BIGINT`),
   helper('bcc__bech32_value(t)', bech32Value),
   helper('bcc__text_of(cell, checksum)', textOfBody),
   helper('bcc__from_bech32(text, t)', fromBech32Body),
@@ -169,7 +160,10 @@ export const TEXT_MACROS: MacroDef[] = [
     kind: 'scalar',
     signature: 'bcc_from_string(text) → BIGINT',
     sql: macro(FS, [
-      ['text', `bcc__from_text(text, regexp_replace(text, ${str(`^${JS_SPACE}+|${JS_SPACE}+$`)}, '', 'g'))`],
+      [
+        'text',
+        `bcc__from_text(text, regexp_replace(text, ${quoteLiteral(`^${JS_SPACE}+|${JS_SPACE}+$`)}, '', 'g'))`,
+      ],
     ]),
   },
   ...idFunction({

@@ -18,7 +18,9 @@ import { openStorage } from '../lake/storage/open.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { registerBccFunctions } from './functions.js';
-import { LakeReader, type RemoteRead, type S3Access } from './remote-read.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
+import { LakeReader, type RemoteRead } from './remote-read.js';
+import type { S3Access } from './s3-access.js';
 
 /** An open lake: a DuckDB connection with the lake's views, and the catalog state they show. */
 export interface LakeSession {
@@ -30,16 +32,6 @@ export interface LakeSession {
   reader: LakeReader;
   /** Closes the connection and the database. */
   close(): void;
-}
-
-/** Quotes an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Quotes an SQL string literal. */
-export function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 const PAYLOAD_SQL: Readonly<Record<NamedPayloadType, string>> = {

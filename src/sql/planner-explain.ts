@@ -3,7 +3,7 @@
  * the selected files that the query's prunable conjuncts (and, ideally, its id ranges) meet.
  */
 import { liveFiles } from '../lake/catalog/catalog-state.js';
-import { type LakeSession, quoteLiteral } from './open.js';
+import type { LakeSession } from './open.js';
 import {
   boundingBox,
   doubleLiteral,
@@ -13,6 +13,7 @@ import {
   type RangeShape,
   timeLiteral,
 } from './planner-sql.js';
+import { quoteLiteral } from './quote.js';
 
 /** The footer statistics test of one row group, as SQL over `parquet_metadata` rows (lo, hi text). */
 function rowGroupTest(

@@ -3,7 +3,8 @@
  * with, the exact residual filter on the coordinates, and the time window. Pure text, no engine.
  */
 import type { FileRecord, TableConfig } from '../lake/catalog/catalog-state.js';
-import { quoteIdent, quoteLiteral, tableViewSql } from './open.js';
+import { tableViewSql } from './open.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 
 /** One id range in the signed INT64 form stored in Parquet and SQL. */
 export interface PlanRange {

@@ -4,7 +4,7 @@
  * cover the region at the table's LOD, and one SQL statement over exactly those files that prunes
  * row groups by id and then filters the coordinates exactly.
  */
-import { isoToMicros, microsToIso } from '../export/metadata.js';
+import { isoToMicros, microsToIso } from '../export/event-time.js';
 import {
   type CatalogSnapshot,
   type FileRecord,

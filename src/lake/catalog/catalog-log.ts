@@ -12,7 +12,7 @@
  * read back from storage (CORRUPT, naming the key).
  */
 import { createHash } from 'node:crypto';
-import { isoToMicros } from '../../export/metadata.js';
+import { isoToMicros } from '../../export/event-time.js';
 import { createPointSchema, type PayloadColumn } from '../../export/schema.js';
 import { OctaError } from '../../lattice/errors.js';
 import { type Frame, frameFromJSON, frameToJSON } from '../../lattice/frame.js';

@@ -4,17 +4,19 @@
  * encodes them and `catalog-state.ts` folds them into snapshots.
  */
 import type { BoundingBox } from '../../export/container.js';
-import { microsToIso } from '../../export/metadata.js';
+import { microsToIso } from '../../export/event-time.js';
 import type { PayloadColumn } from '../../export/schema.js';
 import type { Frame } from '../../lattice/frame.js';
+import type { TileIdKind } from '../../lattice/ids.js';
+import type { TimeBucket } from './layout.js';
 
 /** A table's fixed settings; only `splits` changes after creation. */
 export interface TableConfig {
   name: string;
   frame: Frame;
   lod: number;
-  idKind: 'index64' | 'hilbert64';
-  timeBucket: 'hour' | 'day' | 'month';
+  idKind: TileIdKind;
+  timeBucket: TimeBucket;
   payload: PayloadColumn[];
   /** Sorted signed INT64 decimals: lower bounds of the identifier ranges after the first; empty = one range. */
   splits: string[];

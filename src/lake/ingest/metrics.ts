@@ -4,6 +4,7 @@
  * `# TYPE` lines, `_total` counters, and histograms as cumulative `_bucket{le="…"}` lines plus
  * `_sum` and `_count`. No client library: the format is a few lines of text.
  */
+import type { FileRecord } from '../catalog/catalog.js';
 
 /** Upper bounds (seconds) of the latency histograms: 1 ms to 1 min. */
 export const SECONDS_BUCKETS: readonly number[] = [
@@ -96,4 +97,13 @@ export class Metrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** Per written file: count, bytes and the seconds from flush to stored. */
+export function fileMetrics(metrics: Metrics): (file: FileRecord, seconds: number) => void {
+  return (file, seconds) => {
+    metrics.inc('octa_ingest_files_written_total', 'Data files written (committed or not)');
+    metrics.inc('octa_ingest_bytes_written_total', 'Parquet bytes written', file.bytes);
+    metrics.observe('octa_ingest_file_write_seconds', 'Sort, encode and store time per data file', seconds);
+  };
 }

@@ -10,8 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import type { PayloadValues, PointChunk } from '../../export/container.js';
 import { readTimeSeconds } from '../../export/event-time.js';
+import { type FixedArray, gather } from '../../export/gather.js';
 import type { PointSchema } from '../../export/schema.js';
 import type { Frame } from '../../lattice/frame.js';
+import type { TileIdKind } from '../../lattice/ids.js';
 import type { FileRecord } from '../catalog/catalog.js';
 import {
   bucketIndexOfSeconds,
@@ -30,7 +32,7 @@ export interface PartitionTable {
   name: string;
   frame: Frame;
   lod: number;
-  idKind: 'index64' | 'hilbert64';
+  idKind: TileIdKind;
   timeBucket: TimeBucket;
   schema: PointSchema;
   /** Sorted signed-INT64 lower bounds of the ranges after the first. */
@@ -307,28 +309,6 @@ export class PartitionWriter {
     if (this.#inflight.size > this.#encoder.threads) await Promise.race(this.#inflight);
     this.#check();
   }
-}
-
-type FixedArray = Float64Array | BigInt64Array | Int32Array | Uint8Array;
-
-/** The values at `idx`; 64-bit values move as two 32-bit words, never as a BigInt or a double. */
-function gather<T extends FixedArray>(a: T, idx: Uint32Array): T {
-  const n = idx.length;
-  const out = new (a.constructor as new (n: number) => T)(n);
-  if (a.BYTES_PER_ELEMENT === 8) {
-    const src = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
-    const dst = new Uint32Array(out.buffer);
-    for (let j = 0; j < n; j++) {
-      const i = 2 * idx[j]!;
-      dst[2 * j] = src[i]!;
-      dst[2 * j + 1] = src[i + 1]!;
-    }
-  } else {
-    const src = a as Int32Array | Uint8Array;
-    const dst = out as Int32Array | Uint8Array;
-    for (let j = 0; j < n; j++) dst[j] = src[idx[j]!]!;
-  }
-  return out;
 }
 
 /**

@@ -5,14 +5,22 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { civilToDays, lakeTimeProblem, parseIsoTime, timeToMicros } from '../../export/event-time.js';
+import {
+  civilToDays,
+  type EpochUnit,
+  lakeTimeProblem,
+  parseIsoTime,
+  timeToMicros,
+} from '../../export/event-time.js';
 import { OctaError } from '../../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../../lattice/frame.js';
+import type { TileIdKind } from '../../lattice/ids.js';
 import type { TimeBucket } from '../catalog/layout.js';
 import { inferFormat, openSource, type Source, type SourceFormat } from '../sources/index.js';
 import { canThreadSources, openThreadedSource } from '../sources/threaded.js';
 import type { Storage } from '../storage/storage.js';
-import type { ConversionPlan, CoordinateMapping, TimeMapping } from './convert.js';
+import type { ConversionPlan, CoordinateMapping } from './convert.js';
+import type { TimeMapping } from './convert-time.js';
 import type { Metrics } from './metrics.js';
 import type { InputRef } from './outputs.js';
 
@@ -48,10 +56,10 @@ export interface IngestOptions {
   time?: string;
   timeValue?: string;
   /** Unit of numeric times (default seconds). */
-  timeUnit?: 's' | 'ms' | 'us';
+  timeUnit?: EpochUnit;
   timeBucket?: TimeBucket;
   /** Cell id kind of a new table: `index64` (default) or `hilbert64` (sorts into tighter row groups). */
-  idKind?: 'index64' | 'hilbert64';
+  idKind?: TileIdKind;
   /** Source columns not to carry as payload. */
   exclude?: string[];
   rejectFile?: string | null;

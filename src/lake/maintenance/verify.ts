@@ -14,8 +14,13 @@
  * Errors make the report fail; warnings do not.
  */
 import { createHash } from 'node:crypto';
-import { LAKE_FIRST_MICROS, LAKE_LAST_MICROS, microsToTime } from '../../export/event-time.js';
-import { isoToMicros, microsToIso } from '../../export/metadata.js';
+import {
+  isoToMicros,
+  LAKE_FIRST_MICROS,
+  LAKE_LAST_MICROS,
+  microsToIso,
+  microsToTime,
+} from '../../export/event-time.js';
 import { type ParquetFileInfo, readParquetMetadata } from '../../export/parquet.js';
 import { OctaError } from '../../lattice/errors.js';
 import { frameFromJSON, frameToJSON } from '../../lattice/frame.js';

@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { OctaError } from '../../lattice/errors.js';
-import { quoteIdent } from '../open.js';
+import { quoteIdent } from '../quote.js';
 import type { LabelType } from './arrow.js';
 import { type LabelSource, type LabelSqlType, labelKeySql } from './sql.js';
 

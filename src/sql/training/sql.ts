@@ -5,8 +5,8 @@
  */
 
 import type { TableConfig } from '../../lake/catalog/catalog.js';
-import { quoteIdent } from '../open.js';
 import { doubleLiteral, timePredicate } from '../planner-sql.js';
+import { quoteIdent } from '../quote.js';
 import { type FeatureSpec, featureName } from './spec.js';
 
 /** What selects the points of a training set. */

@@ -12,7 +12,8 @@ import { isS3Lake, resolveLake } from '../../lake/storage/open.js';
 import { kRingOffsets } from '../../lattice/bcc.js';
 import { OctaError } from '../../lattice/errors.js';
 import { latticeUnit } from '../../lattice/frame.js';
-import { type LakeSession, openLake, quoteIdent } from '../open.js';
+import { type LakeSession, openLake } from '../open.js';
+import { quoteIdent, quoteLiteral } from '../quote.js';
 import type { LabelType } from './arrow.js';
 import { columnTypes, LABEL_TYPES, labelSqlType, labelTableSource } from './labels.js';
 import type { TrainingFile } from './shards.js';
@@ -220,7 +221,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   const spill = mkdtempSync(join(tmpdir(), 'octa-training-spill-'));
   try {
     await s.connection.run(`SET memory_limit = '${memoryMb}MiB'`);
-    await s.connection.run(`SET temp_directory = '${spill.replaceAll("'", "''")}'`);
+    await s.connection.run(`SET temp_directory = ${quoteLiteral(spill)}`);
     const state = s.snapshot.tables.get(table);
     if (state === undefined) {
       // The message lists the tables, as liveFiles does: there is no command that lists them.

@@ -1,0 +1,119 @@
+/**
+ * Event times of a chunk: from a typed timestamp or date column, from epoch numbers or ISO text
+ * through the one time grammar (src/export/event-time.ts), or a constant, to INT64 microseconds
+ * written as two 32-bit words (never a double of the microseconds). A time that cannot be read or
+ * stored rejects its row.
+ */
+import {
+  type EpochUnit,
+  type EventTime,
+  epochTimeProblem,
+  isDecimalText,
+  lakeTimeProblem,
+  microsToTime,
+  parseEpochTime,
+  parseIsoTime,
+  writeTimeWords,
+} from '../../export/event-time.js';
+import { OctaError } from '../../lattice/errors.js';
+import type { ColumnData, SourceChunk } from '../sources/index.js';
+import { isNullAt, rawValue, show, sourceInvalid } from './convert-values.js';
+
+/** Where the event time comes from. */
+export type TimeMapping =
+  | { kind: 'column'; column: string; unit: 'auto' | EpochUnit }
+  | { kind: 'constant'; time: EventTime };
+
+/** Source timestamp types that are event times, with their units per microsecond. */
+const TIMESTAMP_NS_PER_US: Readonly<Partial<Record<ColumnData['type'], bigint>>> = {
+  timestamp_us: 1n,
+  local_timestamp_us: 1n,
+  timestamp_ns: 1000n,
+  local_timestamp_ns: 1000n,
+};
+
+/** Event times as INT64 µs, with a reject for each row whose time cannot be read or stored. */
+export function convertTimes(
+  plan: TimeMapping,
+  chunk: SourceChunk,
+  n: number,
+  fail: (i: number, reason: string) => void,
+): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const words = new Int32Array(out.buffer, out.byteOffset, 2 * n);
+  if (plan.kind === 'constant') {
+    for (let i = 0; i < n; i++) writeTimeWords(words, i, plan.time);
+    return out;
+  }
+  const data = chunk.columns[plan.column];
+  if (!data) throw new OctaError('SCHEMA_MISMATCH', 'the time column is missing from the input', plan.column);
+  const name = show(plan.column);
+  // Typed times: timestamps in µs as they are, in ns floored to µs, dates at their midnight (UTC).
+  if (data.type === 'date' || TIMESTAMP_NS_PER_US[data.type] !== undefined) {
+    const perUs = TIMESTAMP_NS_PER_US[data.type] ?? 1n;
+    for (let i = 0; i < n; i++) {
+      const invalid = sourceInvalid(data, i);
+      if (isNullAt(data, i)) {
+        fail(i, `column ${name}: no time`);
+        continue;
+      }
+      if (invalid !== undefined) {
+        fail(i, `column ${name}: ${invalid}`);
+        continue;
+      }
+      let us: bigint;
+      if (data.type === 'date') us = BigInt(data.values[i] as number) * 86_400_000_000n;
+      else {
+        const v = data.values[i] as bigint;
+        const q = v / perUs;
+        us = v < 0n && q * perUs !== v ? q - 1n : q;
+      }
+      const t = microsToTime(us);
+      const problem = lakeTimeProblem(t);
+      if (problem !== null) {
+        fail(i, `column ${name}: time ${us} µs ${problem}`);
+        continue;
+      }
+      writeTimeWords(words, i, t);
+    }
+    return out;
+  }
+  const unit = plan.unit === 'auto' ? 's' : plan.unit;
+  for (let i = 0; i < n; i++) {
+    const v = data.type === 'text' || data.type === 'json' ? data.values[i] : rawValue(data, i);
+    if (v === null || v === undefined || v === '') {
+      fail(i, `column ${name} is empty`);
+      continue;
+    }
+    let t: EventTime | string | null;
+    let epoch = false;
+    if (data.type === 'timestamp_us') t = microsToTime(v as bigint);
+    else if (typeof v === 'number' || typeof v === 'bigint') {
+      t = parseEpochTime(v, unit);
+      epoch = true;
+    } else if (typeof v === 'string') {
+      epoch = isDecimalText(v.trim());
+      t = epoch ? parseEpochTime(v, unit) : parseIsoTime(v);
+    } else t = null;
+    if (t === null) {
+      fail(i, `column ${name}: unparsable time ${show(v)}`);
+      continue;
+    }
+    if (typeof t === 'string') {
+      fail(i, epoch ? `column ${name}: time ${t}` : `column ${name}: unparsable time ${show(v)}: ${t}`);
+      continue;
+    }
+    const problem = lakeTimeProblem(t);
+    if (problem !== null) {
+      fail(
+        i,
+        epoch
+          ? `column ${name}: time ${epochTimeProblem(typeof v === 'string' ? v.trim() : (v as number | bigint), unit)}`
+          : `column ${name}: time ${typeof v === 'bigint' ? `${v} µs` : show(v)} ${problem}`,
+      );
+      continue;
+    }
+    writeTimeWords(words, i, t);
+  }
+  return out;
+}
