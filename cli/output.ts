@@ -27,6 +27,47 @@ const USAGE_CODES = new Set([
   'INVALID_BECH32',
 ]);
 
+/**
+ * The CLI's name for each library parameter (and function) that errors name: a library message says
+ * `timeValue`, the CLI says --time-value. Used by {@link fail} through `OctaError.renamed`.
+ */
+const CLI_NAMES: Readonly<Record<string, string>> = {
+  'coords.lat': '--lat',
+  'coords.lon': '--lon',
+  'coords.height': '--height',
+  'coords.depthKm': '--depth-km',
+  time: '--time',
+  timeValue: '--time-value',
+  frame: '--frame',
+  exclude: '--exclude',
+  maxRejects: '--max-rejects',
+  format: '--format',
+  label: '--label',
+  labelTable: '--label-table',
+  labelColumn: '--label-column',
+  labelKey: '--label-key',
+  engine: '--engine',
+  remoteRead: '--remote-read',
+  cacheMaxBytes: '--cache-mb',
+  s3Endpoint: '--s3-endpoint',
+  targetRows: '--target-rows',
+  minFileRows: '--min-file-rows',
+  maxOperations: '--max-operations',
+  shardRows: '--shard-rows',
+  memoryMb: '--memory-mb',
+  buffer: '--buffer',
+  lod: '--lod',
+  splitLod: '--split-lod',
+  'verify()': 'octa verify',
+  'ingest()': 'octa ingest -',
+};
+
+/** An error's message as the CLI says it: library parameter names become the CLI's flags. */
+export function cliMessage(err: unknown): string {
+  if (err instanceof OctaError) return err.renamed((param) => CLI_NAMES[param]);
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** JSON text with bigints written as decimal strings. */
 export function toJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), indent);
@@ -42,8 +83,7 @@ export function println(text: string): void {
  * @returns the exit code: 2 for an argument error, 130/143 for SIGINT/SIGTERM, 1 otherwise
  */
 export function fail(err: unknown): number {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`octa: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`octa: ${cliMessage(err).split('\n')[0]}\n`);
   if (err instanceof OctaError && err.code === 'INTERRUPTED') {
     // Stopped by a signal (cli/interrupt.ts): 128 + its number.
     return SIGNAL_EXIT[String(err.value)] ?? SIGNAL_EXIT.SIGINT!;

@@ -126,6 +126,7 @@ export type {
   IdRange,
   LatticeGrid,
   OctaErrorCode,
+  OctaErrorOptions,
   ParsedId,
   RangeCover,
   RangeCurve,

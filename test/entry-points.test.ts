@@ -76,6 +76,13 @@ describe('the root entry', () => {
     expect(probe.root.filter((url) => url.includes('/node_modules/@duckdb/'))).toEqual([]);
   });
 
+  it('loads no Parquet writer or reader until one is used (only the footer parser)', () => {
+    const parquet = probe.root.filter((url) =>
+      /\/node_modules\/(parquet-wasm|hyparquet-compressors|hyparquet\/src\/(read|node|index)\.js)/.test(url),
+    );
+    expect(parquet).toEqual([]);
+  });
+
   it('exports no cloud part: S3 and Glue are the subpaths', () => {
     for (const name of ['S3Storage', 's3UrlToLocation', 'syncGlue', 'GLUE_CREATE_BATCH']) {
       expect(probe.exported['octa-lake']).not.toContain(name);

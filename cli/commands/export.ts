@@ -1,6 +1,6 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
-import { exportTrainingSet, type TrainingManifest } from '../../src/index.js';
+import { exportTrainingSet, type TrainingManifest, type TrainingSetOptions } from '../../src/index.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
@@ -120,10 +120,8 @@ export function exportCommand(y: Argv): Argv {
               '',
             ),
         async (a) => {
-          const format = a.format;
-          if (format !== 'parquet' && format !== 'arrow') {
-            throw new UsageError(`--format must be parquet or arrow, not ${JSON.stringify(format)}`);
-          }
+          // exportTrainingSet checks it (INVALID_ARGUMENT, exit 2).
+          const format = a.format as TrainingSetOptions['format'];
           const lake = lakeDir(a.lake);
           if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
           const seedText = String(a.seed).trim();

@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import { intOption, lakeOptions, valueOption, withStorage } from '../args.js';
 import { interruptible } from '../interrupt.js';
-import { println, toJson, UsageError } from '../output.js';
+import { cliMessage, println, toJson, UsageError } from '../output.js';
 import { createProgress, jsonLog, jsonProgress } from '../progress.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow', 'las', 'laz'] as const;
@@ -273,7 +273,7 @@ export function ingestCommand(y: Argv): Argv {
             await finish('failed');
             log?.('error', 'ingest failed', {
               code: err instanceof OctaError ? err.code : 'INTERNAL',
-              error: err instanceof Error ? err.message : String(err),
+              error: cliMessage(err),
             });
             throw err;
           }

@@ -31,7 +31,7 @@ export function compactCommand(y: Argv): Argv {
           'min-file-rows',
           intOption(
             'min-file-rows',
-            { min: 1 },
+            {},
             { describe: 'files with fewer rows are merged (default half of --target-rows)' },
           ),
         )
@@ -82,7 +82,7 @@ export function rebalanceCommand(y: Argv): Argv {
       common(c)
         .option(
           'target-rows',
-          intOption('target-rows', { min: 2 }, { default: 10_000_000, describe: 'rows a range may hold' }),
+          intOption('target-rows', {}, { default: 10_000_000, describe: 'rows a range may hold' }),
         )
         .option(
           'merge-below',
@@ -97,11 +97,7 @@ export function rebalanceCommand(y: Argv): Argv {
         )
         .option(
           'max-operations',
-          intOption(
-            'max-operations',
-            { min: 1, max: 1_000_000 },
-            { default: 64, describe: 'splits and merges per table at most' },
-          ),
+          intOption('max-operations', {}, { default: 64, describe: 'splits and merges per table at most' }),
         )
         .option('dry-run', {
           type: 'boolean',

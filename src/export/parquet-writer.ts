@@ -4,28 +4,36 @@
  * parquet-wasm (arrow-rs). Lake point files (`writeParquet`) and training-set shards both write
  * through here; each kind of file names its settings where its reasons are written.
  */
-import {
-  Compression,
-  EnabledStatistics,
-  Encoding,
-  Table as WasmTable,
-  type WriterProperties,
-  WriterPropertiesBuilder,
-  writeParquet as wasmWriteParquet,
-} from 'parquet-wasm';
+import type * as ParquetWasm from 'parquet-wasm';
+import type { Table as WasmTable, WriterProperties } from 'parquet-wasm';
 import { OctaError } from '../lattice/errors.js';
 
 /** Compression codecs the writer offers. */
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4_raw' | 'uncompressed';
 
-const CODECS: Readonly<Record<ParquetCompression, Compression>> = {
-  zstd: Compression.ZSTD,
-  snappy: Compression.SNAPPY,
-  gzip: Compression.GZIP,
-  brotli: Compression.BROTLI,
-  lz4_raw: Compression.LZ4_RAW,
-  uncompressed: Compression.UNCOMPRESSED,
+const CODECS: Readonly<Record<ParquetCompression, keyof typeof ParquetWasm.Compression>> = {
+  zstd: 'ZSTD',
+  snappy: 'SNAPPY',
+  gzip: 'GZIP',
+  brotli: 'BROTLI',
+  lz4_raw: 'LZ4_RAW',
+  uncompressed: 'UNCOMPRESSED',
 };
+
+let wasmModule: typeof ParquetWasm | undefined;
+
+/**
+ * parquet-wasm, loaded at first use rather than with octa-lake: its Node build compiles 5 MB of
+ * WebAssembly as it loads. That build is CommonJS, so a synchronous require gives the very module
+ * an `import 'parquet-wasm'` gives, and the functions using it stay synchronous.
+ */
+export function parquetWasm(): typeof ParquetWasm {
+  if (wasmModule === undefined) {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    wasmModule = createRequire(import.meta.url)('parquet-wasm') as typeof ParquetWasm;
+  }
+  return wasmModule;
+}
 
 /**
  * Checks the codec and row group size of writer settings.
@@ -66,10 +74,11 @@ export interface ParquetWriterSettings {
   keyValues?: Readonly<Record<string, string>>;
 }
 
-function writerProperties(settings: ParquetWriterSettings): WriterProperties {
+function writerProperties(wasm: typeof ParquetWasm, settings: ParquetWriterSettings): WriterProperties {
+  const { Compression, EnabledStatistics, Encoding, WriterPropertiesBuilder } = wasm;
   // Every setter consumes its builder and returns the next one, and build() consumes the last, so
   // the chain leaves nothing to free but the properties it returns.
-  let builder = new WriterPropertiesBuilder().setCompression(CODECS[settings.compression]);
+  let builder = new WriterPropertiesBuilder().setCompression(Compression[CODECS[settings.compression]]);
   if (settings.rowGroupSize !== undefined) builder = builder.setMaxRowGroupSize(settings.rowGroupSize);
   if (settings.dictionary !== undefined) builder = builder.setDictionaryEnabled(settings.dictionary);
   for (const [column, enabled] of Object.entries(settings.dictionaryColumns ?? {}))
@@ -94,16 +103,17 @@ function writerProperties(settings: ParquetWriterSettings): WriterProperties {
  */
 export function encodeParquet(ipcStream: Uint8Array, settings: ParquetWriterSettings): Uint8Array {
   checkWriterSettings(settings);
+  const wasm = parquetWasm();
   let properties: WriterProperties | undefined;
   let wasmTable: WasmTable | undefined;
   try {
-    properties = writerProperties(settings);
-    wasmTable = WasmTable.fromIPCStream(ipcStream);
+    properties = writerProperties(wasm, settings);
+    wasmTable = wasm.Table.fromIPCStream(ipcStream);
     // writeParquet takes ownership of both: forget them first so `finally` frees only what we kept.
     const [input, props] = [wasmTable, properties];
     wasmTable = undefined;
     properties = undefined;
-    return wasmWriteParquet(input, props);
+    return wasm.writeParquet(input, props);
   } catch (error) {
     throw new OctaError('INVALID_INPUT', `Parquet writer failed: ${String(error)}`);
   } finally {

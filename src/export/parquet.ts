@@ -5,8 +5,9 @@
  * footer uses hyparquet's metadata parser, because parquet-wasm exposes no column statistics.
  */
 import { type Data, type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { parquetMetadata } from 'hyparquet';
-import { type Table as WasmTable, readParquet as wasmReadParquet } from 'parquet-wasm';
+// The footer parser alone, not hyparquet's whole reader.
+import { parquetMetadata } from 'hyparquet/src/metadata.js';
+import type { Table as WasmTable } from 'parquet-wasm';
 import { OctaError } from '../lattice/errors.js';
 import { arrowToPointSchema } from './arrow.js';
 import {
@@ -22,6 +23,7 @@ import {
   encodeParquet,
   type ParquetCompression,
   type ParquetWriterSettings,
+  parquetWasm,
 } from './parquet-writer.js';
 import { POINT_SCHEMA_VERSION, REQUIRED_COLUMNS } from './schema.js';
 import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
@@ -182,7 +184,7 @@ export function readParquet(
   let wasmTable: WasmTable | undefined;
   let ipc: Uint8Array;
   try {
-    wasmTable = wasmReadParquet(bytes, { batchSize });
+    wasmTable = parquetWasm().readParquet(bytes, { batchSize });
     // intoIPCStream consumes the wasm table.
     const input = wasmTable;
     wasmTable = undefined;

@@ -31,7 +31,7 @@ export {
 } from './bcc.js';
 export type { Bech32Decoded, Bech32Variant } from './bech32m.js';
 export { bech32Decode, bech32Encode } from './bech32m.js';
-export type { OctaErrorCode } from './errors.js';
+export type { OctaErrorCode, OctaErrorOptions } from './errors.js';
 export { OctaError } from './errors.js';
 export type { Frame, FrameKind } from './frame.js';
 export {

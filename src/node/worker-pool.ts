@@ -9,7 +9,9 @@ import { availableParallelism } from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { OctaError, type OctaErrorCode } from '../lattice/errors.js';
 
-type Reply<R> = { id: number; result: R } | { id: number; error: { code?: string; message: string } };
+type Reply<R> =
+  | { id: number; result: R }
+  | { id: number; error: { code?: string; message: string; params?: readonly string[] } };
 
 /** What a pool needs: the worker script, how to run a job inline, and what a job can move. */
 export interface WorkerPoolOptions<J, R> {
@@ -46,11 +48,13 @@ export class WorkerPool<J, R> {
         if (p === undefined) return;
         this.#pending.delete(reply.id);
         if ('error' in reply) {
-          const { code, message } = reply.error;
+          const { code, message, params = [] } = reply.error;
           p.reject(
             code === undefined
               ? new Error(message)
-              : new OctaError(code as OctaErrorCode, message.replace(/ \(code: .*\)$/, '')),
+              : new OctaError(code as OctaErrorCode, message.replace(/ \(code: .*\)$/, ''), undefined, {
+                  params,
+                }),
           );
         } else p.resolve(reply.result);
       });
@@ -104,7 +108,7 @@ export function serveWorker<J, R>(run: (job: J) => R, transfer: (result: R) => A
       parentPort?.postMessage({
         id,
         error: {
-          ...(err instanceof OctaError ? { code: err.code } : {}),
+          ...(err instanceof OctaError ? { code: err.code, params: err.params } : {}),
           message: err instanceof Error ? err.message : String(err),
         },
       });

@@ -8,7 +8,6 @@
  * httpfs.ts, its S3 settings in s3-access.ts, and the checks of local files in verified-files.ts.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { parquetMetadataAsync } from 'hyparquet';
 import type { FileRecord } from '../lake/catalog/catalog-state.js';
 import { FileCache } from '../lake/storage/file-cache.js';
 import type { Storage } from '../lake/storage/storage.js';
@@ -116,8 +115,9 @@ export class LakeReader {
       if (remoteRead === 'httpfs') {
         throw new OctaError(
           'INVALID_ARGUMENT',
-          `cannot read this lake through DuckDB's httpfs (${problem}); install httpfs for this DuckDB (INSTALL httpfs, with network access) or read through the file cache (--remote-read cache)`,
+          `cannot read this lake through DuckDB's httpfs (${problem}); install httpfs for this DuckDB (INSTALL httpfs, with network access) or read through the file cache (\`remoteRead\` cache)`,
           storage.url,
+          { params: ['remoteRead'] },
         );
       }
     }
@@ -199,6 +199,8 @@ export class LakeReader {
       );
       total += Number(r.getRows()[0]![0]);
     }
+    // Loaded at first use, so that importing octa-lake does not load the Parquet reader.
+    const { parquetMetadataAsync } = await import('hyparquet');
     const counts = await mapLimit(remote, 8, async (f) => {
       const buffer = {
         byteLength: f.bytes,

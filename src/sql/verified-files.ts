@@ -20,8 +20,9 @@ export async function checkLocalFile(record: FileRecord, path: string, hash: boo
   const fail = (what: string) =>
     new OctaError(
       'CORRUPT',
-      `${record.key}: ${what}; the lake's file does not match its catalog record (run octa verify)`,
+      `${record.key}: ${what}; the lake's file does not match its catalog record (run \`verify()\`)`,
       record.key,
+      { params: ['verify()'] },
     );
   let size: number;
   let mtime: number;

@@ -285,7 +285,7 @@ describe('structural problems fail before anything is written', () => {
     const state = await seeded();
     const extra = file(`${HEADER},note,w\n2,2,2,${T},b,hello,3\n`);
     const error = await failure(run(extra), 'SCHEMA_MISMATCH');
-    expect(error.message).toMatch(/table pts has no column "note", "w": leave them out with --exclude/);
+    expect(error.message).toMatch(/table pts has no column "note", "w": leave them out with `exclude`/);
     await unchanged(state);
     expect(await run(extra, { exclude: ['note', 'w'] })).toMatchObject({ rows_committed: 1 });
     // A new table takes them as payload.
@@ -305,7 +305,7 @@ describe('structural problems fail before anything is written', () => {
     const error = await failure(run(a, { inputs: [{ path: a }, { path: b }] }), 'SCHEMA_MISMATCH');
     expect(error.message).toContain(`table pts has no column "note" of ${b}`);
     expect(error.message).toMatch(
-      /a new table takes its columns from the first input.*leave them out with --exclude/,
+      /a new table takes its columns from the first input.*leave them out with `exclude`/,
     );
     expect(filesUnder(lake)).toEqual([]);
     // An input without a table column gets nulls; one after it that has the column keeps its values.
@@ -372,7 +372,7 @@ describe('structural problems fail before anything is written', () => {
     expect(error.message).toMatch(/is not Parquet: it does not start with PAR1/);
     error = await failure(run(sharedData('simple.las'), { format: 'csv', frame: 'auto' }), 'INVALID_INPUT');
     expect(error.message).toMatch(
-      /simple\.las is not CSV: it looks like a LAS point cloud \(use --format las\)/,
+      /simple\.las is not CSV: it looks like a LAS point cloud \(use `format` las\)/,
     );
     error = await failure(run(csv, { format: 'las' }), 'INVALID_INPUT');
     expect(error.message).toMatch(/is not LAS: it does not start with LASF/);
@@ -417,7 +417,7 @@ describe('--max-rejects', () => {
       run(input(), { maxRejects: 5, fileRows: 300, chunkRows: 500, frame: POINTS_FRAME }),
       'INVALID_INPUT',
     );
-    expect(error.message).toMatch(/6 rows rejected, more than --max-rejects 5; nothing was committed/);
+    expect(error.message).toMatch(/6 rows rejected, more than `maxRejects` 5; nothing was committed/);
     expect((await committed(lake, 'old')).version).toBe(version);
     expect((await committed(lake, 'pts')).files).toEqual([]);
     expect(filesUnder(lake).filter((f) => f.endsWith('.parquet'))).toEqual(

@@ -404,7 +404,7 @@ describe('LAS and LAZ samples', () => {
     expect(error).toBeInstanceOf(OctaError);
     expect((error as OctaError).code).toBe('INVALID_ARGUMENT');
     expect((error as OctaError).message).toContain('simple.las');
-    expect((error as OctaError).message).toMatch(/--time-value/);
+    expect((error as OctaError).message).toMatch(/`timeValue`/);
     expect(filesUnder(lake)).toEqual([]);
   });
 });

@@ -269,7 +269,7 @@ describe('S3Storage on S3', () => {
     const refused = await errorOf(closed.write('k', bytes('x')));
     expect(refused.code).toBe('IO_ERROR');
     expect(refused.message).toContain('ECONNREFUSED');
-    expect(refused.message).toContain('--s3-endpoint');
+    expect(refused.message).toContain('`s3Endpoint`');
   });
 
   it('lists page by page, skipping objects that are not lake keys', async () => {

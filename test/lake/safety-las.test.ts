@@ -211,7 +211,7 @@ describe('LAS creation date used for time', () => {
       await expectRefused(
         await run(patched('simple.las', created(year, day)), 'las', noTime),
         new RegExp(
-          `creation day of year ${day} is not a day of ${year} \\(1-365\\); give the time with --time-value`,
+          `creation day of year ${day} is not a day of ${year} \\(1-365\\); give the time with \`timeValue\``,
         ),
       );
     });

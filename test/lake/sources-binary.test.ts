@@ -510,7 +510,7 @@ describe('formats', () => {
     const las = sharedData('simple.las');
     const usgs = sharedData('usgs_all_month_2025-04-15.csv');
     const cases: [OpenSourceOptions, RegExp][] = [
-      [{ path: las, format: 'csv' }, /is not CSV: it looks like a LAS point cloud \(use --format las\)/],
+      [{ path: las, format: 'csv' }, /is not CSV: it looks like a LAS point cloud \(use `format` las\)/],
       [{ path: las, format: 'ndjson' }, /is not NDJSON: it looks like a LAS point cloud/],
       [{ path: usgs, format: 'parquet' }, /is not Parquet: it does not start with PAR1/],
       [{ path: usgs, format: 'arrow' }, /is not Arrow IPC/],

@@ -237,7 +237,7 @@ describe('runQuery on a remote lake through the file cache', () => {
       }),
     );
     expect(error.code).toBe('INVALID_ARGUMENT');
-    expect(error.message).toMatch(/--cache-mb/);
+    expect(error.message).toMatch(/`cacheMaxBytes`/);
     expect(dataReads(remote).size).toBe(0);
   });
 
@@ -459,7 +459,7 @@ describe('choosing how to read a remote lake', () => {
         expect(reader.httpfsProblem).toBe(problem);
         const error = await errorOf(LakeReader.create({ storage: remote, connection, remoteRead: 'httpfs' }));
         expect(error.code).toBe('INVALID_ARGUMENT');
-        expect(error.message).toMatch(/httpfs.*--remote-read cache/);
+        expect(error.message).toMatch(/httpfs.*`remoteRead` cache/);
         const cacheOnly = await LakeReader.create({
           storage: remote,
           connection,

@@ -227,8 +227,9 @@ async function isLogEnd(storage: Storage, missing: number): Promise<boolean> {
   if ((await storage.stat(key)) !== null) return false;
   throw new OctaError(
     'CORRUPT',
-    `catalog log entry ${key} is missing but later entries exist (${later.key}): the log is damaged; nothing reads or commits past it (octa verify lists the damage; restore the entry from a backup)`,
+    `catalog log entry ${key} is missing but later entries exist (${later.key}): the log is damaged; nothing reads or commits past it (\`verify()\` lists the damage; restore the entry from a backup)`,
     key,
+    { params: ['verify()'] },
   );
 }
 

@@ -125,8 +125,9 @@ export async function loadSources({
         if (summary.rows_rejected > maxRejects) {
           throw new OctaError(
             'INVALID_INPUT',
-            `${summary.rows_rejected} rows rejected, more than --max-rejects ${maxRejects}; nothing was committed${rejects.path ? ` (reasons in ${rejects.path})` : ''}`,
+            `${summary.rows_rejected} rows rejected, more than \`maxRejects\` ${maxRejects}; nothing was committed${rejects.path ? ` (reasons in ${rejects.path})` : ''}`,
             summary.rows_rejected,
+            { params: ['maxRejects'] },
           );
         }
         await writer.add(converted);

@@ -45,12 +45,13 @@ export function payloadTypeOf(column: SourceColumn): PayloadType | undefined {
       : `${column.detail ?? column.type}, which the lake has no exact type for`;
   const hint =
     column.type === 'wide_decimal'
-      ? `the lake stores decimals of precision up to ${MAX_DECIMAL_PRECISION}: cast it in the input (to a narrower DECIMAL, to DOUBLE if rounding is acceptable, or to VARCHAR) or leave it out with --exclude`
-      : 'cast it in the input to a type the lake stores (docs/LAKE.md, "Payload types") or leave it out with --exclude';
+      ? `the lake stores decimals of precision up to ${MAX_DECIMAL_PRECISION}: cast it in the input (to a narrower DECIMAL, to DOUBLE if rounding is acceptable, or to VARCHAR) or leave it out with \`exclude\``
+      : 'cast it in the input to a type the lake stores (docs/LAKE.md, "Payload types") or leave it out with `exclude`';
   throw new OctaError(
     'SCHEMA_MISMATCH',
     `input column ${quote(column.name)} is ${why}: ${hint}`,
     column.name,
+    { params: ['exclude'] },
   );
 }
 

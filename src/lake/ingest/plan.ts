@@ -188,10 +188,24 @@ export function coordinateMapping(opts: IngestOptions, source: Source): Coordina
   const c = opts.coords ?? {};
   if (c.lat !== undefined || c.lon !== undefined) {
     if (c.lat === undefined || c.lon === undefined) {
-      throw new OctaError('INVALID_ARGUMENT', 'geodetic input needs both --lat and --lon');
+      throw new OctaError(
+        'INVALID_ARGUMENT',
+        'geodetic input needs both `coords.lat` and `coords.lon`',
+        undefined,
+        {
+          params: ['coords.lat', 'coords.lon'],
+        },
+      );
     }
     if (c.height !== undefined && c.depthKm !== undefined) {
-      throw new OctaError('INVALID_ARGUMENT', 'give --height or --depth-km, not both');
+      throw new OctaError(
+        'INVALID_ARGUMENT',
+        'give `coords.height` or `coords.depthKm`, not both',
+        undefined,
+        {
+          params: ['coords.height', 'coords.depthKm'],
+        },
+      );
     }
     return { kind: 'geodetic', lat: c.lat, lon: c.lon, height: c.height, depthKm: c.depthKm };
   }
@@ -207,14 +221,18 @@ export function coordinateMapping(opts: IngestOptions, source: Source): Coordina
  */
 export function timeMapping(opts: IngestOptions, source: Source, name: string): TimeMapping {
   if (opts.time !== undefined && opts.timeValue !== undefined) {
-    throw new OctaError('INVALID_ARGUMENT', 'give --time or --time-value, not both');
+    throw new OctaError('INVALID_ARGUMENT', 'give `time` or `timeValue`, not both', undefined, {
+      params: ['time', 'timeValue'],
+    });
   }
   if (opts.timeValue !== undefined) {
     const time = parseIsoTime(opts.timeValue);
     const problem =
       time === null ? 'not an ISO 8601 time' : typeof time === 'string' ? time : lakeTimeProblem(time);
     if (time === null || typeof time === 'string' || problem !== null) {
-      throw new OctaError('INVALID_ARGUMENT', `--time-value: ${problem}`, opts.timeValue);
+      throw new OctaError('INVALID_ARGUMENT', `\`timeValue\`: ${problem}`, opts.timeValue, {
+        params: ['timeValue'],
+      });
     }
     return { kind: 'constant', time };
   }
@@ -227,8 +245,9 @@ export function timeMapping(opts: IngestOptions, source: Source, name: string): 
     if (dayOfYear < 1 || dayOfYear > (leap ? 366 : 365)) {
       throw new OctaError(
         'INVALID_INPUT',
-        `${name}: the LAS header's creation day of year ${dayOfYear} is not a day of ${year} (1-${leap ? 366 : 365}); give the time with --time-value`,
+        `${name}: the LAS header's creation day of year ${dayOfYear} is not a day of ${year} (1-${leap ? 366 : 365}); give the time with \`timeValue\``,
         { field: 'creation day of year', year, dayOfYear },
+        { params: ['timeValue'] },
       );
     }
     const day = civilToDays(year, 1, 1) + dayOfYear - 1;
@@ -241,9 +260,10 @@ export function timeMapping(opts: IngestOptions, source: Source, name: string): 
   throw new OctaError(
     'INVALID_ARGUMENT',
     source.lasHeader
-      ? `no event time: ${name} has no creation date in its header; give --time-value (or --time with a column)`
-      : `no event time: ${name} has no column time, t or timestamp; name one with --time or give --time-value`,
+      ? `no event time: ${name} has no creation date in its header; give \`timeValue\` (or \`time\` with a column)`
+      : `no event time: ${name} has no column time, t or timestamp; name one with \`time\` or give \`timeValue\``,
     name,
+    { params: ['time', 'timeValue'] },
   );
 }
 
@@ -270,8 +290,9 @@ export function autoFrame(sources: Prepared[], coords: CoordinateMapping, frameI
     if (!h) {
       throw new OctaError(
         'INVALID_ARGUMENT',
-        `--frame auto reads bounds from a LAS/LAZ header; ${p.name} has none: give --frame cartesian:X0,Y0,Z0,EDGE`,
+        `\`frame\` auto reads bounds from a LAS/LAZ header; ${p.name} has none: give \`frame\` cartesian:X0,Y0,Z0,EDGE`,
         p.name,
+        { params: ['frame'] },
       );
     }
     for (let a = 0; a < 3; a++) {

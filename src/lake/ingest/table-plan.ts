@@ -117,8 +117,9 @@ export async function planTable(
   if (unknown.length > 0) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      `--exclude names no input column: ${unknown.map((u) => JSON.stringify(u)).join(', ')}`,
+      `\`exclude\` names no input column: ${unknown.map((u) => JSON.stringify(u)).join(', ')}`,
       unknown,
+      { params: ['exclude'] },
     );
   }
   for (const p of prepared) {
@@ -135,8 +136,9 @@ export async function planTable(
     if (other !== undefined) {
       throw new OctaError(
         'INVALID_INPUT',
-        `${prepared[0]!.name}: columns "${other}" and "${c.name}" differ only in case, and the lake's column names ignore case; rename one, or leave one out with --exclude`,
+        `${prepared[0]!.name}: columns "${other}" and "${c.name}" differ only in case, and the lake's column names ignore case; rename one, or leave one out with \`exclude\``,
         c.name,
+        { params: ['exclude'] },
       );
     }
     folded.set(c.name.toLowerCase(), c.name);
@@ -145,8 +147,9 @@ export async function planTable(
   if (reserved.length > 0) {
     throw new OctaError(
       'SCHEMA_MISMATCH',
-      `input columns ${reserved.map((c) => JSON.stringify(c.name)).join(', ')} collide with the lake's own columns (${RESERVED_COLUMN_NAMES.join(', ')}): map them or leave them out with --exclude`,
+      `input columns ${reserved.map((c) => JSON.stringify(c.name)).join(', ')} collide with the lake's own columns (${RESERVED_COLUMN_NAMES.join(', ')}): map them or leave them out with \`exclude\``,
       reserved.map((c) => c.name),
+      { params: ['exclude'] },
     );
   }
 
@@ -192,8 +195,9 @@ export async function planTable(
     if (extra.length > 0) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
-        `table ${existing.name} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')}: leave them out with --exclude`,
+        `table ${existing.name} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')}: leave them out with \`exclude\``,
         extra.map((c) => c.name),
+        { params: ['exclude'] },
       );
     }
     payload = [...existing.payload];
@@ -256,8 +260,9 @@ export async function planTable(
     if (extra.length > 0) {
       throw new OctaError(
         'SCHEMA_MISMATCH',
-        `table ${opts.table} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')} of ${p.name}${existing ? '' : ` (a new table takes its columns from the first input, ${prepared[0]!.name})`}: leave them out with --exclude`,
+        `table ${opts.table} has no column ${extra.map((c) => JSON.stringify(c.name)).join(', ')} of ${p.name}${existing ? '' : ` (a new table takes its columns from the first input, ${prepared[0]!.name})`}: leave them out with \`exclude\``,
         extra.map((c) => c.name),
+        { params: ['exclude'] },
       );
     }
   }
@@ -286,6 +291,8 @@ export async function planTable(
 function missingFrame(): never {
   throw new OctaError(
     'INVALID_FRAME',
-    'no frame for a new table: give --frame (ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto)',
+    'no frame for a new table: give `frame` (ecef, enu:LAT,LON,H,EDGE, cartesian:X0,Y0,Z0,EDGE or auto)',
+    undefined,
+    { params: ['frame'] },
   );
 }

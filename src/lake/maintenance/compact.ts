@@ -127,8 +127,11 @@ export async function compact({
   onPartition,
   signal,
 }: CompactOptions): Promise<CompactSummary> {
-  checkInt(targetRows, 1, 2 ** 31 - 1, 'INVALID_ARGUMENT', 'targetRows');
-  checkInt(minFileRows, 1, targetRows, 'INVALID_ARGUMENT', 'minFileRows (at most targetRows)');
+  checkInt(targetRows, 1, 2 ** 31 - 1, 'INVALID_ARGUMENT', '`targetRows`', { params: ['targetRows'] });
+  // The one check of this bound: the CLI relies on it (its flags are these names, renamed).
+  checkInt(minFileRows, 1, targetRows, 'INVALID_ARGUMENT', '`minFileRows` (at most `targetRows`)', {
+    params: ['minFileRows', 'targetRows'],
+  });
   checkInt(maxAttempts, 1, 1000, 'INVALID_ARGUMENT', 'maxAttempts');
   const catalog = await EmbeddedCatalog.open({ storage });
   const writer = maintenanceWriter('compact');

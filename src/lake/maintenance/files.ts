@@ -6,8 +6,7 @@
  * what the reader decoded), the form the lake's encoder takes; event time stays int64 throughout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type AsyncBuffer, parquetRead } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { AsyncBuffer } from 'hyparquet';
 import { arrowToPointBuffer, arrowToPointChunks } from '../../export/arrow.js';
 import { type PayloadValues, PointBuffer, type PointChunk } from '../../export/container.js';
 import { readParquet } from '../../export/parquet.js';
@@ -143,6 +142,11 @@ function rangedBuffer(storage: Storage, key: string, byteLength: number): AsyncB
  * @throws {OctaError} CORRUPT when the file cannot be read as Parquet or its cell count disagrees with the record
  */
 export async function readCells(storage: Storage, file: FileRecord): Promise<BigInt64Array> {
+  // Loaded at first use, so that importing octa-lake does not load the Parquet reader.
+  const [{ parquetRead }, { compressors }] = await Promise.all([
+    import('hyparquet'),
+    import('hyparquet-compressors'),
+  ]);
   const out = new BigInt64Array(file.rows);
   let filled = 0;
   try {

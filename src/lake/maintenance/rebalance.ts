@@ -185,8 +185,11 @@ export async function rebalance({
   maxConflicts = 5,
   signal,
 }: RebalanceOptions): Promise<RebalanceSummary> {
-  checkInt(targetRows, 2, Number.MAX_SAFE_INTEGER, 'INVALID_ARGUMENT', 'targetRows');
-  checkInt(maxOperations, 1, 1_000_000, 'INVALID_ARGUMENT', 'maxOperations');
+  // The one check of these bounds: the CLI relies on it (its flags are these names, renamed).
+  checkInt(targetRows, 2, Number.MAX_SAFE_INTEGER, 'INVALID_ARGUMENT', '`targetRows`', {
+    params: ['targetRows'],
+  });
+  checkInt(maxOperations, 1, 1_000_000, 'INVALID_ARGUMENT', '`maxOperations`', { params: ['maxOperations'] });
   checkInt(maxConflicts, 0, 1000, 'INVALID_ARGUMENT', 'maxConflicts');
   // Above one half, a merged range could come out above the target and be split again at once.
   if (!(mergeBelow >= 0 && mergeBelow <= 0.5)) {

@@ -88,14 +88,26 @@ export function sniffFormat(head: Uint8Array): SourceFormat {
 }
 
 const DESCRIBE: Readonly<Record<Exclude<Magic, null>, string>> = {
-  parquet: 'a Parquet file (use --format parquet)',
-  'arrow-file': 'an Arrow IPC file (use --format arrow)',
-  'arrow-stream': 'an Arrow IPC stream (use --format arrow)',
-  las: 'a LAS point cloud (use --format las)',
-  laz: 'a LAZ point cloud (use --format laz)',
-  gzip: 'gzip-compressed (decompress it first, e.g. `gunzip -c file | octa ingest -`)',
+  parquet: 'a Parquet file (use `format` parquet)',
+  'arrow-file': 'an Arrow IPC file (use `format` arrow)',
+  'arrow-stream': 'an Arrow IPC stream (use `format` arrow)',
+  las: 'a LAS point cloud (use `format` las)',
+  laz: 'a LAZ point cloud (use `format` laz)',
+  gzip: 'gzip-compressed (decompress it first, e.g. `gunzip -c file` piped into `ingest()`)',
   zip: 'a zip archive (extract it first)',
-  zstd: 'zstd-compressed (decompress it first, e.g. `zstd -dc file | octa ingest -`)',
+  zstd: 'zstd-compressed (decompress it first, e.g. `zstd -dc file` piped into `ingest()`)',
+};
+
+/** The library names each description mentions, for {@link OctaError.params}. */
+const DESCRIBE_PARAMS: Readonly<Record<Exclude<Magic, null>, readonly string[]>> = {
+  parquet: ['format'],
+  'arrow-file': ['format'],
+  'arrow-stream': ['format'],
+  las: ['format'],
+  laz: ['format'],
+  gzip: ['ingest()'],
+  zip: [],
+  zstd: ['ingest()'],
 };
 
 /**
@@ -109,10 +121,10 @@ const DESCRIBE: Readonly<Record<Exclude<Magic, null>, string>> = {
  */
 export function checkFormat(head: Uint8Array, format: SourceFormat, name: string): void {
   const magic = magicOf(head);
-  const fail = (what: string): never => {
-    throw new OctaError('INVALID_INPUT', `${name} is not ${ARTICLE[format]}: ${what}`, name);
+  const fail = (what: string, params: readonly string[] = []): never => {
+    throw new OctaError('INVALID_INPUT', `${name} is not ${ARTICLE[format]}: ${what}`, name, { params });
   };
-  const looksLike = (m: Exclude<Magic, null>) => fail(`it looks like ${DESCRIBE[m]}`);
+  const looksLike = (m: Exclude<Magic, null>) => fail(`it looks like ${DESCRIBE[m]}`, DESCRIBE_PARAMS[m]);
   switch (format) {
     case 'csv':
     case 'ndjson': {

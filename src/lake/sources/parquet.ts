@@ -13,15 +13,7 @@
  */
 import { open } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import {
-  type AsyncBuffer,
-  type Compressors,
-  type DecodedArray,
-  type FileMetaData,
-  parquetMetadataAsync,
-  parquetRead,
-  parquetSchema,
-} from 'hyparquet';
+import type { AsyncBuffer, Compressors, DecodedArray, FileMetaData } from 'hyparquet';
 import { OctaError } from '../../lattice/errors.js';
 import { chunksOnce, sliceColumn, typedChunk } from './chunk.js';
 import { corrupt, ioError } from './errors.js';
@@ -78,6 +70,8 @@ function checkFooter(tail: Uint8Array, size: number, name: string): void {
  * @throws {OctaError} INVALID_INPUT for a truncated or corrupt file or a codec that is not available
  */
 export async function openParquetSource(input: ByteInput): Promise<Source> {
+  // Loaded at first use, so that importing octa-lake does not load the Parquet reader.
+  const { parquetMetadataAsync, parquetRead, parquetSchema } = await import('hyparquet');
   const path = await input.filePath();
   const handle = await open(path, 'r').catch((error: unknown) => Promise.reject(ioError(input.name, error)));
   let metadata: FileMetaData;

@@ -10,7 +10,7 @@ const send = (m: SourceWorkerMessage) => port.postMessage(m);
 const fail = (err: unknown) =>
   send(
     err instanceof OctaError
-      ? { type: 'error', code: err.code, message: err.message, value: err.value }
+      ? { type: 'error', code: err.code, message: err.message, value: err.value, params: err.params }
       : { type: 'error', message: err instanceof Error ? err.message : String(err) },
   );
 

@@ -16,19 +16,20 @@ export type SourceWorkerMessage =
   | { type: 'open'; source: Pick<Source, 'format' | 'columns' | 'identity' | 'lasHeader'> }
   | { type: 'chunk'; chunk: SourceChunk }
   | { type: 'end' }
-  | { type: 'error'; code?: string; message: string; value?: unknown };
+  | { type: 'error'; code?: string; message: string; value?: unknown; params?: readonly string[] };
 
 /** Whether sources can be parsed on a worker thread here (the compiled worker script exists). */
 export function canThreadSources(): boolean {
   return existsSync(SCRIPT);
 }
 
-function toError(m: { code?: string; message: string; value?: unknown }): Error {
+function toError(m: { code?: string; message: string; value?: unknown; params?: readonly string[] }): Error {
   return m.code
     ? new OctaError(
         m.code as OctaErrorCode,
         m.message.replace(/ \(code: [A-Z_]+(, value: .*)?\)$/s, ''),
         m.value,
+        { params: m.params ?? [] },
       )
     : new Error(m.message);
 }

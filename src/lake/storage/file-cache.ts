@@ -187,8 +187,9 @@ export class FileCache {
     if (needed > this.maxBytes) {
       throw new OctaError(
         'INVALID_ARGUMENT',
-        `a query needs ${unique.size} file${unique.size === 1 ? '' : 's'} of ${mib(needed)}, more than the file cache holds (${mib(this.maxBytes)}); raise the cache size (--cache-mb, cacheMaxBytes) or narrow the query`,
+        `a query needs ${unique.size} file${unique.size === 1 ? '' : 's'} of ${mib(needed)}, more than the file cache holds (${mib(this.maxBytes)}); raise the cache size (\`cacheMaxBytes\`) or narrow the query`,
         needed,
+        { params: ['cacheMaxBytes'] },
       );
     }
     for (const path of unique.keys()) this.#held.set(path, (this.#held.get(path) ?? 0) + 1);

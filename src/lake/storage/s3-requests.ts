@@ -29,13 +29,16 @@ export const isAbsent = (error: unknown) =>
   statusOf(error) === 404 && ['NoSuchKey', 'NotFound'].includes((error as SdkError).name ?? '');
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The one hint of {@link hintFor} that names a parameter. */
+const ENDPOINT_HINT = '; check the endpoint (`s3Endpoint`) and the network';
+
 function hintFor(code: string, status: number | undefined): string {
   if (code === 'NoSuchBucket') return '; check the bucket in the lake URL';
   if (/AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|Credentials|Forbidden/.test(code)) {
     return '; check the AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and their permissions';
   }
   if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/.test(code)) {
-    return '; check the endpoint (--s3-endpoint) and the network';
+    return ENDPOINT_HINT;
   }
   if (code === 'SlowDown' || (status !== undefined && status >= 500))
     return '; S3 is busy or failing: retry later';
@@ -94,7 +97,10 @@ export function s3ErrorToOcta(action: string, where: string, key: string, error:
     .join(', ');
   const text = (e.message ?? '').split('\n')[0]!.slice(0, 200);
   const what = `S3 error ${code}${detail === '' ? '' : ` (${detail})`}${text === '' || text === code ? '' : `: ${text}`}`;
-  return new OctaError('IO_ERROR', `cannot ${action} ${where}: ${what}${hintFor(code, status)}`, key);
+  const hint = hintFor(code, status);
+  return new OctaError('IO_ERROR', `cannot ${action} ${where}: ${what}${hint}`, key, {
+    params: hint === ENDPOINT_HINT ? ['s3Endpoint'] : [],
+  });
 }
 
 /** What {@link uploadInParts} needs. */

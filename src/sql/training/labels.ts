@@ -68,7 +68,9 @@ export async function labelTableSource(
   }
   const keyT = types.get(key);
   if (keyT === undefined) {
-    throw new OctaError('INVALID_ARGUMENT', `no key column ${key} in ${relation}; give --label-key`, key);
+    throw new OctaError('INVALID_ARGUMENT', `no key column ${key} in ${relation}; give \`labelKey\``, key, {
+      params: ['labelKey'],
+    });
   }
   const keyType = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT'].includes(keyT)
     ? 'id'

@@ -123,9 +123,12 @@ function manifestFiles(json: unknown): string[] | undefined {
   return m.files.map((f) => f.path);
 }
 
+/** Checks the option `name` (named between backticks, for the CLI to rename) is an integer in lo..hi. */
 function checkInt(name: string, v: number, lo: number, hi: number): number {
   if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw new OctaError('INVALID_ARGUMENT', `${name} must be an integer ${lo}..${hi}`, v);
+    throw new OctaError('INVALID_ARGUMENT', `\`${name}\` must be an integer ${lo}..${hi}`, v, {
+      params: [name],
+    });
   }
   return v;
 }
@@ -163,15 +166,17 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   if (labelTable !== undefined && (label !== undefined || labelColumn === undefined)) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'a label table needs a label column (--label-column) and no points label (--label)',
+      'a label table needs a label column (`labelColumn`) and no points label (`label`)',
       labelTable,
+      { params: ['labelColumn', 'label'] },
     );
   }
   if (labelColumn !== undefined && labelTable === undefined) {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'a label column needs a label table (--label-table)',
+      'a label column needs a label table (`labelTable`)',
       labelColumn,
+      { params: ['labelTable'] },
     );
   }
   const features =
@@ -181,11 +186,14 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
   if (features.length === 0) throw new OctaError('INVALID_ARGUMENT', 'give at least one feature', features);
   const ratios = checkRatios(options.ratios ?? [0.8, 0.1, 0.1]);
   const offsets = kRingOffsets(k);
-  checkInt('shard rows', shardRows, 1, 1 << 24);
-  checkInt('memory (MiB)', memoryMb, 16, 1 << 20);
+  checkInt('shardRows', shardRows, 1, 1 << 24);
+  checkInt('memoryMb', memoryMb, 16, 1 << 20);
   checkInt('buffer', buffer, 0, 8);
+  // The one check of the format: the CLI passes its --format as given.
   if (format !== 'parquet' && format !== 'arrow') {
-    throw new OctaError('INVALID_ARGUMENT', 'format must be parquet or arrow', format);
+    throw new OctaError('INVALID_ARGUMENT', '`format` must be parquet or arrow', format, {
+      params: ['format'],
+    });
   }
   const seedValue = options.seed ?? 0;
   if (typeof seedValue === 'number' && !Number.isSafeInteger(seedValue)) {
@@ -223,7 +231,7 @@ export async function exportTrainingSet(options: TrainingSetOptions): Promise<Tr
     const config = state.config;
     checkInt('lod', lod, 0, config.lod);
     const splitLod = options.splitLod ?? Math.max(0, lod - 3);
-    checkInt('split LOD', splitLod, 0, lod);
+    checkInt('splitLod', splitLod, 0, lod);
     const c = s.connection;
     const types = await columnTypes(c, quoteIdent(table));
     for (const f of features) {

@@ -108,8 +108,9 @@ export function hiveDdl({
   if (projection && engine !== 'athena') {
     throw new OctaError(
       'INVALID_ARGUMENT',
-      'partition projection is an Athena feature; use --engine athena',
+      'partition projection is an Athena feature; use `engine` athena',
       engine,
+      { params: ['engine'] },
     );
   }
   const described = describeHiveTable({ snapshot, table, lake });
