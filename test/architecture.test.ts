@@ -54,6 +54,15 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Folders whose files may not use the platform (DESIGN §1). */
 const NO_NODE = ['src/lattice', 'src/export'];
 
+/**
+ * Files of NO_NODE folders that reach the platform without an import (`process.getBuiltinModule`,
+ * `require`), each with its reason. Any other such use fails the test.
+ */
+const KNOWN_PLATFORM_USES: Readonly<Record<string, string>> = {
+  'src/export/parquet-writer.ts':
+    "loads parquet-wasm's CommonJS build at first use with a synchronous require, so that importing octa-lake does not compile its 5 MB of WebAssembly and writeParquet stays synchronous",
+};
+
 /** Import circles that exist and are accepted, each with its reason. None today. */
 const KNOWN_CYCLES: readonly { files: readonly string[]; reason: string }[] = [];
 
@@ -152,6 +161,16 @@ describe('the architecture rules (docs/ARCHITECTURE.md)', () => {
         .map((s) => `${f} -> ${s} (${rule} may import ${ALLOWED[rule]!.join(', ') || 'nothing of ours'})`);
     });
     expect(wrong).toEqual([]);
+  });
+
+  it('lattice and export reach no platform module by other means, beyond the known exceptions', () => {
+    const found = [...texts]
+      .filter(
+        ([f, text]) =>
+          NO_NODE.some((folder) => inside(f, folder)) && /getBuiltinModule|\brequire\(/.test(text),
+      )
+      .map(([f]) => f);
+    expect(found.sort()).toEqual(Object.keys(KNOWN_PLATFORM_USES).sort());
   });
 
   it('lattice and export import no node:* module', () => {
