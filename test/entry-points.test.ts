@@ -15,16 +15,23 @@ const ENTRIES = ['octa-lake', 'octa-lake/lattice', 'octa-lake/s3', 'octa-lake/gl
 
 // A resolve hook that reports every module URL the process resolves (ESM imports, and the first
 // hop into a CommonJS package), plus require.cache for what CommonJS packages load among themselves.
+// Node ≥ 22.15 has synchronous in-thread hooks (module.registerHooks) and deprecates
+// module.register (DEP0205, a warning on stderr from Node 26); Node 20 has only module.register.
 const PROBE = `
-import { createRequire, register } from 'node:module';
+import * as mod from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
-const { port1, port2 } = new MessageChannel();
 const resolved = [];
-port1.on('message', (url) => resolved.push(url));
-port1.unref();
-const hook = 'let port; export function initialize(d) { port = d.port; }' +
-  'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }';
-register('data:text/javascript,' + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] });
+if (typeof mod.registerHooks === 'function') {
+  mod.registerHooks({ resolve(s, c, next) { const r = next(s, c); resolved.push(r.url); return r; } });
+} else {
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', (url) => resolved.push(url));
+  port1.unref();
+  const hook = 'let port; export function initialize(d) { port = d.port; }' +
+    'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }';
+  mod.register('data:text/javascript,' + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] });
+}
+const createRequire = mod.createRequire;
 const loaded = () => [...resolved, ...Object.keys(createRequire(import.meta.url).cache)];
 await import('octa-lake');
 await new Promise((r) => setTimeout(r, 100));
@@ -69,6 +76,8 @@ function readmeImports(): Map<string, string[]> {
 describe('the root entry', () => {
   it('loads no AWS SDK (@aws-sdk/client-s3, @aws-sdk/client-glue)', () => {
     expect(probe.root.length).toBeGreaterThan(10);
+    // The probe sees packages: Apache Arrow, which the root entry does load, is among them.
+    expect(probe.root.some((url) => url.includes('/node_modules/apache-arrow/'))).toBe(true);
     expect(probe.root.filter((url) => url.includes('/node_modules/@aws-sdk/'))).toEqual([]);
   });
 
