@@ -123,3 +123,39 @@ describe('the entry points', () => {
     expect(probe.exported['octa-lake/lattice'].filter((n) => !root.includes(n))).toEqual([]);
   });
 });
+
+describe('the options entry (octa-lake/options)', () => {
+  it('loads no package, only our light modules, and exports what the root entry exports too', () => {
+    // The same resolve hook as above, around an import of the options entry alone.
+    const script = PROBE.replace(/await import\('octa-lake'\);[\s\S]*$/, '').concat(`
+const names = Object.keys(await import('octa-lake/options')).sort();
+await new Promise((r) => setTimeout(r, 100));
+const root = Object.keys(await import('octa-lake'));
+console.log(JSON.stringify({ loaded: loaded(), names, missing: names.filter((n) => !root.includes(n)) }));
+`);
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    const { loaded, names, missing } = JSON.parse(run.stdout) as {
+      loaded: string[];
+      names: string[];
+      missing: string[];
+    };
+    const root = `file://${REPO}/dist/src/index.js`;
+    expect(loaded).toContain(root);
+    const before = loaded.slice(0, loaded.indexOf(root));
+    expect(before).toContain(`file://${REPO}/dist/src/options.js`);
+    expect(before.filter((url) => url.includes('/node_modules/'))).toEqual([]);
+    expect(names).toEqual([
+      'DDL_ENGINES',
+      'LAKE_LOCATIONS',
+      'OctaError',
+      'SCENE_LIMITS',
+      'isS3Lake',
+      'resolveLake',
+    ]);
+    expect(missing).toEqual([]);
+  });
+});
