@@ -68,7 +68,7 @@ export function queryCommand(y: Argv): Argv {
       }
       const lake = lakeDir(a.lake);
       if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
-      const { runQuery } = await import('../../src/index.js');
+      const { runQuery } = await import('../../src/sql.js');
       const result = await runQuery({
         lake,
         table: a.table,

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
-import { isS3Lake } from '../../src/options.js';
+import { checkOutputFile, isS3Lake } from '../../src/options.js';
 import { existingLake, lakeOptions, numberOption } from '../args.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
@@ -60,7 +60,7 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
 
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
-  const { quoteLiteral } = await import('../../src/index.js');
+  const { quoteLiteral } = await import('../../src/sql.js');
   const { StatementType } = await import('@duckdb/node-api');
   if (format === 'parquet') {
     const statements = await conn.extractStatements(sql);
@@ -192,9 +192,7 @@ export function sqlCommand(y: Argv): Argv {
           `--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`,
         );
       }
-      const { checkOutputFile, emitMacros, openLake, registerBccFunctions } = await import(
-        '../../src/index.js'
-      );
+      const { emitMacros, openLake, registerBccFunctions } = await import('../../src/sql.js');
       if (a.emitMacros) {
         if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
         if (a.out === undefined) await write(process.stdout, emitMacros());

@@ -6,11 +6,11 @@
  * assertion of what is loaded, not of how long it takes (bench/startup measures that).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OCTA } from './run.js';
+import { OCTA, octaInProcess } from './run.js';
 
 // Preloaded into the process: a resolve hook (in the loader thread) appends every module URL it
 // resolves to $OCTA_PROBE_OUT before the import goes on, and at exit the process adds what
@@ -99,13 +99,54 @@ describe('octa start-up', () => {
         .filter((m) => !m.startsWith('lattice/'))
         .sort(),
     ).toEqual(
-      // The options entry: --lake's parser, SCENE_LIMITS and DDL_ENGINES for the commands' builders.
+      // The options entry: --lake's parser, the --out check, SCENE_LIMITS and DDL_ENGINES for the builders.
       [
         'options.js',
         'demo/demo-scene.js',
         'lake/catalog/publish/ddl-engines.js',
+        'lake/ingest/outputs.js',
         'lake/storage/location.js',
       ].sort(),
     );
+  });
+
+  it('query reads a lake through DuckDB and the SQL entry, without Arrow or the root entry', async () => {
+    const csv = join(dir, 'pts.csv');
+    writeFileSync(csv, 'x,y,z,t\n1,2,3,2025-06-03T10:00:00Z\n50,50,50,2025-06-03T11:00:00Z\n');
+    const lake = join(dir, 'lake');
+    const ingest = [
+      'ingest',
+      csv,
+      '--lake',
+      lake,
+      '--table',
+      'pts',
+      '--time',
+      't',
+      '--frame',
+      'cartesian:0,0,0,100',
+    ];
+    expect((await octaInProcess([...ingest, '--quiet'])).status).toBe(0);
+    const r = loads([
+      'query',
+      '--lake',
+      lake,
+      '--table',
+      'pts',
+      '--box',
+      '0,0,0,10,10,10',
+      '--select',
+      'x,y,z',
+      '--format',
+      'csv',
+    ]);
+    expect(r.stdout).toBe('x,y,z\n1,2,3\n');
+    expect(r.status).toBe(0);
+    expect(r.modules.some((m) => m.includes('/node_modules/@duckdb/'))).toBe(true);
+    expect(r.modules.filter((m) => /\/node_modules\/(apache-arrow|parquet-wasm|@aws-sdk)\//.test(m))).toEqual(
+      [],
+    );
+    expect(library(r.modules)).toContain('sql.js');
+    expect(library(r.modules)).not.toContain('index.js');
   });
 });
