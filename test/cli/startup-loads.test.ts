@@ -119,26 +119,14 @@ describe('octa start-up', () => {
       csv,
       '--lake',
       lake,
-      '--table',
-      'pts',
-      '--time',
-      't',
-      '--frame',
-      'cartesian:0,0,0,100',
+      ...'--table pts --time t --frame cartesian:0,0,0,100'.split(' '),
     ];
     expect((await octaInProcess([...ingest, '--quiet'])).status).toBe(0);
     const r = loads([
       'query',
       '--lake',
       lake,
-      '--table',
-      'pts',
-      '--box',
-      '0,0,0,10,10,10',
-      '--select',
-      'x,y,z',
-      '--format',
-      'csv',
+      ...'--table pts --box 0,0,0,10,10,10 --select x,y,z --format csv'.split(' '),
     ]);
     expect(r.stdout).toBe('x,y,z\n1,2,3\n');
     expect(r.status).toBe(0);
