@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { isS3Lake, OctaError, openStorage, resolveLake, type Storage } from '../src/index.js';
+import type { Storage } from '../src/index.js';
+import { isS3Lake, OctaError, resolveLake } from '../src/options.js';
 import { UsageError } from './output.js';
 
 /** Bounds of a numeric option, both inclusive. */
@@ -216,6 +217,7 @@ export async function withStorage<T>(
   { create = false }: { create?: boolean } = {},
 ): Promise<T> {
   const location = create ? a.lake : mustExist(a.lake);
+  const { openStorage } = await import('../src/index.js');
   const storage = await openStorage(location, a.s3Endpoint === undefined ? {} : { s3Endpoint: a.s3Endpoint });
   try {
     return await task(storage);

@@ -3,7 +3,7 @@
  * the files it wrote and commits nothing (a commit already made stays), and the process exits with
  * 130 or 143 as shells expect. A second signal stops at once.
  */
-import { OctaError } from '../src/lattice/index.js';
+import { OctaError } from '../src/options.js';
 
 /** Exit codes after a signal: 128 + its number. */
 export const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };

@@ -15,6 +15,7 @@ import { queryCommand } from './commands/query.js';
 import { rangesCommand } from './commands/ranges.js';
 import { sqlCommand } from './commands/sql.js';
 import { EXIT_SUCCESS, fail, UsageError } from './output.js';
+import { packageVersion } from './version.js';
 
 /**
  * Runs `octa` with these arguments: output on stdout, one-line errors on stderr.
@@ -31,7 +32,7 @@ export async function main(args: readonly string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(packageVersion())
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   cli = idCommand(cli);

@@ -2,7 +2,7 @@
  * How the CLI talks: JSON with 64-bit integers as strings, one-line errors, exit codes, and a quiet
  * exit when the reader of a pipe goes away.
  */
-import { OctaError } from '../src/lattice/index.js';
+import { OctaError } from '../src/options.js';
 import { SIGNAL_EXIT } from './interrupt.js';
 
 /**

@@ -47,8 +47,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   'src/sql': ['src/lattice', 'src/export', 'src/node', 'src/lake'],
   'src/demo': ['src/lattice', 'src/export', 'src/lake', 'src/sql'],
   src: ['src'],
-  // cli/ imports the public entry points only (octa-lake, octa-lake/lattice, /s3, /glue).
-  cli: ['src/index.ts', 'src/lattice/index.ts', 'src/s3.ts', 'src/glue.ts', 'cli'],
+  // cli/ imports the public entry points only (octa-lake, octa-lake/lattice, /s3, /glue, /options, /sql).
+  cli: [
+    'src/index.ts',
+    'src/lattice/index.ts',
+    'src/s3.ts',
+    'src/glue.ts',
+    'src/options.ts',
+    'src/sql.ts',
+    'cli',
+  ],
 };
 
 /** Folders whose files may not use the platform (DESIGN §1). */

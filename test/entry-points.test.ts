@@ -132,3 +132,60 @@ describe('the entry points', () => {
     expect(probe.exported['octa-lake/lattice'].filter((n) => !root.includes(n))).toEqual([]);
   });
 });
+
+/**
+ * What a fresh process loads importing `entry` alone (the resolve hook above), the names it exports,
+ * and those of them the root entry lacks.
+ */
+function importAlone(entry: string): { loaded: string[]; names: string[]; missing: string[] } {
+  const script = PROBE.replace(/await import\('octa-lake'\);[\s\S]*$/, '').concat(`
+const names = Object.keys(await import(${JSON.stringify(entry)})).sort();
+await new Promise((r) => setTimeout(r, 100));
+const loadedAlone = loaded();
+const root = Object.keys(await import('octa-lake'));
+console.log(JSON.stringify({ loaded: loadedAlone, names, missing: names.filter((n) => !root.includes(n)) }));
+`);
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout);
+}
+
+describe('the light entries', () => {
+  it('octa-lake/options loads no package and exports only names the root entry has', () => {
+    const { loaded, names, missing } = importAlone('octa-lake/options');
+    expect(loaded).toContain(`file://${REPO}/dist/src/options.js`);
+    expect(loaded.filter((url) => url.includes('/node_modules/'))).toEqual([]);
+    expect(names).toEqual([
+      'DDL_ENGINES',
+      'LAKE_LOCATIONS',
+      'OctaError',
+      'SCENE_LIMITS',
+      'checkOutputFile',
+      'isS3Lake',
+      'resolveLake',
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  it('octa-lake/sql loads no Arrow, Parquet, AWS SDK or DuckDB until a lake is opened', () => {
+    const { loaded, names, missing } = importAlone('octa-lake/sql');
+    expect(loaded).toContain(`file://${REPO}/dist/src/sql.js`);
+    expect(loaded.filter((url) => url.includes('/node_modules/'))).toEqual([]);
+    expect(names).toEqual([
+      'BCC_FUNCTIONS',
+      'BCC_MACROS',
+      'CATALOG_VIEW',
+      'emitMacros',
+      'openLake',
+      'planQuery',
+      'quoteIdent',
+      'quoteLiteral',
+      'registerBccFunctions',
+      'runQuery',
+    ]);
+    expect(missing).toEqual([]);
+  });
+});

@@ -5,12 +5,14 @@
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { Argv } from 'yargs';
-import { DDL_ENGINES, type DdlEngine, EmbeddedCatalog, hiveDdl } from '../../src/index.js';
+import type { DdlEngine } from '../../src/index.js';
+import { DDL_ENGINES } from '../../src/options.js';
 import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
 import { println, toJson, UsageError } from '../output.js';
 
 /** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
 async function openLakeCatalog(a: LakeArgs & { location?: string | undefined }) {
+  const { EmbeddedCatalog } = await import('../../src/index.js');
   return withStorage(a, async (storage) => {
     const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
     return { snapshot, location: a.location ?? storage.url };
@@ -175,6 +177,7 @@ export function catalogCommand(y: Argv): Argv {
             );
           }
           const { snapshot, location } = await openLakeCatalog(a);
+          const { hiveDdl } = await import('../../src/index.js');
           println(
             hiveDdl({
               snapshot,

@@ -1,6 +1,6 @@
 /** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
 import type { Argv } from 'yargs';
-import { openLake, runDemo, SCENE_LIMITS } from '../../src/index.js';
+import { SCENE_LIMITS } from '../../src/options.js';
 import { intOption, lakeOptions, withStorage } from '../args.js';
 import { formatTable, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -37,6 +37,7 @@ export function demoCommand(y: Argv): Argv {
       withStorage(
         a,
         async (storage) => {
+          const { openLake, runDemo } = await import('../../src/index.js');
           const progress = createProgress({ quiet: a.quiet });
           const points = a.points;
           const summary = await runDemo({

@@ -1,6 +1,6 @@
 /** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
 import type { Argv } from 'yargs';
-import { exportTrainingSet, type TrainingManifest, type TrainingSetOptions } from '../../src/index.js';
+import type { TrainingManifest, TrainingSetOptions } from '../../src/index.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
@@ -127,6 +127,7 @@ export function exportCommand(y: Argv): Argv {
           const seedText = String(a.seed).trim();
           if (!/^-?\d+$/.test(seedText))
             throw new UsageError(`--seed must be an integer, got ${JSON.stringify(a.seed)}`);
+          const { exportTrainingSet } = await import('../../src/index.js');
           const m = await interruptible((signal) =>
             exportTrainingSet({
               signal,

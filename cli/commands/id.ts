@@ -1,17 +1,6 @@
 /** `octa id encode|decode`: octaindex3d identifiers from and to lattice coordinates. */
 import type { Argv } from 'yargs';
-import {
-  decodeId,
-  type IdKind,
-  idToBech32m,
-  idToHex,
-  latticeToGalactic128,
-  latticeToHilbert64,
-  latticeToIndex64,
-  latticeToRoute64,
-  type ParsedId,
-  parseId,
-} from '../../src/lattice/index.js';
+import type { IdKind, ParsedId } from '../../src/lattice/index.js';
 import { intArg, intOption } from '../args.js';
 import { println, toJson } from '../output.js';
 
@@ -28,15 +17,20 @@ interface EncodeArgs {
   json: boolean;
 }
 
+/** The lattice entry, loaded by the handlers: help and argument errors do without it. */
+type Lattice = typeof import('../../src/lattice/index.js');
+const lattice = (): Promise<Lattice> => import('../../src/lattice/index.js');
+
 /** The JSON shape of an encoded id: kind, unsigned decimal value, hex, and Bech32m where it exists. */
-export function describeId(id: ParsedId): Record<string, string> {
+function describeId({ idToBech32m, idToHex }: Lattice, id: ParsedId): Record<string, string> {
   const out: Record<string, string> = { kind: id.kind, value: id.value.toString(), hex: idToHex(id) };
   const text = idToBech32m(id);
   if (text !== null) out.bech32m = text;
   return out;
 }
 
-function encode(a: EncodeArgs): ParsedId {
+function encode(l: Lattice, a: EncodeArgs): ParsedId {
+  const { latticeToGalactic128, latticeToHilbert64, latticeToIndex64, latticeToRoute64 } = l;
   const x = intArg('X', a.x);
   const y = intArg('Y', a.y);
   const z = intArg('Z', a.z);
@@ -103,7 +97,10 @@ export function idCommand(y: Argv): Argv {
               '$0 id encode --kind route64 -- -3 -5 -7',
               'operands after -- (any that start with a minus)',
             ),
-        (a) => printFields(describeId(encode(a as unknown as EncodeArgs)), a.json),
+        async (a) => {
+          const l = await lattice();
+          printFields(describeId(l, encode(l, a as unknown as EncodeArgs)), a.json);
+        },
       )
       .command(
         'decode <id>',
@@ -113,9 +110,10 @@ export function idCommand(y: Argv): Argv {
             .positional('id', { type: 'string', describe: 'the identifier' })
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
             .example('$0 id decode i3d11sqz3yjfxjfyj2mncl09', 'decode Bech32m text'),
-        (a) => {
-          const parsed = parseId(String(a.id));
-          const fields: Record<string, unknown> = { ...decodeId(parsed), ...describeId(parsed) };
+        async (a) => {
+          const l = await lattice();
+          const parsed = l.parseId(String(a.id));
+          const fields: Record<string, unknown> = { ...l.decodeId(parsed), ...describeId(l, parsed) };
           printFields(Object.fromEntries(Object.entries(fields).map(([k, v]) => [snakeCase(k), v])), a.json);
         },
       )

@@ -2,15 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import {
-  checkOutputFile,
-  type IngestSummary,
-  type InputRef,
-  ingest,
-  isS3Lake,
-  Metrics,
-  OctaError,
-} from '../../src/index.js';
+import type { IngestSummary, InputRef } from '../../src/index.js';
+import { checkOutputFile, isS3Lake, OctaError } from '../../src/options.js';
 import { intOption, lakeOptions, valueOption, withStorage } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { cliMessage, println, toJson, UsageError } from '../output.js';
@@ -165,6 +158,7 @@ export function ingestCommand(y: Argv): Argv {
       const lake = a.lake;
       // Outputs are checked before the lake is opened or an input read: not an input (truncating
       // it while it is read loses rows), not inside the lake, and writable in a folder that exists.
+      const { ingest, Metrics } = await import('../../src/index.js');
       const inputs: InputRef[] = files.map((f) => (f === '-' ? { fd: 0 } : { path: f }));
       const localLake = isS3Lake(lake) ? {} : { lake };
       if (a.rejectFile !== undefined) {
@@ -217,7 +211,7 @@ export function ingestCommand(y: Argv): Argv {
               process.stderr.write(`octa: warning: the metrics were not written to ${a.metrics}: ${why}\n`);
             }
           };
-          let summary: Awaited<ReturnType<typeof ingest>>;
+          let summary: IngestSummary;
           try {
             summary = await interruptible((signal) =>
               ingest({

@@ -1,12 +1,6 @@
 /** `octa lattice`: BCC geometry on lattice points (the geometric hierarchy, not the id-level one). */
 import type { Argv } from 'yargs';
-import {
-  latticeToChildren,
-  latticeToNeighbors,
-  latticeToParent,
-  snapToLattice,
-  type Triple,
-} from '../../src/lattice/index.js';
+import type { Triple } from '../../src/lattice/index.js';
 import { intArg, intOption, numberArg } from '../args.js';
 import { println, toJson } from '../output.js';
 
@@ -22,6 +16,9 @@ function printTriples(value: Triple | Triple[], json: boolean): void {
 function point(a: { x: unknown; y: unknown; z: unknown }): Triple {
   return [intArg('X', a.x), intArg('Y', a.y), intArg('Z', a.z)];
 }
+
+/** The lattice entry, loaded by the handlers: help and argument errors do without it. */
+const lattice = () => import('../../src/lattice/index.js');
 
 function xyz<T>(c: Argv<T>, what: string) {
   return c
@@ -39,19 +36,19 @@ export function latticeCommand(y: Argv): Argv {
         'neighbors <x> <y> <z>',
         "The 14 neighbours of a BCC point, in the crate's order",
         (c) => xyz(c, 'lattice'),
-        (a) => printTriples(latticeToNeighbors(...point(a)), a.json),
+        async (a) => printTriples((await lattice()).latticeToNeighbors(...point(a)), a.json),
       )
       .command(
         'children <x> <y> <z>',
         'The 8 BCC children one level finer: 2p + (0,0,0), (2,0,0), (0,2,0), (0,0,2), (1,±1,±1)',
         (c) => xyz(c, 'lattice'),
-        (a) => printTriples(latticeToChildren(...point(a)), a.json),
+        async (a) => printTriples((await lattice()).latticeToChildren(...point(a)), a.json),
       )
       .command(
         'parent <x> <y> <z>',
         'The BCC parent one level coarser',
         (c) => xyz(c, 'lattice'),
-        (a) => printTriples(latticeToParent(...point(a)), a.json),
+        async (a) => printTriples((await lattice()).latticeToParent(...point(a)), a.json),
       )
       .command(
         'snap <px> <py> <pz>',
@@ -66,11 +63,16 @@ export function latticeCommand(y: Argv): Argv {
               intOption('resolution', {}, { default: 0, describe: 'lattice spacing 1/2^N' }),
             )
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
-        (a) =>
+        async (a) =>
           printTriples(
-            snapToLattice(numberArg('PX', a.px), numberArg('PY', a.py), numberArg('PZ', a.pz), {
-              resolution: a.resolution,
-            }),
+            (await lattice()).snapToLattice(
+              numberArg('PX', a.px),
+              numberArg('PY', a.py),
+              numberArg('PZ', a.pz),
+              {
+                resolution: a.resolution,
+              },
+            ),
             a.json,
           ),
       )

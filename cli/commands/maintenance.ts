@@ -1,10 +1,12 @@
 /** `octa compact`, `octa rebalance`, `octa vacuum` and `octa verify`: lake maintenance. */
 import type { Argv } from 'yargs';
-import { compact, parseDuration, rebalance, vacuum, verify } from '../../src/index.js';
 import { intOption, lakeOptions, numberOption, withStorage } from '../args.js';
 import { interruptible } from '../interrupt.js';
 import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 import { createProgress } from '../progress.js';
+
+/** The library, loaded by the handlers: help and argument errors do without it. */
+const library = () => import('../../src/index.js');
 
 const common = (c: Argv) =>
   lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
@@ -38,6 +40,7 @@ export function compactCommand(y: Argv): Argv {
         .option('dry-run', { type: 'boolean', default: false, describe: 'report the plan, change nothing' })
         .example('$0 compact --lake lake --table points', ''),
     async (a) => {
+      const { compact } = await library();
       const targetRows = a.targetRows;
       const progress = createProgress({ quiet: a.quiet });
       let partitions = 0;
@@ -105,6 +108,7 @@ export function rebalanceCommand(y: Argv): Argv {
           describe: 'report the first operation, change nothing',
         }),
     async (a) => {
+      const { rebalance } = await library();
       const summary = await interruptible((signal) =>
         withStorage(a, (storage) =>
           rebalance({
@@ -148,6 +152,7 @@ export function vacuumCommand(y: Argv): Argv {
         })
         .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be deleted' }),
     async (a) => {
+      const { parseDuration, vacuum } = await library();
       let graceMs: number;
       try {
         graceMs = parseDuration(a.grace);
@@ -179,6 +184,7 @@ export function verifyCommand(y: Argv): Argv {
     'Check the catalog, every committed file (size, SHA-256, footer) and list orphans; exit 1 on any error',
     (c) => common(c),
     async (a) => {
+      const { verify } = await library();
       const progress = createProgress({ quiet: a.quiet });
       const report = await withStorage(a, (storage) =>
         verify({

@@ -1,6 +1,5 @@
 /** `octa query`: the points of one table inside a box or sphere (frame metres) and a time window. */
 import type { Argv } from 'yargs';
-import { runQuery } from '../../src/index.js';
 import { intOption, lakeOptions, numberListOption, valueOption } from '../args.js';
 import { formatTable, println, toJson, UsageError } from '../output.js';
 import { cacheMbOption, csvField, lakeDir, remoteReadArgs } from './sql.js';
@@ -69,6 +68,7 @@ export function queryCommand(y: Argv): Argv {
       }
       const lake = lakeDir(a.lake);
       if (lake === undefined) throw new UsageError('no lake at ./octa-lake: give --lake DIR');
+      const { runQuery } = await import('../../src/sql.js');
       const result = await runQuery({
         lake,
         table: a.table,

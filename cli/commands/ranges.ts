@@ -1,6 +1,5 @@
 /** `octa ranges`: decompose a lattice box into Index64 or Hilbert64 id ranges. */
 import type { Argv } from 'yargs';
-import { boxToRanges } from '../../src/lattice/index.js';
 import { intOption, numberListOption } from '../args.js';
 import { println, toJson } from '../output.js';
 
@@ -31,8 +30,9 @@ export function rangesCommand(y: Argv): Argv {
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
         .example('$0 ranges --lod 5 --box 0,0,0,7,7,7 --json', 'one contained range: an aligned 8³ tile')
         .example('$0 ranges --lod 5 --box -8,-8,-8,7,7,7', ''),
-    (a) => {
+    async (a) => {
       const box = a.box as [number, number, number, number, number, number];
+      const { boxToRanges } = await import('../../src/lattice/index.js');
       const cover = boxToRanges({
         lod: a.lod,
         box,

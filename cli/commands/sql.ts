@@ -4,16 +4,9 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { type DuckDBConnection, DuckDBInstance, StatementType } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Argv } from 'yargs';
-import {
-  checkOutputFile,
-  emitMacros,
-  isS3Lake,
-  openLake,
-  quoteLiteral,
-  registerBccFunctions,
-} from '../../src/index.js';
+import { checkOutputFile, isS3Lake } from '../../src/options.js';
 import { existingLake, lakeOptions, numberOption } from '../args.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
@@ -67,6 +60,8 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
 
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
+  const { quoteLiteral } = await import('../../src/sql.js');
+  const { StatementType } = await import('@duckdb/node-api');
   if (format === 'parquet') {
     const statements = await conn.extractStatements(sql);
     if (statements.count > 1) {
@@ -197,6 +192,7 @@ export function sqlCommand(y: Argv): Argv {
           `--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`,
         );
       }
+      const { emitMacros, openLake, registerBccFunctions } = await import('../../src/sql.js');
       if (a.emitMacros) {
         if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
         if (a.out === undefined) await write(process.stdout, emitMacros());
@@ -243,6 +239,7 @@ export function sqlCommand(y: Argv): Argv {
         }
         return;
       }
+      const { DuckDBInstance } = await import('@duckdb/node-api');
       const instance = await DuckDBInstance.create(':memory:');
       try {
         const conn = await instance.connect();

@@ -14,11 +14,10 @@
  */
 import { OctaError } from '../../../lattice/errors.js';
 import type { CatalogSnapshot } from '../catalog.js';
+import { DDL_ENGINES, type DdlEngine } from './ddl-engines.js';
 import { describeHiveTable, type HiveColumn, type HiveTable, projectionProperties } from './hive.js';
 
-/** The engines {@link hiveDdl} writes for. */
-export type DdlEngine = 'athena' | 'trino' | 'spark' | 'hive';
-export const DDL_ENGINES: readonly DdlEngine[] = ['athena', 'trino', 'spark', 'hive'];
+export { DDL_ENGINES, type DdlEngine } from './ddl-engines.js';
 
 /** Options of {@link hiveDdl}. */
 export interface HiveDdlOptions {
