@@ -21,11 +21,17 @@ export async function resolve(specifier, context, next) {
   appendFileSync(process.env.OCTA_PROBE_OUT, r.url + '\\n');
   return r;
 }`;
+// Node ≥ 22.15 records in-thread through module.registerHooks (module.register is deprecated and
+// warns from Node 26); Node 20 has only module.register and the loader-thread hook above.
 const PROBE = `import { appendFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});
+import * as mod from 'node:module';
+if (typeof mod.registerHooks === 'function') {
+  mod.registerHooks({ resolve(s, c, next) { const r = next(s, c); appendFileSync(process.env.OCTA_PROBE_OUT, r.url + '\\n'); return r; } });
+} else {
+  mod.register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});
+}
 process.on('exit', () => {
-  const cached = Object.keys(createRequire(process.execPath).cache);
+  const cached = Object.keys(mod.createRequire(process.execPath).cache);
   appendFileSync(process.env.OCTA_PROBE_OUT, cached.map((p) => p + '\\n').join(''));
 });`;
 
