@@ -4,7 +4,7 @@
  * code → id bits; a -1 on the origin face becomes the equally near 1, as in the frame code), then COPY … PARTITION_BY (lod, t, r) to zstd Parquet sorted by cell, the same
  * files octa-lake writes (row groups of 64 Ki rows).
  *
- * Run by bench/ingest.ts as `node dist/bench/duckdb-ingest.js CSV OUT_DIR [sorted|unsorted]`.
+ * Run by bench/ingest.ts as `node dist/bench/duckdb-ingest.js CSV OUT_DIR [sorted|unsorted] [epoch|iso]`.
  */
 import { DuckDBInstance, quotedString } from '@duckdb/node-api';
 
@@ -32,8 +32,17 @@ function spread(v: string): string[] {
   });
 }
 
-/** The COPY statement of the peer job. */
-export function duckdbIngestSql(csv: string, out: string, sorted: boolean): string {
+/**
+ * The COPY statement of the peer job.
+ * @param times - `epoch`: column t holds epoch seconds; `iso`: ISO 8601 UTC text with milliseconds
+ *   (`2025-04-01T00:00:00.000Z`), parsed with strptime
+ */
+export function duckdbIngestSql(
+  csv: string,
+  out: string,
+  sorted: boolean,
+  times: 'epoch' | 'iso' = 'epoch',
+): string {
   const { origin, edge, lod } = BENCH_FRAME;
   const scale = 2 ** (lod + 1) / edge;
   // Index64 prefix: header 10, tier 0, frame 0, lod; as a signed BIGINT the high bits are negative.
@@ -42,9 +51,9 @@ export function duckdbIngestSql(csv: string, out: string, sorted: boolean): stri
   return `COPY (
   WITH src AS (
     SELECT * FROM read_csv(${quotedString(csv)}, header = true,
-      columns = {'x': 'DOUBLE', 'y': 'DOUBLE', 'z': 'DOUBLE', 't': 'DOUBLE', 'value': 'DOUBLE'})
+      columns = {'x': 'DOUBLE', 'y': 'DOUBLE', 'z': 'DOUBLE', 't': '${times === 'iso' ? 'VARCHAR' : 'DOUBLE'}', 'value': 'DOUBLE'})
   ), lattice AS (
-    SELECT x, y, z, to_timestamp(t) AS time, value,
+    SELECT x, y, z, ${times === 'iso' ? "strptime(t, '%Y-%m-%dT%H:%M:%S.%gZ')" : 'to_timestamp(t)'} AS time, value,
       (x - ${origin[0]}) * ${scale} AS ux, (y - ${origin[1]}) * ${scale} AS uy, (z - ${origin[2]}) * ${scale} AS uz,
       2 * round(ux / 2) AS ex, 2 * round(uy / 2) AS ey, 2 * round(uz / 2) AS ez,
       2 * round((ux - 1) / 2) + 1 AS ox, 2 * round((uy - 1) / 2) + 1 AS oy, 2 * round((uz - 1) / 2) + 1 AS oz,
@@ -65,12 +74,14 @@ export function duckdbIngestSql(csv: string, out: string, sorted: boolean): stri
 }
 
 async function main(): Promise<void> {
-  const [csv, out, mode = 'sorted'] = process.argv.slice(2);
-  if (!csv || !out) throw new Error('usage: duckdb-ingest CSV OUT_DIR [sorted|unsorted]');
+  const [csv, out, mode = 'sorted', times = 'epoch'] = process.argv.slice(2);
+  if (!csv || !out || (times !== 'epoch' && times !== 'iso')) {
+    throw new Error('usage: duckdb-ingest CSV OUT_DIR [sorted|unsorted] [epoch|iso]');
+  }
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
   try {
-    await c.run(duckdbIngestSql(csv, out, mode === 'sorted'));
+    await c.run(duckdbIngestSql(csv, out, mode === 'sorted', times));
   } finally {
     c.closeSync();
     instance.closeSync();

@@ -4,14 +4,17 @@
  * same run. Reports points/s, MB/s and peak RSS for both, and our peak RSS at two input sizes to
  * show memory stays flat as the input grows.
  *
- * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000 --repeat 3]
+ * Then the same comparison for the input shapes of issue 16 (random row order, full-precision
+ * numbers, ISO text times) at `--shapes-rows` rows (default 2M; 0 skips them).
+ *
+ * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000 --repeat 3 --shapes-rows 2000000]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_DIR, numberArg, printTable } from './harness.js';
-import { generateSensorCsv } from './sensor-csv.js';
+import { generateSensorCsv, type SensorCsvShape, sensorCsvName } from './sensor-csv.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
@@ -20,6 +23,7 @@ const arg = numberArg;
 const ROWS = arg('rows', 5_000_000);
 const BIG = arg('big', 20_000_000);
 const REPEAT = arg('repeat', 3);
+const SHAPES_ROWS = arg('shapes-rows', 2_000_000);
 
 /** Runs the jobs round-robin `REPEAT` times and keeps each job's median run (by time). */
 function medians(jobs: (() => Run)[]): Run[] {
@@ -54,7 +58,7 @@ function timed(args: string[]): Run {
   return { seconds, peakMb };
 }
 
-function octaIngest(csv: string, lake: string): Run {
+function octaIngest(csv: string, lake: string, times: 'epoch' | 'iso' = 'epoch'): Run {
   rmSync(lake, { recursive: true, force: true });
   return timed([
     join(root, 'dist', 'cli', 'octa.js'),
@@ -70,20 +74,24 @@ function octaIngest(csv: string, lake: string): Run {
     '12',
     '--time',
     't',
-    '--time-unit',
-    's',
+    ...(times === 'epoch' ? ['--time-unit', 's'] : []),
     '--json',
     '--quiet',
   ]);
 }
 
-function duckdbIngest(csv: string, out: string, mode: 'sorted' | 'unsorted'): Run {
+function duckdbIngest(
+  csv: string,
+  out: string,
+  mode: 'sorted' | 'unsorted',
+  times: 'epoch' | 'iso' = 'epoch',
+): Run {
   rmSync(out, { recursive: true, force: true });
-  return timed([join(here, 'duckdb-ingest.js'), csv, out, mode]);
+  return timed([join(here, 'duckdb-ingest.js'), csv, out, mode, times]);
 }
 
 mkdirSync(work, { recursive: true });
-const small = join(work, `points-${ROWS}-6d-per-M.csv`);
+const small = join(work, sensorCsvName(ROWS));
 await generateSensorCsv(small, ROWS);
 const mb = statSync(small).size / 2 ** 20;
 const [ours, peer, peerUnsorted] = medians([
@@ -119,7 +127,7 @@ const rows: (string | number)[][] = [
 ];
 let bigRun: Run | null = null;
 if (BIG > 0) {
-  const big = join(work, `points-${BIG}-6d-per-M.csv`);
+  const big = join(work, sensorCsvName(BIG));
   await generateSensorCsv(big, BIG);
   bigRun = octaIngest(big, join(work, 'lake-big'));
   const bigMb = statSync(big).size / 2 ** 20;
@@ -143,3 +151,40 @@ if (bigRun)
   console.log(
     `peak RSS ${BIG.toLocaleString('en')} vs ${ROWS.toLocaleString('en')} rows: ${(bigRun.peakMb / ours.peakMb).toFixed(2)}×`,
   );
+
+/** The input shapes of issue 16, each against DuckDB's same job (sorted) in the same run. */
+const SHAPES: [string, SensorCsvShape][] = [
+  ['time-ordered, 3 decimals, epoch s', {}],
+  ['random order, 3 decimals, epoch s', { order: 'random' }],
+  ['time-ordered, full precision, epoch s', { digits: 'full' }],
+  ['time-ordered, 3 decimals, ISO text', { times: 'iso' }],
+  ['random order, full precision, ISO text', { order: 'random', digits: 'full', times: 'iso' }],
+];
+if (SHAPES_ROWS > 0) {
+  const table: (string | number)[][] = [];
+  for (const [label, shape] of SHAPES) {
+    const csv = join(work, sensorCsvName(SHAPES_ROWS, shape));
+    await generateSensorCsv(csv, SHAPES_ROWS, shape);
+    const times = shape.times ?? 'epoch';
+    const [o, d] = medians([
+      () => octaIngest(csv, join(work, 'lake-shape'), times),
+      () => duckdbIngest(csv, join(work, 'duckdb-shape'), 'sorted', times),
+    ]) as [Run, Run];
+    table.push([
+      label,
+      (statSync(csv).size / 2 ** 20).toFixed(0),
+      o.seconds.toFixed(2),
+      d.seconds.toFixed(2),
+      `${(d.seconds / o.seconds).toFixed(2)}×`,
+      o.peakMb.toFixed(0),
+      d.peakMb.toFixed(0),
+    ]);
+  }
+  console.log(
+    `\n# input shapes — ${SHAPES_ROWS.toLocaleString('en')} rows each, median of ${REPEAT}, round-robin per shape\n`,
+  );
+  printTable(
+    ['input', 'MB', 'octa s', 'DuckDB sorted s', 'ratio octa/DuckDB', 'octa RSS MB', 'DuckDB RSS MB'],
+    table,
+  );
+}
