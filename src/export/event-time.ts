@@ -257,6 +257,11 @@ const TWO_32 = 4294967296;
  * BigInt64Array, without a BigInt. Exact for every time within ±2^38 seconds.
  */
 export function writeTimeWords(words: Int32Array, i: number, { seconds, micros }: EventTime): void {
+  writeMicrosWords(words, i, seconds, micros);
+}
+
+/** {@link writeTimeWords} of a time given as its two parts (no object per row). */
+export function writeMicrosWords(words: Int32Array, i: number, seconds: number, micros: number): void {
   const base = seconds * 1_000_000; // exact: seconds · 15625 < 2^53, then · 64
   let hi = Math.floor(base / TWO_32);
   let lo = base - hi * TWO_32 + micros;

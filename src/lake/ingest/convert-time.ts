@@ -78,17 +78,25 @@ export function convertTimes(
     }
     return out;
   }
-  const unit = plan.unit === 'auto' ? 's' : plan.unit;
-  for (let i = 0; i < n; i++) {
-    const v = data.type === 'text' || data.type === 'json' ? data.values[i] : rawValue(data, i);
+  const unit = timeUnit(plan);
+  if (data.type === 'event_time') {
+    // Times the reader took from the bytes are final; the rest go through the full grammar.
+    out.set(data.values.subarray(0, n));
+    for (const [i, text] of data.text) if (i < n) readTime(text, i);
+    return out;
+  }
+  for (let i = 0; i < n; i++)
+    readTime(data.type === 'text' || data.type === 'json' ? data.values[i] : rawValue(data, i), i);
+  return out;
+
+  function readTime(v: unknown, i: number): void {
     if (v === null || v === undefined || v === '') {
       fail(i, `column ${name} is empty`);
-      continue;
+      return;
     }
     let t: EventTime | string | null;
     let epoch = false;
-    if (data.type === 'timestamp_us') t = microsToTime(v as bigint);
-    else if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' || typeof v === 'bigint') {
       t = parseEpochTime(v, unit);
       epoch = true;
     } else if (typeof v === 'string') {
@@ -97,11 +105,11 @@ export function convertTimes(
     } else t = null;
     if (t === null) {
       fail(i, `column ${name}: unparsable time ${show(v)}`);
-      continue;
+      return;
     }
     if (typeof t === 'string') {
       fail(i, epoch ? `column ${name}: time ${t}` : `column ${name}: unparsable time ${show(v)}: ${t}`);
-      continue;
+      return;
     }
     const problem = lakeTimeProblem(t);
     if (problem !== null) {
@@ -111,9 +119,13 @@ export function convertTimes(
           ? `column ${name}: time ${epochTimeProblem(typeof v === 'string' ? v.trim() : (v as number | bigint), unit)}`
           : `column ${name}: time ${typeof v === 'bigint' ? `${v} µs` : show(v)} ${problem}`,
       );
-      continue;
+      return;
     }
     writeTimeWords(words, i, t);
   }
-  return out;
+}
+
+/** The unit of a time column's epoch numbers (`auto` reads seconds). */
+export function timeUnit(plan: TimeMapping & { kind: 'column' }): EpochUnit {
+  return plan.unit === 'auto' ? 's' : plan.unit;
 }

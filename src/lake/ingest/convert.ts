@@ -84,6 +84,9 @@ export function toFloat64(
     case 'text':
     case 'json':
       break;
+    case 'event_time':
+      // Only the time column is read as times, and never when it is also numeric (planChunks).
+      throw new OctaError('SCHEMA_MISMATCH', 'the event-time column cannot also be a coordinate', name);
     case 'decimal':
       for (let i = 0; i < n; i++) {
         if (data.valid && data.valid[i] === 0) {

@@ -25,6 +25,7 @@ import {
 } from '../sources/index.js';
 import type { ConversionPlan } from './convert.js';
 import { inferPayloadType } from './convert-payload.js';
+import { timeUnit } from './convert-time.js';
 import { checkInputColumns } from './payload-types.js';
 import {
   autoFrame,
@@ -178,8 +179,13 @@ export async function planTable(
     opts.memoryBytes ?? DEFAULT_MEMORY_BYTES,
   );
   const ignoreKeys = [...exclude];
-  // Text sources parse the coordinate columns straight into doubles; times stay text, read exactly.
+  // Text sources parse the coordinate columns straight into doubles, and CSV reads the time column
+  // straight into INT64 µs where its text is in a common form (the rest stays text, read exactly).
   const numeric = coordinateColumns(coords);
+  const timeOption =
+    time.kind === 'column' && !numeric.includes(time.column)
+      ? { time: { column: time.column, unit: timeUnit(time) } }
+      : {};
   const firstInput = prepared[0]!.input;
   const textFile =
     (first.format === 'csv' || first.format === 'ndjson') &&
@@ -217,7 +223,7 @@ export async function planTable(
       }
     } else {
       firstChunks = first
-        .chunks({ chunkRows, numeric, ignoreKeys, columns: readColumns(first) })
+        .chunks({ chunkRows, numeric, ignoreKeys, columns: readColumns(first), ...timeOption })
         [Symbol.asyncIterator]();
       peek = await firstChunks.next();
       sample = peek.done ? undefined : peek.value;
@@ -246,6 +252,7 @@ export async function planTable(
       columns: readColumns(source),
       numeric: chunkOptions.numeric.filter((name) => names.has(name)),
       ignoreKeys,
+      ...(timeOption.time && names.has(timeOption.time.column) ? timeOption : {}),
     };
   };
   firstChunks ??= first.chunks(optionsFor(first))[Symbol.asyncIterator]();

@@ -2,6 +2,7 @@
  * What every reader does the same way: checks `chunks()` options once, cuts reject text, slices
  * typed columns into chunks, and assembles the `SourceChunk` record.
  */
+import type { EpochUnit } from '../../export/event-time.js';
 import { OctaError } from '../../lattice/errors.js';
 import {
   type ChunkOptions,
@@ -21,6 +22,8 @@ export interface ChunkPlan {
   selected: SourceColumn[];
   /** Names of the selected columns to parse as float64 (text formats). */
   numeric: ReadonlySet<string>;
+  /** The selected event-time column to read as times (CSV), if any. */
+  time?: { column: string; unit: EpochUnit };
 }
 
 /**
@@ -32,7 +35,7 @@ export interface ChunkPlan {
  *   SCHEMA_MISMATCH when an `unsupported` column is selected (it cannot be decoded)
  */
 export function planChunks(columns: readonly SourceColumn[], options: ChunkOptions = {}): ChunkPlan {
-  const { chunkRows = DEFAULT_CHUNK_ROWS, numeric = [], columns: wanted } = options;
+  const { chunkRows = DEFAULT_CHUNK_ROWS, numeric = [], columns: wanted, time } = options;
   if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS) {
     throw new OctaError(
       'INVALID_ARGUMENT',
@@ -41,7 +44,9 @@ export function planChunks(columns: readonly SourceColumn[], options: ChunkOptio
     );
   }
   const names = new Set(columns.map((c) => c.name));
-  const unknown = [...numeric, ...(wanted ?? [])].find((name) => !names.has(name));
+  const unknown = [...numeric, ...(wanted ?? []), ...(time ? [time.column] : [])].find(
+    (name) => !names.has(name),
+  );
   if (unknown !== undefined) {
     throw new OctaError(
       'INVALID_ARGUMENT',
@@ -62,6 +67,7 @@ export function planChunks(columns: readonly SourceColumn[], options: ChunkOptio
     chunkRows,
     selected: columns.filter((c) => keep.has(c.name)),
     numeric: new Set(numeric.filter((name) => keep.has(name))),
+    ...(time && keep.has(time.column) && !numeric.includes(time.column) ? { time } : {}),
   };
 }
 
@@ -96,6 +102,17 @@ export function consecutiveRows(first: number, rows: number): Float64Array {
  */
 export function sliceColumn(data: ColumnData, start: number, end: number): ColumnData {
   if (data.type === 'json') return { type: 'json', values: data.values.slice(start, end) };
+  if (data.type === 'event_time') {
+    const text = new Map<number, string | null>();
+    for (const [i, v] of data.text) if (i >= start && i < end) text.set(i - start, v);
+    const { values, parsed } = data;
+    return {
+      type: data.type,
+      values: values.subarray(start, end),
+      parsed: parsed.subarray(start, end),
+      text,
+    };
+  }
   const invalid = 'invalid' in data ? sliceInvalid(data.invalid, start, end) : undefined;
   const withInvalid = <T extends object>(column: T) =>
     invalid === undefined ? column : { ...column, invalid };

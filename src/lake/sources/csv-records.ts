@@ -4,8 +4,9 @@
  * are split on bytes and only text fields are decoded. Numeric columns are parsed inline from the
  * bytes, with no string per field: a plain decimal of at most 15
  * significant digits and a power-of-ten scale within ±22 is `mantissa / 10^k` (or `* 10^k`), one
- * correctly rounded operation on exact operands, so it equals `Number(text)` bit for bit; anything
- * else takes the slow path in numbers.ts.
+ * correctly rounded operation on exact operands, so it equals `Number(text)` bit for bit; one of 16
+ * to 19 digits with a fraction (full-precision doubles print so) goes through `decimalQuotient`,
+ * which is exact too or declines; anything else takes the slow path in numbers.ts.
  *
  * Decisions: a record ends at LF, CRLF or a lone CR; blank lines are skipped and are not data rows;
  * a `"` inside an unquoted field is an ordinary character; text after a closing quote, a wrong field
@@ -13,9 +14,12 @@
  * the bytes is left for the next call, which starts again at its first byte. Positions are byte
  * offsets; a text field decodes as TextDecoder does (an invalid byte becomes U+FFFD).
  */
+
+import type { EpochUnit } from '../../export/event-time.js';
 import { cutRejectText, hasNull } from './chunk.js';
 import { isExactDouble } from './json-exact.js';
-import { POW10, textToFloat64 } from './numbers.js';
+import { decimalQuotient, POW10, textToFloat64 } from './numbers.js';
+import { readTimeBytes } from './time-bytes.js';
 import { type ColumnData, REJECT_TEXT_CHARS, type SourceReject } from './types.js';
 
 const LF = 10;
@@ -32,15 +36,19 @@ const UPPER_E = 69;
 export const SKIP = 0;
 export const TEXT = 1;
 export const NUMERIC = 2;
+/** The event-time column, read by time-bytes.ts where it can be. */
+export const TIME = 3;
 
 /** Column plan of a CSV read. */
 export interface CsvPlan {
   /** Header fields. */
   names: readonly string[];
-  /** `SKIP`, `TEXT` or `NUMERIC` per header position. */
+  /** `SKIP`, `TEXT`, `NUMERIC` or `TIME` per header position. */
   kinds: Uint8Array;
   /** Delimiter byte (an ASCII character code). */
   delimiter: number;
+  /** Unit of epoch numbers in the `TIME` column. */
+  timeUnit: EpochUnit;
 }
 
 /** Where the reader is in the input: counters that outlive chunks. */
@@ -68,6 +76,11 @@ export class CsvChunk {
   /** Integers a double cannot hold exactly, by field (see `ColumnData` `inexact`). */
   readonly inexact: (Map<number, string> | undefined)[];
   readonly texts: ((string | null)[] | undefined)[];
+  /** `TIME` fields: INT64 µs, its Int32 view, whether each row was read, and the raw text of the rest. */
+  readonly times: (BigInt64Array | undefined)[];
+  readonly timeWords: (Int32Array | undefined)[];
+  readonly timeParsed: (Uint8Array | undefined)[];
+  readonly timeText: Map<number, string | null>[];
   private readonly plan: CsvPlan;
 
   private constructor(plan: CsvPlan, capacity: number, firstRow: number) {
@@ -82,6 +95,10 @@ export class CsvChunk {
     this.invalid = kinds.map(() => undefined);
     this.inexact = kinds.map(() => undefined);
     this.texts = kinds.map((k) => (k === TEXT ? new Array<string | null>(capacity) : undefined));
+    this.times = kinds.map((k) => (k === TIME ? new BigInt64Array(capacity) : undefined));
+    this.timeWords = this.times.map((t) => (t ? new Int32Array(t.buffer) : undefined));
+    this.timeParsed = kinds.map((k) => (k === TIME ? new Uint8Array(capacity) : undefined));
+    this.timeText = kinds.map(() => new Map());
   }
 
   /**
@@ -126,6 +143,17 @@ export class CsvChunk {
   rollback(row: number): void {
     for (const map of this.invalid) map?.delete(row);
     for (const map of this.inexact) map?.delete(row);
+    for (const map of this.timeText) map.delete(row);
+  }
+
+  /** Stores a `TIME` field: read from its bytes when in a common form, else kept as text. */
+  time(field: number, row: number, bytes: Buffer, p: number, e: number): void {
+    const parsed = this.timeParsed[field]!;
+    if (e > p && readTimeBytes(bytes, p, e, this.plan.timeUnit, this.timeWords[field]!, row)) parsed[row] = 1;
+    else {
+      parsed[row] = 0;
+      this.timeText[field]!.set(row, e === p ? null : bytes.toString('utf8', p, e));
+    }
   }
 
   /** @returns the delivered columns by name */
@@ -149,6 +177,13 @@ export class CsvChunk {
         const values = this.texts[i]!;
         values.length = n;
         out[name] = { type: 'text', values };
+      } else if (kind === TIME) {
+        out[name] = {
+          type: 'event_time',
+          values: this.times[i]!.subarray(0, n),
+          parsed: this.timeParsed[i]!.subarray(0, n),
+          text: this.timeText[i]!,
+        };
       }
     });
     return out;
@@ -210,6 +245,15 @@ export function rejectText(bytes: Buffer, from: number, to: number): string {
  * @param cursor - line and row counters, advanced past every consumed record
  * @returns the position after the last consumed record
  */
+/**
+ * A record cut by the end of the bytes: forgets what its fields wrote so far (they are read again,
+ * whole, with the next bytes) and returns where the record starts.
+ */
+function cut(chunk: CsvChunk, row: number, pos: number): number {
+  chunk.rollback(row);
+  return pos;
+}
+
 export function parseCsvRecords(
   bytes: Buffer,
   start: number,
@@ -256,7 +300,7 @@ export function parseCsvRecords(
           break;
         }
         if (close < 0) {
-          if (!eof) return pos;
+          if (!eof) return cut(chunk, row, pos);
           // The quote never closes: the rest of the input is this one bad record.
           cursor.row++;
           chunk.span++;
@@ -275,7 +319,10 @@ export function parseCsvRecords(
           let value = bytes.toString('utf8', p + 1, close);
           if (escaped) value = value.replaceAll('""', '"');
           if (kind === TEXT) texts[field]![row] = value;
-          else numericSlow(chunk, field, row, value);
+          else if (kind === TIME) {
+            chunk.timeParsed[field]![row] = 0;
+            chunk.timeText[field]!.set(row, value);
+          } else numericSlow(chunk, field, row, value);
         }
         p = close + 1;
         c = p < len ? bytes[p]! : -1;
@@ -290,26 +337,30 @@ export function parseCsvRecords(
           negative = true;
           j++;
         } else if (c === PLUS) j++;
+        // The first 15 digits in `mantissa` (exact), up to 4 more in `tail`.
         let mantissa = 0;
+        let tail = 0;
         let digits = 0;
         let scale = 0;
         let exponent = 0;
         let ch = j < len ? bytes[j]! : -1;
         for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
-          mantissa = mantissa * 10 + d;
+          if (digits < 15) mantissa = mantissa * 10 + d;
+          else tail = tail * 10 + d;
           digits++;
           ch = ++j < len ? bytes[j]! : -1;
         }
         if (ch === DOT) {
           ch = ++j < len ? bytes[j]! : -1;
           for (let d = ch - ZERO; d >= 0 && d <= 9; d = ch - ZERO) {
-            mantissa = mantissa * 10 + d;
+            if (digits < 15) mantissa = mantissa * 10 + d;
+            else tail = tail * 10 + d;
             digits++;
             scale++;
             ch = ++j < len ? bytes[j]! : -1;
           }
         }
-        let fast = digits > 0 && digits <= 15;
+        let fast = digits > 0 && digits <= 19;
         if (fast && (ch === LOWER_E || ch === UPPER_E)) {
           ch = ++j < len ? bytes[j]! : -1;
           let expNegative = false;
@@ -327,8 +378,14 @@ export function parseCsvRecords(
           fast = expDigits > 0;
         }
         const k = exponent - scale;
+        let magnitude = Number.NaN;
         if (fast && k >= -22 && k <= 22 && (ch === delimiter || ch === LF || ch === CR || ch === -1)) {
-          const magnitude = k === 0 ? mantissa : k < 0 ? mantissa / POW10[-k]! : mantissa * POW10[k]!;
+          if (digits <= 15)
+            magnitude = k === 0 ? mantissa : k < 0 ? mantissa / POW10[-k]! : mantissa * POW10[k]!;
+          // 16 to 19 digits with a fraction (integers that long may not be exact doubles: slow path).
+          else if (k < 0) magnitude = decimalQuotient(mantissa, tail, digits - 15, -k);
+        }
+        if (!Number.isNaN(magnitude)) {
           numbers[field]![row] = negative ? -magnitude : magnitude;
           valid[field]![row] = 1;
           p = j;
@@ -340,11 +397,12 @@ export function parseCsvRecords(
       } else {
         const e = fieldEnd(bytes, p, delimiter);
         if (kind === TEXT) texts[field]![row] = e === p ? null : bytes.toString('utf8', p, e);
+        else if (kind === TIME) chunk.time(field, row, bytes, p, e);
         p = e;
       }
       field++;
       if (p >= len) {
-        if (!eof) return pos;
+        if (!eof) return cut(chunk, row, pos);
         break;
       }
       c = bytes[p]!;
@@ -352,7 +410,7 @@ export function parseCsvRecords(
         p++;
         continue;
       }
-      if (c === CR && p + 1 >= len && !eof) return pos;
+      if (c === CR && p + 1 >= len && !eof) return cut(chunk, row, pos);
       p += c === CR && bytes[p + 1] === LF ? 2 : 1;
       lines++;
       break;

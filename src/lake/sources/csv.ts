@@ -14,6 +14,7 @@ import {
   parseCsvRecords,
   SKIP,
   TEXT,
+  TIME,
 } from './csv-records.js';
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
@@ -66,12 +67,15 @@ export async function openCsvSource(
   const cursor: CsvCursor = { line: 1 + header.lines, row: 0 };
   const columns: SourceColumn[] = names.map((name) => ({ name, type: 'text' }));
 
-  async function* read({ chunkRows, selected, numeric }: ChunkPlan): AsyncGenerator<SourceChunk> {
+  async function* read({ chunkRows, selected, numeric, time }: ChunkPlan): AsyncGenerator<SourceChunk> {
     const keep = new Set(selected.map((c) => c.name));
+    const kind = (n: string) =>
+      numeric.has(n) ? NUMERIC : n === time?.column ? TIME : keep.has(n) ? TEXT : SKIP;
     const plan: CsvPlan = {
       names,
-      kinds: Uint8Array.from(names, (n) => (numeric.has(n) ? NUMERIC : keep.has(n) ? TEXT : SKIP)),
+      kinds: Uint8Array.from(names, kind),
       delimiter: code,
+      timeUnit: time?.unit ?? 's',
     };
     let chunk = CsvChunk.create({ plan, capacity: chunkRows, firstRow: 1 });
     for (;;) {

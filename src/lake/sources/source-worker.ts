@@ -31,6 +31,9 @@ function ownedBuffers(chunk: SourceChunk): ArrayBuffer[] {
     if (column.type === 'float64') {
       add(column.values);
       add(column.valid);
+    } else if (column.type === 'event_time') {
+      add(column.values);
+      add(column.parsed);
     }
   }
   return [...out];

@@ -3,6 +3,7 @@
  * and hands out rows a chunk at a time, so memory stays bounded by the chunk size, not the file.
  * Rows it cannot parse travel beside the good ones as `rejects`, never as exceptions.
  */
+import type { EpochUnit } from '../../export/event-time.js';
 
 /** Input formats a source can read. */
 export type SourceFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow' | 'las' | 'laz';
@@ -90,6 +91,13 @@ export type ColumnData =
   /** 1 = true, 0 = false. */
   | { type: 'bool'; values: Uint8Array; valid?: Uint8Array }
   /**
+   * CSV: the column `ChunkOptions.time` names. Rows whose field is a time in a common form (see
+   * time-bytes.ts) hold its INT64 µs in `values` with `parsed` 1; every other row has `parsed` 0
+   * and its raw field in `text` (null for an empty field), for the full time grammar to read or
+   * refuse.
+   */
+  | { type: 'event_time'; values: BigInt64Array; parsed: Uint8Array; text: Map<number, string | null> }
+  /**
    * CSV fields (an unquoted empty field is null, a quoted `""` is ''), Arrow/Parquet strings.
    * `invalid`: rows (null in `values`) whose bytes were not text, with the reason.
    */
@@ -159,6 +167,11 @@ export interface ChunkOptions {
   numeric?: readonly string[];
   /** Columns to deliver, default all; the others are skipped without being decoded. */
   columns?: readonly string[];
+  /**
+   * CSV: the event-time column and the unit of its epoch numbers, delivered as `event_time` (times
+   * read from the bytes). Other formats ignore it and deliver the column as they would.
+   */
+  time?: { column: string; unit: EpochUnit };
   /**
    * NDJSON: keys to skip where a line has them though they are not columns (not keys of the first
    * line). Any other such key rejects its line, so no value is dropped unseen.
