@@ -324,3 +324,48 @@ function sourceChunk(chunk: CsvChunk) {
     position: { rows: chunk.rows },
   };
 }
+
+describe('convertTimes on typed times', () => {
+  it('moves µs timestamps and dates as words, and refuses exactly the rows outside the lake', () => {
+    const next = prng(4);
+    const n = 20_000;
+    const first = -62_167_219_200_000_000n;
+    const last = 253_402_300_799_999_999n;
+    const stamps = new BigInt64Array(n);
+    const days = new Int32Array(n);
+    const valid = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      const edge = [first, last, first - 1n, last + 1n, 0n, -1n][randInt(next, 0, 5)]!;
+      stamps[i] =
+        next() < 0.2
+          ? edge
+          : BigInt(Math.floor((next() - 0.5) * 2 ** 53)) * BigInt(randInt(next, 1, 100_000));
+      days[i] = randInt(next, -800_000, 3_000_000);
+      if (next() < 0.01) valid[i] = 0;
+    }
+    const mapping = { kind: 'column', column: 't', unit: 's' } as const;
+    const base = {
+      firstRow: 1,
+      rows: n,
+      rowNumbers: new Float64Array(n),
+      rejects: [],
+      position: { rows: n },
+    };
+    for (const column of [
+      { type: 'timestamp_us' as const, values: stamps, valid },
+      { type: 'date' as const, values: days, valid },
+    ]) {
+      const failed = new Set<number>();
+      const out = convertTimes(mapping, { ...base, columns: { t: column } }, n, (i) => failed.add(i));
+      let refused = 0;
+      for (let i = 0; i < n; i++) {
+        const us = column.type === 'date' ? BigInt(days[i]!) * 86_400_000_000n : stamps[i]!;
+        const storable = valid[i] === 1 && us >= first && us <= last;
+        expect(failed.has(i), `row ${i}: ${us}`).toBe(!storable);
+        if (storable) expect(out[i], `row ${i}`).toBe(us);
+        else refused++;
+      }
+      expect(refused).toBeGreaterThan(n / 100);
+    }
+  });
+});

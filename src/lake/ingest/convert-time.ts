@@ -9,10 +9,14 @@ import {
   type EventTime,
   epochTimeProblem,
   isDecimalText,
+  LAKE_FIRST_SECOND,
+  LAKE_LAST_SECOND,
   lakeTimeProblem,
   microsToTime,
   parseEpochTime,
   parseIsoTime,
+  readTimeSeconds,
+  writeMicrosWords,
   writeTimeWords,
 } from '../../export/event-time.js';
 import { OctaError } from '../../lattice/errors.js';
@@ -51,6 +55,15 @@ export function convertTimes(
   // Typed times: timestamps in µs as they are, in ns floored to µs, dates at their midnight (UTC).
   if (data.type === 'date' || TIMESTAMP_NS_PER_US[data.type] !== undefined) {
     const perUs = TIMESTAMP_NS_PER_US[data.type] ?? 1n;
+    // Microsecond timestamps and dates within the lake's years move without a BigInt per row.
+    const source =
+      perUs === 1n && data.type !== 'date'
+        ? new Int32Array(
+            (data.values as BigInt64Array).buffer,
+            (data.values as BigInt64Array).byteOffset,
+            2 * n,
+          )
+        : undefined;
     for (let i = 0; i < n; i++) {
       const invalid = sourceInvalid(data, i);
       if (isNullAt(data, i)) {
@@ -60,6 +73,20 @@ export function convertTimes(
       if (invalid !== undefined) {
         fail(i, `column ${name}: ${invalid}`);
         continue;
+      }
+      if (source !== undefined) {
+        const seconds = readTimeSeconds(source, i);
+        if (seconds >= LAKE_FIRST_SECOND && seconds <= LAKE_LAST_SECOND) {
+          words[2 * i] = source[2 * i]!;
+          words[2 * i + 1] = source[2 * i + 1]!;
+          continue;
+        }
+      } else if (data.type === 'date') {
+        const seconds = (data.values[i] as number) * 86400;
+        if (seconds >= LAKE_FIRST_SECOND && seconds <= LAKE_LAST_SECOND) {
+          writeMicrosWords(words, i, seconds, 0);
+          continue;
+        }
       }
       let us: bigint;
       if (data.type === 'date') us = BigInt(data.values[i] as number) * 86_400_000_000n;

@@ -200,9 +200,11 @@ export function convertChunk(
   const payload = plan.payload.map((p) => payloadColumn(p, chunk, n, fail));
 
   const rejects: RowReject[] = chunk.rejects.map((r) => ({ ...r }));
-  const keep = new Uint32Array(n);
-  let k = 0;
-  for (let i = 0; i < n; i++) {
+  // Without a reject every row is kept as it is: no index list, no gather below.
+  const clean = reasons.size === 0;
+  const keep = new Uint32Array(clean ? 0 : n);
+  let k = clean ? n : 0;
+  for (let i = 0; !clean && i < n; i++) {
     const reason = reasons.get(i);
     if (reason === undefined) keep[k++] = i;
     else {
@@ -222,7 +224,7 @@ export function convertChunk(
     ys = new Float64Array(k);
     zs = new Float64Array(k);
     for (let j = 0; j < k; j++) {
-      const i = keep[j]!;
+      const i = clean ? j : keep[j]!;
       xs[j] = points[3 * i]!;
       ys[j] = points[3 * i + 1]!;
       zs[j] = points[3 * i + 2]!;
