@@ -1,8 +1,14 @@
 /**
- * A small pool of worker threads that run one function on jobs, round robin, moving the jobs' and
- * results' buffers instead of copying them. Without a worker script beside the caller's module
- * (running from TypeScript sources) or with `workers: 0`, jobs run inline with the same result.
- * The lake's Parquet encoder and the training-set shard encoder both run on it.
+ * A small pool of worker threads that run one function on jobs, moving the jobs' and results'
+ * buffers instead of copying them. Without a worker script beside the caller's module (running from
+ * TypeScript sources) or with `workers: 0`, jobs run inline with the same result. The lake's Parquet
+ * encoder and the training-set shard encoder both run on it.
+ *
+ * Threads start on demand: a job goes to an idle thread, and another thread starts (up to `workers`)
+ * only when every started one is busy. Each thread costs its own start-up (loading and compiling its
+ * modules, ~0.2 s of CPU), which a small ingest or a stream that flushes one file at a time would
+ * pay for nothing; a burst of files (every partition of a shuffled input flushing at its end) still
+ * gets every thread.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -27,7 +33,12 @@ export interface WorkerPoolOptions<J, R> {
 
 /** Runs jobs on worker threads (or inline). Call `close()` when done. */
 export class WorkerPool<J, R> {
-  #workers: Worker[];
+  readonly #script: string;
+  readonly #limit: number;
+  #closed = false;
+  #workers: Worker[] = [];
+  /** Jobs running or queued on each started worker. */
+  readonly #busy = new Map<Worker, number>();
   #next = 0;
   readonly #pending = new Map<number, { resolve: (r: R) => void; reject: (err: Error) => void }>();
   readonly #run: (job: J) => R;
@@ -41,45 +52,72 @@ export class WorkerPool<J, R> {
   }: WorkerPoolOptions<J, R>) {
     this.#run = run;
     this.#transfer = transfer;
-    this.#workers = Array.from({ length: workers }, () => new Worker(script));
-    for (const worker of this.#workers) {
-      worker.on('message', (reply: Reply<R>) => {
-        const p = this.#pending.get(reply.id);
-        if (p === undefined) return;
-        this.#pending.delete(reply.id);
-        if ('error' in reply) {
-          const { code, message, params = [] } = reply.error;
-          p.reject(
-            code === undefined
-              ? new Error(message)
-              : new OctaError(code as OctaErrorCode, message.replace(/ \(code: .*\)$/, ''), undefined, {
-                  params,
-                }),
-          );
-        } else p.resolve(reply.result);
-      });
-      worker.on('error', (err) => {
-        for (const p of this.#pending.values()) p.reject(err);
-        this.#pending.clear();
-      });
-    }
+    this.#script = script;
+    this.#limit = workers;
   }
 
-  /** How many worker threads run jobs (0: inline). */
+  #start(): Worker {
+    const worker = new Worker(this.#script);
+    this.#workers.push(worker);
+    this.#busy.set(worker, 0);
+    worker.on('message', (reply: Reply<R>) => {
+      const p = this.#pending.get(reply.id);
+      if (p === undefined) return;
+      this.#pending.delete(reply.id);
+      this.#busy.set(worker, (this.#busy.get(worker) ?? 1) - 1);
+      if ('error' in reply) {
+        const { code, message, params = [] } = reply.error;
+        p.reject(
+          code === undefined
+            ? new Error(message)
+            : new OctaError(code as OctaErrorCode, message.replace(/ \(code: .*\)$/, ''), undefined, {
+                params,
+              }),
+        );
+      } else p.resolve(reply.result);
+    });
+    worker.on('error', (err) => {
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      // A thread that died takes no more jobs; a later job starts another.
+      this.#workers = this.#workers.filter((w) => w !== worker);
+      this.#busy.delete(worker);
+    });
+    return worker;
+  }
+
+  /** The worker for the next job: an idle one, else a new one while under the limit, else the least busy. */
+  #pick(): Worker {
+    let least: Worker | undefined;
+    for (const worker of this.#workers) {
+      const busy = this.#busy.get(worker)!;
+      if (busy === 0) return worker;
+      if (least === undefined || busy < this.#busy.get(least)!) least = worker;
+    }
+    return least !== undefined && this.#workers.length >= this.#limit ? least : this.#start();
+  }
+
+  /** How many worker threads the pool runs jobs on, at most (0: inline). */
   get threads(): number {
+    return this.#limit;
+  }
+
+  /** Worker threads started so far (they start as jobs need them). */
+  get started(): number {
     return this.#workers.length;
   }
 
   /** Runs one job; its buffers are moved to the worker (do not reuse them). */
   run(job: J): Promise<R> {
-    const worker = this.#workers[this.#next % Math.max(1, this.#workers.length)];
-    if (worker === undefined) {
+    if (this.#limit === 0 || this.#closed) {
       try {
         return Promise.resolve(this.#run(job));
       } catch (err) {
         return Promise.reject(err);
       }
     }
+    const worker = this.#pick();
+    this.#busy.set(worker, this.#busy.get(worker)! + 1);
     const id = this.#next++;
     return new Promise<R>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -90,6 +128,7 @@ export class WorkerPool<J, R> {
   /** Stops the workers. */
   async close(): Promise<void> {
     const workers = this.#workers;
+    this.#closed = true;
     this.#workers = [];
     await Promise.all(workers.map((w) => w.terminate()));
   }

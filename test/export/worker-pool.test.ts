@@ -56,7 +56,29 @@ serveWorker(${BODY}, (r) => [r.out.buffer]);
 const job = (n: number): Job => ({ n, values: Float64Array.from({ length: 1000 }, (_, i) => n + i / 7) });
 
 describe('WorkerPool', () => {
-  it('runs jobs on two threads round robin with the inline results, moving the buffers', async () => {
+  it('starts a thread only when every started one is busy', async () => {
+    const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
+      script: script(),
+      workers: 2,
+      run: double,
+      transfer: (j) => [j.values.buffer as ArrayBuffer],
+    });
+    try {
+      expect(pool.started).toBe(0);
+      // One job at a time (a time-ordered stream flushing file after file): one thread.
+      for (let n = 0; n < 4; n++) expect((await pool.run(job(n))).out).toEqual(double(job(n)).out);
+      expect(pool.started).toBe(1);
+      // A burst (every partition flushing at the end): the second thread starts, no third.
+      const burst = await Promise.all(Array.from({ length: 6 }, (_, n) => pool.run(job(n))));
+      burst.forEach((r, n) => expect(r.out).toEqual(double(job(n)).out));
+      expect(pool.started).toBe(2);
+      expect(pool.threads).toBe(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runs jobs on two threads with the inline results, moving the buffers', async () => {
     const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
       script: script(),
       workers: 2,

@@ -134,16 +134,32 @@ export function boundedChunkRows(wanted: number, columns: number, memoryBytes: n
 }
 
 /**
- * Opens a file input; CSV and NDJSON are parsed on a worker thread when the compiled worker exists.
- * A named pipe, `/dev/fd/N` of a process substitution or a character device is read once, as a
- * stream, on this thread.
+ * Text files smaller than this are parsed on the main thread: a thread's start-up (~0.2 s of CPU to
+ * load and compile its modules) costs more than it saves below a few hundred thousand rows.
+ */
+export const THREADED_SOURCE_BYTES = 8 * 2 ** 20;
+
+/**
+ * Opens a file input; a CSV or NDJSON file of `THREADED_SOURCE_BYTES` or more is parsed on a worker
+ * thread when the compiled worker exists. A named pipe, `/dev/fd/N` of a process substitution or a
+ * character device is read once, as a stream, on this thread.
  */
 export async function openFileSource(path: string, format: SourceFormat | undefined): Promise<Source> {
   const f = format ?? inferFormat(path);
-  if ((f === 'csv' || f === 'ndjson') && canThreadSources() && isRegularFile(path)) {
+  if ((f === 'csv' || f === 'ndjson') && canThreadSources() && fileSize(path) >= THREADED_SOURCE_BYTES) {
     return openThreadedSource({ path, format: f });
   }
   return openSource({ path, ...(format ? { format } : {}) });
+}
+
+/** The size of a regular file (or a link to one), or -1 for anything else. */
+function fileSize(path: string): number {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : -1;
+  } catch {
+    return -1;
+  }
 }
 
 /** True for a regular file (or a link to one): one that can be read twice and has a size. */
