@@ -15,7 +15,14 @@ import { type ConvertedRows, convertChunk, type RowReject } from './convert.js';
 import { fileMetrics } from './metrics.js';
 import { checkAborted } from './outputs.js';
 import { PartitionWriter } from './partition-writer.js';
-import { batchIds, hasTypedTime, type IngestOptions, type IngestSummary, type Prepared } from './plan.js';
+import {
+  batchIds,
+  hasTypedTime,
+  type IngestOptions,
+  type IngestSummary,
+  type Prepared,
+  THREADED_SOURCE_BYTES,
+} from './plan.js';
 import { RejectSink } from './rejects.js';
 import type { TablePlan } from './table-plan.js';
 
@@ -76,6 +83,7 @@ export async function loadSources({
     ...(opts.memoryBytes === undefined ? {} : { memoryBytes: opts.memoryBytes }),
     ...(opts.rowGroupSize === undefined ? {} : { rowGroupSize: opts.rowGroupSize }),
     ...(opts.metrics === undefined ? {} : { onFile: fileMetrics(opts.metrics) }),
+    ...(smallTextInputs(prepared) ? { workers: 0 } : {}),
   });
   const rejects = RejectSink.create({ path: opts.rejectFile ?? null });
   const batches: string[] = [];
@@ -200,4 +208,19 @@ function digestRows(
       bytes(c.valid);
     }
   }
+}
+
+/**
+ * Whether every input is a CSV or NDJSON file and all of them together are smaller than a file
+ * that gets its own reader thread: then the few files they make are encoded on this thread, which
+ * is quicker than starting an encoder thread (~0.3 s to load and compile parquet-wasm and Arrow).
+ */
+function smallTextInputs(prepared: readonly Prepared[]): boolean {
+  let bytes = 0;
+  for (const { source } of prepared) {
+    if (source.identity.kind !== 'file' || (source.format !== 'csv' && source.format !== 'ndjson'))
+      return false;
+    bytes += source.identity.size;
+  }
+  return bytes < THREADED_SOURCE_BYTES;
 }
