@@ -10,7 +10,7 @@
  * Run: npm run bench:ingest [-- --rows 5000000 --big 20000000 --repeat 3 --shapes-rows 2000000]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_DIR, numberArg, printTable } from './harness.js';
@@ -39,6 +39,8 @@ function medians(jobs: (() => Run)[]): Run[] {
 interface Run {
   seconds: number;
   peakMb: number;
+  /** Parquet files written (octa's summary, or the files in DuckDB's output folder). */
+  files: number;
 }
 
 function timed(args: string[]): Run {
@@ -55,7 +57,12 @@ function timed(args: string[]): Run {
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
   const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
   const { peakMb } = JSON.parse(lines[lines.length - 1]!) as { peakMb: number };
-  return { seconds, peakMb };
+  const out = args.at(-2) === 'sorted' || args.at(-2) === 'unsorted' ? args.at(-3)! : undefined;
+  const files =
+    out === undefined
+      ? (JSON.parse(r.stdout) as { files: number }).files
+      : readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.parquet')).length;
+  return { seconds, peakMb, files };
 }
 
 function octaIngest(csv: string, lake: string, times: 'epoch' | 'iso' = 'epoch'): Run {
@@ -178,13 +185,23 @@ if (SHAPES_ROWS > 0) {
       `${(d.seconds / o.seconds).toFixed(2)}×`,
       o.peakMb.toFixed(0),
       d.peakMb.toFixed(0),
+      `${o.files} / ${d.files}`,
     ]);
   }
   console.log(
     `\n# input shapes — ${SHAPES_ROWS.toLocaleString('en')} rows each, median of ${REPEAT}, round-robin per shape\n`,
   );
   printTable(
-    ['input', 'MB', 'octa s', 'DuckDB sorted s', 'ratio octa/DuckDB', 'octa RSS MB', 'DuckDB RSS MB'],
+    [
+      'input',
+      'MB',
+      'octa s',
+      'DuckDB sorted s',
+      'ratio octa/DuckDB',
+      'octa RSS MB',
+      'DuckDB RSS MB',
+      'files octa / DuckDB',
+    ],
     table,
   );
 }
