@@ -4,6 +4,9 @@
  * next to a halfway point between two doubles); event times against `parseIsoTime` and
  * `parseEpochTime`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EpochUnit, parseEpochTime, parseIsoTime, timeToMicros } from '../../src/export/event-time.js';
 import { convertTimes } from '../../src/lake/ingest/convert-time.js';
@@ -15,6 +18,8 @@ import {
   TEXT,
   TIME,
 } from '../../src/lake/sources/csv-records.js';
+import { openSource } from '../../src/lake/sources/index.js';
+import { BLOCK_BYTES } from '../../src/lake/sources/input.js';
 import { decimalQuotient } from '../../src/lake/sources/numbers.js';
 import { readTimeBytes } from '../../src/lake/sources/time-bytes.js';
 import { prng, randInt } from '../prng.js';
@@ -366,6 +371,41 @@ describe('convertTimes on typed times', () => {
         else refused++;
       }
       expect(refused).toBeGreaterThan(n / 100);
+    }
+  });
+});
+
+describe('a CSV file read in 1 MiB blocks', () => {
+  it('stores a negative number whose sign ends a block (it was rejected as "not a number: -")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'octa-block-'));
+    try {
+      const header = 'x,y\n';
+      const filler = '1.25,2.5\n';
+      // Rows of filler up to just before the block end, then pad the last one so that the byte
+      // before the boundary is the minus sign of "-3.5".
+      const before = BLOCK_BYTES - 1 - header.length; // bytes between the header and the sign
+      const rows = Math.floor(before / filler.length) - 1;
+      const pad = before - rows * filler.length - ','.length;
+      const text = `${header}${filler.repeat(rows)}${'0'.repeat(pad)},-3.5\n7,8\n`;
+      expect(text[BLOCK_BYTES - 1]).toBe('-');
+      const path = join(dir, 'cut.csv');
+      writeFileSync(path, text);
+      const source = await openSource({ path });
+      const ys: number[] = [];
+      let rejects = 0;
+      for await (const chunk of source.chunks({ numeric: ['x', 'y'] })) {
+        const y = chunk.columns.y;
+        if (y?.type !== 'float64') throw new Error('y is not float64');
+        expect(y.invalid).toBeUndefined();
+        ys.push(...y.values);
+        rejects += chunk.rejects.length;
+      }
+      await source.close();
+      expect(rejects).toBe(0);
+      expect(ys.slice(-2)).toEqual([-3.5, 8]);
+      expect(ys.length).toBe(rows + 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
