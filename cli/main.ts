@@ -99,6 +99,18 @@ const COMMANDS: readonly LazyCommand[] = [
 ];
 
 /**
+ * yargs's finding as one line that keeps the part naming the argument and its allowed values, e.g.
+ * "Invalid values: Argument: time-unit, Given: "ns", Choices: "s", "ms", "us"".
+ */
+function usageError(message = ''): UsageError {
+  const text = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return new UsageError(`${unmarkText(text.join(' '))} (see --help)`);
+}
+
+/**
  * Runs `octa` with these arguments: output on stdout, one-line errors on stderr.
  * @param args - the arguments after the program name
  * @returns the exit code: 0 success, 1 the data or the environment failed, 2 the arguments are wrong
@@ -128,19 +140,15 @@ export async function main(args: readonly string[]): Promise<number> {
     // yargs's own findings (unknown options, bad choices, a value an option's parser refused) are
     // argument errors; anything else a handler threw is reported by its code.
     if (err && err.name !== 'YError') throw err;
-    // One line that keeps the part naming the argument and its allowed values, e.g.
-    // "Invalid values: Argument: time-unit, Given: "ns", Choices: "s", "ms", "us"".
-    const text = (msg ?? err?.message ?? '')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-    throw new UsageError(`${unmarkText(text.join(' '))} (see --help)`);
+    throw usageError(msg ?? err?.message);
   });
 
   try {
     await cli.parseAsync();
   } catch (err) {
-    return fail(err);
+    // A value an option's parser refused reaches here as yargs's YError, not through .fail(), when
+    // the command's builder is asynchronous (as the lazily loaded commands' are).
+    return fail(err instanceof Error && err.name === 'YError' ? usageError(err.message) : err);
   }
   // A command that printed its result and failed (verify finding problems) sets process.exitCode.
   const code = Number(process.exitCode ?? EXIT_SUCCESS);

@@ -58,10 +58,13 @@ const getCallerFile = lazy(() => fromYargs('get-caller-file') as (depth: number)
 const Parser = fromYargs('yargs-parser');
 const y18n = fromYargs('y18n') as (opts: { directory: string; updateFiles: boolean }) => unknown;
 
-/** Printable ASCII: text whose terminal width is its length, with no escape sequences. */
-const PLAIN = /^[\x20-\x7e]*$/;
+/**
+ * Plain text: printable ASCII and a few one-column signs that help texts use, each one UTF-16 code
+ * unit and unchanged by Unicode normalisation, so its terminal width is its length.
+ */
+const PLAIN = /^[\x20-\x7e…±×÷°·²³→←≤≥≠−–—]*$/;
 
-/** string-width's answer: the length for printable ASCII, else string-width itself. */
+/** string-width's answer: the length for plain text, else string-width itself. */
 export function textWidth(text: string): number {
   return PLAIN.test(text) ? text.length : fullText().stringWidth(text);
 }
@@ -72,7 +75,7 @@ export function stripAnsi(text: string): string {
 }
 
 /**
- * wrap-ansi's answer with the options cliui uses (`{ hard: true }`): for lines of printable ASCII,
+ * wrap-ansi's answer with the options cliui uses (`{ hard: true }`): for lines of plain text,
  * wrap-ansi 9's word wrap with each character one column wide and no escape sequences to carry
  * over; anything else goes to wrap-ansi itself.
  */
@@ -84,7 +87,7 @@ export function wrapText(text: string, columns: number, options?: { hard?: boole
   return lines.map((line) => wrapLine(line, columns)).join('\n');
 }
 
-/** wrap-ansi's `exec` for one line of printable ASCII, hard wrap, trimmed. */
+/** wrap-ansi's `exec` for one line of plain text, hard wrap, trimmed. */
 function wrapLine(line: string, columns: number): string {
   if (line.trim() === '') return '';
   const rows = [''];

@@ -61,6 +61,15 @@ function loads(args: string[]): { status: number | null; stdout: string; modules
 const HEAVY =
   /\/node_modules\/(@duckdb\/|apache-arrow\/|parquet-wasm\/|@aws-sdk\/|hyparquet)|\/dist\/src\/index\.js$/;
 const heavy = (modules: string[]) => modules.filter((m) => HEAVY.test(m));
+/** The full Unicode and ANSI text packages cliui's entry imports: help text is plain ASCII (cli/yargs.ts). */
+const TEXT_PACKAGES =
+  /\/node_modules\/(.*\/)?(string-width|wrap-ansi|strip-ansi|emoji-regex|get-east-asian-width)\/|\/cliui\/index\.mjs$/;
+/** The command modules a run loaded, as paths under dist/cli/commands/. */
+const commandModules = (modules: string[]) =>
+  modules.flatMap((m) => {
+    const at = m.indexOf('/dist/cli/commands/');
+    return at === -1 ? [] : [m.slice(at + '/dist/cli/commands/'.length)];
+  });
 /** The package's own modules outside cli/ that a run loaded, as paths under dist/src/. */
 const library = (modules: string[]) =>
   modules.flatMap((m) => {
@@ -79,9 +88,23 @@ describe('octa start-up', () => {
     expect(r.modules.filter((m) => m.includes('/node_modules/'))).toEqual([]);
   });
 
-  it("--help, a command's --help and an argument error load yargs and no heavy package", () => {
-    for (const args of [['--help'], ['query', '--help'], ['ingest', '--help'], ['query']]) {
+  it("--help, a command's --help and an argument error load yargs, only that command's module and no heavy package", () => {
+    const commands: [string[], string[]][] = [
+      [['--help'], []],
+      [
+        ['query', '--help'],
+        ['query.js', 'sql.js'],
+      ],
+      [['ingest', '--help'], ['ingest.js']],
+      [['query'], ['query.js', 'sql.js']],
+    ];
+    for (const [args, own] of commands) {
       const r = loads(args);
+      expect(commandModules(r.modules).sort(), args.join(' ')).toEqual(own);
+      expect(
+        r.modules.filter((m) => TEXT_PACKAGES.test(m)),
+        args.join(' '),
+      ).toEqual([]);
       expect(r.status, args.join(' ')).toBe(args.includes('--help') ? 0 : 2);
       expect(
         r.modules.some((m) => m.includes('/node_modules/yargs/')),
@@ -94,10 +117,13 @@ describe('octa start-up', () => {
     }
   });
 
-  it('id encode loads the lattice and nothing of the lake', () => {
+  it('id encode loads the lattice, its own command module, no help-text layout and nothing of the lake', () => {
     const r = loads(['id', 'encode', '100', '200', '300', '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'index64' });
+    expect(commandModules(r.modules)).toEqual(['id.js']);
+    // yargs renders no help text after the handler starts (cli/yargs.ts), so cliui never loads.
+    expect(r.modules.filter((m) => m.includes('/node_modules/cliui/'))).toEqual([]);
     expect(heavy(r.modules)).toEqual([]);
     expect(library(r.modules)).toContain('lattice/index.js');
     expect(
