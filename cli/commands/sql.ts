@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -58,10 +59,16 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
   if (format === 'json') await write(out, first ? ']\n' : '\n]\n');
 }
 
+/**
+ * @duckdb/node-api through `require`: it is CommonJS, and an ES import scans its ~180 modules for
+ * export names first (0.1 s; src/sql/duckdb.ts does the same for the library).
+ */
+const duckdb = () => createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
   const { quoteLiteral } = await import('../../src/sql.js');
-  const { StatementType } = await import('@duckdb/node-api');
+  const { StatementType } = duckdb();
   if (format === 'parquet') {
     const statements = await conn.extractStatements(sql);
     if (statements.count > 1) {
@@ -139,6 +146,13 @@ export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: number | unde
   if (a.cacheMb === undefined) return { remoteRead };
   return { remoteRead, cacheMaxBytes: Math.max(1, Math.round(a.cacheMb * 1024 * 1024)) };
 }
+
+/**
+ * Whether an SQL text may call a `bcc_*` function: it holds `bcc` (any case). Creating the macros
+ * costs DuckDB about 0.4 s (it binds each typed overload), most of a query that calls none; like
+ * the views of a cached lake (`views: { mentionedIn }`), it errs towards installing them.
+ */
+const mentionsBcc = (sql: string) => /bcc/i.test(sql);
 
 /** Reads the query from stdin when it is piped and no query was given. */
 async function readStdin(): Promise<string> {
@@ -224,6 +238,7 @@ export const sqlCommand = commandParts({
       const session = await openLake({
         lake,
         views: { mentionedIn: query },
+        functions: mentionsBcc(query),
         ...remoteReadArgs(a),
         ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
       });
@@ -234,12 +249,12 @@ export const sqlCommand = commandParts({
       }
       return;
     }
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = duckdb();
     const instance = await DuckDBInstance.create(':memory:');
     try {
       const conn = await instance.connect();
       try {
-        await registerBccFunctions(conn);
+        if (mentionsBcc(query)) await registerBccFunctions(conn);
         await runQuery(conn, query, format, a.out);
       } finally {
         conn.closeSync();

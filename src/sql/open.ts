@@ -17,6 +17,7 @@ import {
 import { openStorage } from '../lake/storage/open.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
+import { loadDuckDB } from './duckdb.js';
 import { registerBccFunctions } from './functions.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { LakeReader, type RemoteRead } from './remote-read.js';
@@ -163,7 +164,7 @@ export async function openLake({
   try {
     snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
     // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = loadDuckDB();
     instance = await DuckDBInstance.create(':memory:');
   } catch (err) {
     closeStore();
