@@ -20,7 +20,7 @@ import {
   metersSphereToLattice,
   sphereToRanges,
 } from '../lattice/ranges.js';
-import { type LakeSession, type OpenLakeOptions, openLake } from './open.js';
+import { type LakeSession, type OpenLakeOptions, openLakeWithoutViews } from './open.js';
 import { countRowGroups } from './planner-explain.js';
 import { type PlanRange, type PlanRegion, planSql, type QueryPlan, type RangeShape } from './planner-sql.js';
 
@@ -290,10 +290,9 @@ export async function runQuery({
   // runQuery reads files, not views: through the file cache a session of its own fetches no view.
   const s =
     session ??
-    (await openLake({
+    (await openLakeWithoutViews({
       ...(lake === undefined ? {} : { lake }),
       ...(storage === undefined ? {} : { storage }),
-      views: 'none',
       // The planner's SQL calls no bcc_* function.
       functions: false,
       ...remote,
