@@ -147,9 +147,18 @@ export async function openLake(options: OpenLakeOptions): Promise<LakeSession> {
  * @param options - as {@link openLake}'s (`views` does not apply)
  * @returns a session without views; call `close()` when done
  */
-export async function openLakeWithoutViews(options: Omit<OpenLakeOptions, 'views'>): Promise<LakeSession> {
-  return openSession({ ...options, views: 'none' }, false);
+export async function openLakeWithoutViews(
+  options: Omit<OpenLakeOptions, 'views'>,
+  alongside?: Alongside,
+): Promise<LakeSession> {
+  return openSession({ ...options, views: 'none' }, false, alongside);
 }
+
+/**
+ * Work on the catalog that runs while DuckDB starts (its instance is created off the main thread),
+ * e.g. checking the files a query will read; what it throws fails the opening.
+ */
+export type Alongside = (snapshot: CatalogSnapshot, storage: Storage) => Promise<void>;
 
 /** {@link openLake}, with or without its views. */
 async function openSession(
@@ -164,6 +173,7 @@ async function openSession(
     functions = true,
   }: OpenLakeOptions,
   withViews: boolean,
+  alongside?: Alongside,
 ): Promise<LakeSession> {
   if (views !== 'all' && views !== 'none' && typeof views?.mentionedIn !== 'string') {
     throw new OctaError('INVALID_ARGUMENT', "views must be 'all', 'none' or { mentionedIn: sql }", views);
@@ -184,7 +194,16 @@ async function openSession(
     snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
     // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
     const { DuckDBInstance } = loadDuckDB();
-    instance = await DuckDBInstance.create(':memory:');
+    const [created, side] = await Promise.allSettled([
+      DuckDBInstance.create(':memory:'),
+      alongside?.(snapshot, store),
+    ]);
+    if (created.status === 'rejected') throw created.reason;
+    instance = created.value;
+    if (side.status === 'rejected') {
+      instance.closeSync();
+      throw side.reason;
+    }
   } catch (err) {
     closeStore();
     throw err;

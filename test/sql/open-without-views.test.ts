@@ -1,6 +1,7 @@
 /**
  * runQuery's own session opens without views (issue 16: binding them was a tenth of a cold `octa
- * query`), and reads the same rows as a query over an openLake session with every view.
+ * query`) and checks the chosen files while DuckDB starts, and reads the same rows as a query over
+ * an openLake session with every view.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/demo/demo.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { OctaError } from '../../src/lattice/errors.js';
 import { openLake, openLakeWithoutViews } from '../../src/sql/open.js';
 import { runQuery } from '../../src/sql/planner.js';
 
@@ -39,6 +41,21 @@ describe('openLakeWithoutViews', () => {
       bare.close();
       full.close();
     }
+  });
+
+  it('runs its alongside work on the catalog while DuckDB starts, and fails with what it throws', async () => {
+    let seen: string[] = [];
+    const session = await openLakeWithoutViews({ lake }, async (snapshot, storage) => {
+      seen = [...snapshot.tables.keys(), String(storage.localPath('_octa') !== null)];
+    });
+    session.close();
+    expect(seen).toEqual(['survey', 'true']);
+    const damaged = new OctaError('CORRUPT', 'a file does not match its record', 'k');
+    await expect(
+      openLakeWithoutViews({ lake }, async () => {
+        throw damaged;
+      }),
+    ).rejects.toBe(damaged);
   });
 
   it("runQuery's own session returns the rows a session with views returns", async () => {
