@@ -188,26 +188,36 @@ async function openSession(
   const closeStore = () => {
     if (storage === undefined) store.close();
   };
-  let snapshot: CatalogSnapshot;
+  const read: { snapshot?: CatalogSnapshot } = {};
   let instance: DuckDBInstance;
   try {
-    snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
-    // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
-    const { DuckDBInstance } = loadDuckDB();
-    const [created, side] = await Promise.allSettled([
-      DuckDBInstance.create(':memory:'),
-      alongside?.(snapshot, store),
-    ]);
-    if (created.status === 'rejected') throw created.reason;
-    instance = created.value;
-    if (side.status === 'rejected') {
-      instance.closeSync();
-      throw side.reason;
+    // The catalog is read, and `alongside` runs, while DuckDB loads and creates its instance (off
+    // the main thread); errors keep their order: the catalog's, DuckDB's, then `alongside`'s.
+    const reading = (async () => {
+      read.snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+      await alongside?.(read.snapshot, store);
+    })();
+    let create: Promise<DuckDBInstance>;
+    try {
+      // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
+      create = loadDuckDB().DuckDBInstance.create(':memory:');
+    } catch (err) {
+      create = Promise.reject(err);
     }
+    const [created, side] = await Promise.allSettled([create, reading]);
+    const fail = (reason: unknown) => {
+      if (created.status === 'fulfilled') created.value.closeSync();
+      throw reason;
+    };
+    if (side.status === 'rejected' && read.snapshot === undefined) fail(side.reason);
+    if (created.status === 'rejected') throw created.reason;
+    if (side.status === 'rejected') fail(side.reason);
+    instance = created.value;
   } catch (err) {
     closeStore();
     throw err;
   }
+  const snapshot = read.snapshot!;
   let connection: DuckDBConnection | undefined;
   let reader: LakeReader | undefined;
   try {
