@@ -4,10 +4,10 @@
  * statements for Athena, Trino, Spark or Hive.
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
-import type { Argv } from 'yargs';
 import type { DdlEngine } from '../../src/index.js';
 import { DDL_ENGINES } from '../../src/options.js';
 import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
+import { commandParts } from '../command.js';
 import { println, toJson, UsageError } from '../output.js';
 
 /** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
@@ -72,9 +72,9 @@ const locationOption = {
   describe: "the lake's root as engines reach it (default: the lake's own URL), e.g. s3://bucket/prefix",
 } as const;
 
-/** Registers `octa catalog sync` and `octa catalog ddl`. */
-export function catalogCommand(y: Argv): Argv {
-  return y.command('catalog', 'Publish lake tables to AWS Glue or as Hive DDL', (c) =>
+/** The builder of `octa catalog` (sync and ddl; cli/main.ts lists it). */
+export const catalogCommand = commandParts({
+  builder: (c) =>
     c
       .command(
         'sync',
@@ -192,5 +192,4 @@ export function catalogCommand(y: Argv): Argv {
         },
       )
       .demandCommand(1, 'name a catalog command: sync or ddl'),
-  );
-}
+});

@@ -1,7 +1,6 @@
-/** `octa demo`: generate a seeded survey, ingest it, and run a first query over the lake. */
-import type { Argv } from 'yargs';
 import { SCENE_LIMITS } from '../../src/options.js';
 import { intOption, lakeOptions, withStorage } from '../args.js';
+import { commandParts } from '../command.js';
 import { formatTable, println, toJson } from '../output.js';
 import { createProgress } from '../progress.js';
 import { printSummary } from './ingest.js';
@@ -14,62 +13,58 @@ export const DEMO_QUERY = `SELECT CAST(time AS DATE) AS day,
        round(avg(z) FILTER (WHERE classification = 2), 2) AS mean_ground_m
 FROM survey GROUP BY day ORDER BY day`;
 
-/** Registers `octa demo`. */
-export function demoCommand(y: Argv): Argv {
-  return y.command(
-    'demo',
-    'Generate a seeded synthetic LiDAR survey over several days, ingest it, and query it',
-    (c) =>
-      lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
-        .option(
-          'points',
-          intOption('points', SCENE_LIMITS.points, { default: 500_000, describe: 'points to generate' }),
-        )
-        .option('days', intOption('days', SCENE_LIMITS.days, { default: 5, describe: 'survey days' }))
-        .option('seed', intOption('seed', SCENE_LIMITS.seed, { default: 7, describe: 'generator seed' }))
-        .option('json', {
-          type: 'boolean',
-          default: false,
-          describe: 'print {"ingest": …, "query": […]} as JSON',
-        })
-        .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
-    async (a) =>
-      withStorage(
-        a,
-        async (storage) => {
-          const { openLake, runDemo } = await import('../../src/index.js');
-          const progress = createProgress({ quiet: a.quiet });
-          const points = a.points;
-          const summary = await runDemo({
-            storage,
-            scene: { points, days: a.days, seed: a.seed },
-            onProgress: (p) =>
-              progress.update(
-                `generated ${p.rowsRead.toLocaleString('en')} points, ${p.files} files`,
-                p.rowsRead / points,
-              ),
-          });
-          progress.done();
-          const lake = await openLake({ storage });
-          try {
-            const reader = await lake.connection.runAndReadAll(DEMO_QUERY);
-            const rows = reader.getRowObjectsJson();
-            if (a.json) {
-              println(toJson({ ingest: summary, query: rows }));
-              return;
-            }
-            printSummary(
-              summary,
-              false,
-              'the same survey is in this lake already: give another --lake, or another --seed to add a second one',
-            );
-            println(`\nlake: ${a.lake}\n\n${DEMO_QUERY}\n`);
-            println(formatTable(rows));
-          } finally {
-            lake.close();
+/** The builder and handler of `octa demo` (cli/main.ts lists it). */
+export const demoCommand = commandParts({
+  builder: (c) =>
+    lakeOptions(c, { default: './octa-lake', describe: 'lake directory or s3://bucket/prefix' })
+      .option(
+        'points',
+        intOption('points', SCENE_LIMITS.points, { default: 500_000, describe: 'points to generate' }),
+      )
+      .option('days', intOption('days', SCENE_LIMITS.days, { default: 5, describe: 'survey days' }))
+      .option('seed', intOption('seed', SCENE_LIMITS.seed, { default: 7, describe: 'generator seed' }))
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print {"ingest": …, "query": […]} as JSON',
+      })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
+  handler: async (a) =>
+    withStorage(
+      a,
+      async (storage) => {
+        const { openLake, runDemo } = await import('../../src/index.js');
+        const progress = createProgress({ quiet: a.quiet });
+        const points = a.points;
+        const summary = await runDemo({
+          storage,
+          scene: { points, days: a.days, seed: a.seed },
+          onProgress: (p) =>
+            progress.update(
+              `generated ${p.rowsRead.toLocaleString('en')} points, ${p.files} files`,
+              p.rowsRead / points,
+            ),
+        });
+        progress.done();
+        const lake = await openLake({ storage });
+        try {
+          const reader = await lake.connection.runAndReadAll(DEMO_QUERY);
+          const rows = reader.getRowObjectsJson();
+          if (a.json) {
+            println(toJson({ ingest: summary, query: rows }));
+            return;
           }
-        },
-        { create: true },
-      ),
-  );
-}
+          printSummary(
+            summary,
+            false,
+            'the same survey is in this lake already: give another --lake, or another --seed to add a second one',
+          );
+          println(`\nlake: ${a.lake}\n\n${DEMO_QUERY}\n`);
+          println(formatTable(rows));
+        } finally {
+          lake.close();
+        }
+      },
+      { create: true },
+    ),
+});

@@ -1,7 +1,6 @@
-/** `octa export training-set`: a table's points as a sharded, split, neighbourhood training set. */
-import type { Argv } from 'yargs';
 import type { TrainingManifest, TrainingSetOptions } from '../../src/index.js';
 import { intOption, lakeOption, numberListOption, valueOption } from '../args.js';
+import { commandParts } from '../command.js';
 import { interruptible } from '../interrupt.js';
 import { println, toJson, UsageError } from '../output.js';
 import { lakeDir } from './sql.js';
@@ -21,9 +20,9 @@ export function bufferWarning(m: TrainingManifest): string | undefined {
   );
 }
 
-/** Registers `octa export training-set`. */
-export function exportCommand(y: Argv): Argv {
-  return y.command('export', 'Export data from a lake', (e) =>
+/** The builder of `octa export` (cli/main.ts lists it). */
+export const exportCommand = commandParts({
+  builder: (e) =>
     e
       .command(
         'training-set',
@@ -172,5 +171,4 @@ export function exportCommand(y: Argv): Argv {
         },
       )
       .demandCommand(1, 'name what to export: training-set'),
-  );
-}
+});

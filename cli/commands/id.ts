@@ -1,7 +1,6 @@
-/** `octa id encode|decode`: octaindex3d identifiers from and to lattice coordinates. */
-import type { Argv } from 'yargs';
 import type { IdKind, ParsedId } from '../../src/lattice/index.js';
 import { intArg, intOption } from '../args.js';
+import { commandParts } from '../command.js';
 import { println, toJson } from '../output.js';
 
 interface EncodeArgs {
@@ -59,9 +58,9 @@ function printFields(obj: Record<string, unknown>, json: boolean): void {
   else for (const [k, v] of Object.entries(obj)) println(`${k.padEnd(10)} ${String(v)}`);
 }
 
-/** Registers `octa id`. */
-export function idCommand(y: Argv): Argv {
-  return y.command('id', 'Encode and decode octaindex3d identifiers', (id) =>
+/** The builder of `octa id` (cli/main.ts lists it). */
+export const idCommand = commandParts({
+  builder: (id) =>
     id
       .command(
         'encode <x> <y> <z>',
@@ -118,5 +117,4 @@ export function idCommand(y: Argv): Argv {
         },
       )
       .demandCommand(1, 'name a subcommand: encode or decode'),
-  );
-}
+});

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import type { Triple } from '../../src/lattice/index.js';
 import { intArg, intOption, numberArg } from '../args.js';
+import { commandParts } from '../command.js';
 import { println, toJson } from '../output.js';
 
 function printTriples(value: Triple | Triple[], json: boolean): void {
@@ -28,9 +29,9 @@ function xyz<T>(c: Argv<T>, what: string) {
     .option('json', { type: 'boolean', default: false, describe: 'print JSON' });
 }
 
-/** Registers `octa lattice`. */
-export function latticeCommand(y: Argv): Argv {
-  return y.command('lattice', 'BCC lattice geometry: neighbours, hierarchy, snapping', (l) =>
+/** The builder of `octa lattice` (cli/main.ts lists it). */
+export const latticeCommand = commandParts({
+  builder: (l) =>
     l
       .command(
         'neighbors <x> <y> <z>',
@@ -77,5 +78,4 @@ export function latticeCommand(y: Argv): Argv {
           ),
       )
       .demandCommand(1, 'name a subcommand: neighbors, children, parent or snap'),
-  );
-}
+});

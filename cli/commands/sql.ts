@@ -2,12 +2,13 @@
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Argv } from 'yargs';
 import { checkOutputFile, isS3Lake } from '../../src/options.js';
 import { existingLake, lakeOptions, numberOption } from '../args.js';
+import { commandParts } from '../command.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
 const FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
@@ -58,10 +59,16 @@ async function streamRows(conn: DuckDBConnection, sql: string, format: 'csv' | '
   if (format === 'json') await write(out, first ? ']\n' : '\n]\n');
 }
 
+/**
+ * @duckdb/node-api through `require`: it is CommonJS, and an ES import scans its ~180 modules for
+ * export names first (0.1 s; src/sql/duckdb.ts does the same for the library).
+ */
+const duckdb = () => createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
 /** Runs one query and writes it in the format asked for. */
 async function runQuery(conn: DuckDBConnection, sql: string, format: Format, out?: string): Promise<void> {
   const { quoteLiteral } = await import('../../src/sql.js');
-  const { StatementType } = await import('@duckdb/node-api');
+  const { StatementType } = duckdb();
   if (format === 'parquet') {
     const statements = await conn.extractStatements(sql);
     if (statements.count > 1) {
@@ -140,6 +147,13 @@ export function remoteReadArgs(a: { remoteRead?: string; cacheMb?: number | unde
   return { remoteRead, cacheMaxBytes: Math.max(1, Math.round(a.cacheMb * 1024 * 1024)) };
 }
 
+/**
+ * Whether an SQL text may call a `bcc_*` function: it holds `bcc` (any case). Creating the macros
+ * costs DuckDB about 0.4 s (it binds each typed overload), most of a query that calls none; like
+ * the views of a cached lake (`views: { mentionedIn }`), it errs towards installing them.
+ */
+const mentionsBcc = (sql: string) => /bcc/i.test(sql);
+
 /** Reads the query from stdin when it is piped and no query was given. */
 async function readStdin(): Promise<string> {
   const parts: Buffer[] = [];
@@ -147,111 +161,106 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** Registers `octa sql`. */
-export function sqlCommand(y: Argv): Argv {
-  return y.command(
-    'sql [query]',
-    'Run SQL over a lake (views per table, bcc_* functions), or print the functions as a .sql file',
-    (c) =>
-      lakeOptions(c, {
-        describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+/** The builder and handler of `octa sql` (cli/main.ts lists it). */
+export const sqlCommand = commandParts({
+  builder: (c) =>
+    lakeOptions(c, {
+      describe: `lake directory or s3://bucket/prefix (default ${DEFAULT_LAKE} when it exists, else no tables: functions only)`,
+    })
+      .positional('query', {
+        type: 'string',
+        describe: 'the SQL (read from stdin when piped and omitted, or given as -)',
       })
-        .positional('query', {
-          type: 'string',
-          describe: 'the SQL (read from stdin when piped and omitted, or given as -)',
-        })
-        .option('format', {
-          type: 'string',
-          default: 'table',
-          describe: `output format: ${FORMATS.join(', ')}`,
-        })
-        .option('out', { type: 'string', describe: 'write to this file (required for parquet)' })
-        .option('remote-read', {
-          type: 'string',
-          default: 'auto',
-          describe: `how to read an S3 lake: ${REMOTE_READS.join(', ')} (auto: DuckDB's httpfs when it loads, else the file cache)`,
-        })
-        .option(
-          'cache-mb',
-          cacheMbOption(
-            'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
-          ),
-        )
-        .option('emit-macros', {
-          type: 'boolean',
-          default: false,
-          describe: 'print the bcc_* functions as CREATE MACRO statements for the DuckDB CLI or Python',
-        })
-        .example('$0 sql "SELECT bcc_decode(cell) FROM survey LIMIT 3"', 'decode ids from the demo lake')
-        .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql')
-        .example('$0 sql -- "-- a query that starts with a comment\nSELECT 1"', 'operands after --'),
-    async (a) => {
-      const format = FORMATS.find((f) => f === a.format);
-      if (format === undefined) {
-        throw new UsageError(
-          `--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`,
-        );
+      .option('format', {
+        type: 'string',
+        default: 'table',
+        describe: `output format: ${FORMATS.join(', ')}`,
+      })
+      .option('out', { type: 'string', describe: 'write to this file (required for parquet)' })
+      .option('remote-read', {
+        type: 'string',
+        default: 'auto',
+        describe: `how to read an S3 lake: ${REMOTE_READS.join(', ')} (auto: DuckDB's httpfs when it loads, else the file cache)`,
+      })
+      .option(
+        'cache-mb',
+        cacheMbOption(
+          'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
+        ),
+      )
+      .option('emit-macros', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the bcc_* functions as CREATE MACRO statements for the DuckDB CLI or Python',
+      })
+      .example('$0 sql "SELECT bcc_decode(cell) FROM survey LIMIT 3"', 'decode ids from the demo lake')
+      .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql')
+      .example('$0 sql -- "-- a query that starts with a comment\nSELECT 1"', 'operands after --'),
+  handler: async (a) => {
+    const format = FORMATS.find((f) => f === a.format);
+    if (format === undefined) {
+      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`);
+    }
+    const { emitMacros, openLake, registerBccFunctions } = await import('../../src/sql.js');
+    if (a.emitMacros) {
+      if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
+      if (a.out === undefined) await write(process.stdout, emitMacros());
+      else {
+        checkOutputFile({ path: a.out, option: '--out' });
+        await writeFile(a.out, emitMacros());
       }
-      const { emitMacros, openLake, registerBccFunctions } = await import('../../src/sql.js');
-      if (a.emitMacros) {
-        if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
-        if (a.out === undefined) await write(process.stdout, emitMacros());
-        else {
-          checkOutputFile({ path: a.out, option: '--out' });
-          await writeFile(a.out, emitMacros());
-        }
-        return;
-      }
-      if (format === 'parquet' && a.out === undefined) {
-        throw new UsageError('--format parquet writes a file: add --out FILE');
-      }
-      // `-` names stdin, as in ingest (yargs used to drop a lone `-`, which read stdin by accident).
-      const query =
-        a.query !== undefined && a.query !== '-'
-          ? a.query
-          : process.stdin.isTTY
-            ? undefined
-            : await readStdin();
-      if (query === undefined || query.trim() === '') {
-        throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
-      }
-      const lake = lakeDir(a.lake);
-      // The lake's files are the query's inputs: an output inside the lake could replace one.
-      if (a.out !== undefined) {
-        checkOutputFile({
-          path: a.out,
-          option: '--out',
-          ...(lake === undefined || isS3Lake(lake) ? {} : { lake }),
-        });
-      }
-      if (lake !== undefined) {
-        // An S3 lake read through the file cache downloads the files of the tables the query names.
-        const session = await openLake({
-          lake,
-          views: { mentionedIn: query },
-          ...remoteReadArgs(a),
-          ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
-        });
-        try {
-          await runQuery(session.connection, query, format, a.out);
-        } finally {
-          session.close();
-        }
-        return;
-      }
-      const { DuckDBInstance } = await import('@duckdb/node-api');
-      const instance = await DuckDBInstance.create(':memory:');
+      return;
+    }
+    if (format === 'parquet' && a.out === undefined) {
+      throw new UsageError('--format parquet writes a file: add --out FILE');
+    }
+    // `-` names stdin, as in ingest (yargs used to drop a lone `-`, which read stdin by accident).
+    const query =
+      a.query !== undefined && a.query !== '-'
+        ? a.query
+        : process.stdin.isTTY
+          ? undefined
+          : await readStdin();
+    if (query === undefined || query.trim() === '') {
+      throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
+    }
+    const lake = lakeDir(a.lake);
+    // The lake's files are the query's inputs: an output inside the lake could replace one.
+    if (a.out !== undefined) {
+      checkOutputFile({
+        path: a.out,
+        option: '--out',
+        ...(lake === undefined || isS3Lake(lake) ? {} : { lake }),
+      });
+    }
+    if (lake !== undefined) {
+      // An S3 lake read through the file cache downloads the files of the tables the query names.
+      const session = await openLake({
+        lake,
+        views: { mentionedIn: query },
+        functions: mentionsBcc(query),
+        ...remoteReadArgs(a),
+        ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
+      });
       try {
-        const conn = await instance.connect();
-        try {
-          await registerBccFunctions(conn);
-          await runQuery(conn, query, format, a.out);
-        } finally {
-          conn.closeSync();
-        }
+        await runQuery(session.connection, query, format, a.out);
       } finally {
-        instance.closeSync();
+        session.close();
       }
-    },
-  );
-}
+      return;
+    }
+    const { DuckDBInstance } = duckdb();
+    const instance = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await instance.connect();
+      try {
+        if (mentionsBcc(query)) await registerBccFunctions(conn);
+        await runQuery(conn, query, format, a.out);
+      } finally {
+        conn.closeSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  },
+});

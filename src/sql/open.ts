@@ -17,6 +17,7 @@ import {
 import { openStorage } from '../lake/storage/open.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
+import { loadDuckDB } from './duckdb.js';
 import { registerBccFunctions } from './functions.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { LakeReader, type RemoteRead } from './remote-read.js';
@@ -135,16 +136,45 @@ export function tablesInSql(sql: string, names: Iterable<string>): string[] {
  *   `httpfs` and httpfs cannot be used, or the views' files are larger than the file cache;
  *   CORRUPT for a downloaded file that does not match its catalog record
  */
-export async function openLake({
-  lake,
-  storage,
-  remoteRead = 'auto',
-  cacheDir,
-  cacheMaxBytes,
-  s3,
-  views = 'all',
-  functions = true,
-}: OpenLakeOptions): Promise<LakeSession> {
+export async function openLake(options: OpenLakeOptions): Promise<LakeSession> {
+  return openSession(options, true);
+}
+
+/**
+ * {@link openLake} without views, neither the tables' nor the catalog's: for the planner, whose SQL
+ * reads the selected files by path. Creating views costs DuckDB a bind of each; a cold `octa query`
+ * would spend a tenth of its time on views it never reads.
+ * @param options - as {@link openLake}'s (`views` does not apply)
+ * @returns a session without views; call `close()` when done
+ */
+export async function openLakeWithoutViews(
+  options: Omit<OpenLakeOptions, 'views'>,
+  alongside?: Alongside,
+): Promise<LakeSession> {
+  return openSession({ ...options, views: 'none' }, false, alongside);
+}
+
+/**
+ * Work on the catalog that runs while DuckDB starts (its instance is created off the main thread),
+ * e.g. checking the files a query will read; what it throws fails the opening.
+ */
+export type Alongside = (snapshot: CatalogSnapshot, storage: Storage) => Promise<void>;
+
+/** {@link openLake}, with or without its views. */
+async function openSession(
+  {
+    lake,
+    storage,
+    remoteRead = 'auto',
+    cacheDir,
+    cacheMaxBytes,
+    s3,
+    views = 'all',
+    functions = true,
+  }: OpenLakeOptions,
+  withViews: boolean,
+  alongside?: Alongside,
+): Promise<LakeSession> {
   if (views !== 'all' && views !== 'none' && typeof views?.mentionedIn !== 'string') {
     throw new OctaError('INVALID_ARGUMENT', "views must be 'all', 'none' or { mentionedIn: sql }", views);
   }
@@ -158,17 +188,36 @@ export async function openLake({
   const closeStore = () => {
     if (storage === undefined) store.close();
   };
-  let snapshot: CatalogSnapshot;
+  const read: { snapshot?: CatalogSnapshot } = {};
   let instance: DuckDBInstance;
   try {
-    snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
-    // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    instance = await DuckDBInstance.create(':memory:');
+    // The catalog is read, and `alongside` runs, while DuckDB loads and creates its instance (off
+    // the main thread); errors keep their order: the catalog's, DuckDB's, then `alongside`'s.
+    const reading = (async () => {
+      read.snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+      await alongside?.(read.snapshot, store);
+    })();
+    let create: Promise<DuckDBInstance>;
+    try {
+      // Loaded on demand: DuckDB's native binding is most of the root entry's import time otherwise.
+      create = loadDuckDB().DuckDBInstance.create(':memory:');
+    } catch (err) {
+      create = Promise.reject(err);
+    }
+    const [created, side] = await Promise.allSettled([create, reading]);
+    const fail = (reason: unknown) => {
+      if (created.status === 'fulfilled') created.value.closeSync();
+      throw reason;
+    };
+    if (side.status === 'rejected' && read.snapshot === undefined) fail(side.reason);
+    if (created.status === 'rejected') throw created.reason;
+    if (side.status === 'rejected') fail(side.reason);
+    instance = created.value;
   } catch (err) {
     closeStore();
     throw err;
   }
+  const snapshot = read.snapshot!;
   let connection: DuckDBConnection | undefined;
   let reader: LakeReader | undefined;
   try {
@@ -185,43 +234,7 @@ export async function openLake({
     // The lake is UTC (t= buckets, footers, catalog): so is the session, whatever the machine's zone,
     // so that CAST(time AS DATE) agrees with t and results do not depend on where they are run.
     await connection.run("SET TimeZone = 'UTC'");
-    const names = [...snapshot.tables.keys()];
-    const viewed =
-      reader.mode !== 'cache' || views === 'all'
-        ? names
-        : views === 'none'
-          ? []
-          : tablesInSql(views.mentionedIn, names);
-    // Through the cache, one ensure for all views: the size check and the downloads see them together.
-    const files = viewed.flatMap((name) => liveFiles(snapshot, name));
-    const held = await reader.hold(files);
-    const pathOf = new Map(files.map((f, i) => [f.key, held[i]!]));
-    for (const name of viewed) {
-      const state = snapshot.tables.get(name)!;
-      const paths = liveFiles(snapshot, name).map((f) => pathOf.get(f.key)!);
-      await connection.run(`CREATE VIEW ${quoteIdent(name)} AS ${tableViewSql(state.config, paths)}`);
-    }
-    const rows: string[] = [];
-    for (const name of snapshot.tables.keys()) {
-      for (const f of liveFiles(snapshot, name)) {
-        rows.push(
-          `(${[f.table, f.key, f.t, f.r, f.sha256, f.timeMin, f.timeMax].map(quoteLiteral).join(', ')}, ${f.lod}, ${f.rows}, ${f.bytes}, ${f.cellMin}, ${f.cellMax}, ${f.bbox.join(', ')})`,
-        );
-      }
-    }
-    const cols =
-      'table_name, key, t, r, sha256, time_min, time_max, lod, rows, bytes, cell_min, cell_max, min_x, min_y, min_z, max_x, max_y, max_z';
-    await connection.run(`CREATE SCHEMA ${CATALOG_SCHEMA}`);
-    await connection.run(
-      rows.length === 0
-        ? `CREATE VIEW ${CATALOG_VIEW} AS SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS key, NULL::VARCHAR AS t, NULL::VARCHAR AS r, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS time_min, NULL::TIMESTAMPTZ AS time_max, NULL::INTEGER AS lod, NULL::BIGINT AS rows, NULL::BIGINT AS bytes, NULL::BIGINT AS cell_min, NULL::BIGINT AS cell_max, NULL::DOUBLE AS min_x, NULL::DOUBLE AS min_y, NULL::DOUBLE AS min_z, NULL::DOUBLE AS max_x, NULL::DOUBLE AS max_y, NULL::DOUBLE AS max_z WHERE false`
-        : `CREATE VIEW ${CATALOG_VIEW} AS SELECT table_name, key, t, r, sha256, time_min::TIMESTAMPTZ AS time_min, time_max::TIMESTAMPTZ AS time_max, lod::INTEGER AS lod, rows::BIGINT AS rows, bytes::BIGINT AS bytes, cell_min::BIGINT AS cell_min, cell_max::BIGINT AS cell_max, min_x, min_y, min_z, max_x, max_y, max_z FROM (VALUES ${rows.join(', ')}) AS v(${cols})`,
-    );
-    // SQL folds identifier case: a table named Files (any case) keeps the name, the catalog view
-    // stays reachable as octa.files.
-    if (!names.some((name) => name.toLowerCase() === 'files')) {
-      await connection.run(`CREATE VIEW files AS SELECT * FROM ${CATALOG_VIEW}`);
-    }
+    if (withViews) await createViews(connection, reader, snapshot, views);
   } catch (err) {
     reader?.close();
     connection?.closeSync();
@@ -244,4 +257,50 @@ export async function openLake({
       closeStore();
     },
   };
+}
+
+/** The views of {@link openLake}: the tables' (those `views` chooses, through the file cache) and the catalog's. */
+async function createViews(
+  connection: DuckDBConnection,
+  reader: LakeReader,
+  snapshot: CatalogSnapshot,
+  views: NonNullable<OpenLakeOptions['views']>,
+): Promise<void> {
+  const names = [...snapshot.tables.keys()];
+  const viewed =
+    reader.mode !== 'cache' || views === 'all'
+      ? names
+      : views === 'none'
+        ? []
+        : tablesInSql(views.mentionedIn, names);
+  // Through the cache, one ensure for all views: the size check and the downloads see them together.
+  const files = viewed.flatMap((name) => liveFiles(snapshot, name));
+  const held = await reader.hold(files);
+  const pathOf = new Map(files.map((f, i) => [f.key, held[i]!]));
+  for (const name of viewed) {
+    const state = snapshot.tables.get(name)!;
+    const paths = liveFiles(snapshot, name).map((f) => pathOf.get(f.key)!);
+    await connection.run(`CREATE VIEW ${quoteIdent(name)} AS ${tableViewSql(state.config, paths)}`);
+  }
+  const rows: string[] = [];
+  for (const name of snapshot.tables.keys()) {
+    for (const f of liveFiles(snapshot, name)) {
+      rows.push(
+        `(${[f.table, f.key, f.t, f.r, f.sha256, f.timeMin, f.timeMax].map(quoteLiteral).join(', ')}, ${f.lod}, ${f.rows}, ${f.bytes}, ${f.cellMin}, ${f.cellMax}, ${f.bbox.join(', ')})`,
+      );
+    }
+  }
+  const cols =
+    'table_name, key, t, r, sha256, time_min, time_max, lod, rows, bytes, cell_min, cell_max, min_x, min_y, min_z, max_x, max_y, max_z';
+  await connection.run(`CREATE SCHEMA ${CATALOG_SCHEMA}`);
+  await connection.run(
+    rows.length === 0
+      ? `CREATE VIEW ${CATALOG_VIEW} AS SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS key, NULL::VARCHAR AS t, NULL::VARCHAR AS r, NULL::VARCHAR AS sha256, NULL::TIMESTAMPTZ AS time_min, NULL::TIMESTAMPTZ AS time_max, NULL::INTEGER AS lod, NULL::BIGINT AS rows, NULL::BIGINT AS bytes, NULL::BIGINT AS cell_min, NULL::BIGINT AS cell_max, NULL::DOUBLE AS min_x, NULL::DOUBLE AS min_y, NULL::DOUBLE AS min_z, NULL::DOUBLE AS max_x, NULL::DOUBLE AS max_y, NULL::DOUBLE AS max_z WHERE false`
+      : `CREATE VIEW ${CATALOG_VIEW} AS SELECT table_name, key, t, r, sha256, time_min::TIMESTAMPTZ AS time_min, time_max::TIMESTAMPTZ AS time_max, lod::INTEGER AS lod, rows::BIGINT AS rows, bytes::BIGINT AS bytes, cell_min::BIGINT AS cell_min, cell_max::BIGINT AS cell_max, min_x, min_y, min_z, max_x, max_y, max_z FROM (VALUES ${rows.join(', ')}) AS v(${cols})`,
+  );
+  // SQL folds identifier case: a table named Files (any case) keeps the name, the catalog view
+  // stays reachable as octa.files.
+  if (!names.some((name) => name.toLowerCase() === 'files')) {
+    await connection.run(`CREATE VIEW files AS SELECT * FROM ${CATALOG_VIEW}`);
+  }
 }

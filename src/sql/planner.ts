@@ -11,6 +11,7 @@ import {
   liveFiles,
   type TableConfig,
 } from '../lake/catalog/catalog-state.js';
+import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
 import { latticeUnit } from '../lattice/frame.js';
 import { toI64 } from '../lattice/index64.js';
@@ -20,9 +21,10 @@ import {
   metersSphereToLattice,
   sphereToRanges,
 } from '../lattice/ranges.js';
-import { type LakeSession, type OpenLakeOptions, openLake } from './open.js';
+import { type LakeSession, type OpenLakeOptions, openLakeWithoutViews } from './open.js';
 import { countRowGroups } from './planner-explain.js';
 import { type PlanRange, type PlanRegion, planSql, type QueryPlan, type RangeShape } from './planner-sql.js';
+import { checkLocalFile } from './verified-files.js';
 
 export type { PlanRange, QueryPlan, RangeShape } from './planner-sql.js';
 
@@ -143,6 +145,17 @@ interface PlanChoice {
   ranges: PlanRange[];
   files: FileRecord[];
   totalFiles: number;
+}
+
+/**
+ * Checks the files of a local lake whole (size and SHA-256), eight at a time, as the session's
+ * reader does before a query reads them; it remembers them checked (src/sql/verified-files.ts).
+ */
+async function checkLocalFiles(files: readonly FileRecord[], storage: Storage): Promise<void> {
+  if (storage.localPath('_octa') === null) return;
+  for (let i = 0; i < files.length; i += 8) {
+    await Promise.all(files.slice(i, i + 8).map((f) => checkLocalFile(f, storage.localPath(f.key)!, true)));
+  }
 }
 
 /** Chooses the files and id ranges of a query (everything but the SQL text). */
@@ -287,19 +300,27 @@ export async function runQuery({
     ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }),
     ...(s3 === undefined ? {} : { s3 }),
   };
-  // runQuery reads files, not views: through the file cache a session of its own fetches no view.
+  // runQuery reads files, not views: its own session has none (through the file cache, it fetches
+  // no view's files). While DuckDB starts, it chooses the files and checks those of a local lake
+  // (SHA-256, which the reader then finds done).
+  let chosen: PlanChoice | undefined;
   const s =
     session ??
-    (await openLake({
-      ...(lake === undefined ? {} : { lake }),
-      ...(storage === undefined ? {} : { storage }),
-      views: 'none',
-      // The planner's SQL calls no bcc_* function.
-      functions: false,
-      ...remote,
-    }));
+    (await openLakeWithoutViews(
+      {
+        ...(lake === undefined ? {} : { lake }),
+        ...(storage === undefined ? {} : { storage }),
+        // The planner's SQL calls no bcc_* function.
+        functions: false,
+        ...remote,
+      },
+      async (snapshot, store) => {
+        chosen = chooseFiles({ ...query, snapshot });
+        await checkLocalFiles(chosen.files, store);
+      },
+    ));
   try {
-    const choice = chooseFiles({ ...query, snapshot: s.snapshot });
+    const choice = chosen ?? chooseFiles({ ...query, snapshot: s.snapshot });
     // Only the selected files are fetched (a remote lake through the file cache), held while they are read.
     return await s.reader.use(choice.files, async (paths) => {
       const plan = toPlan(choice, paths);

