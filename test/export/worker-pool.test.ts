@@ -70,7 +70,7 @@ describe('WorkerPool', () => {
       expect(pool.started).toBe(1);
       // A burst (every partition flushing at the end): the second thread starts, no third.
       const burst = await Promise.all(Array.from({ length: 6 }, (_, n) => pool.run(job(n))));
-      burst.forEach((r, n) => expect(r.out).toEqual(double(job(n)).out));
+      for (const [n, r] of burst.entries()) expect(r.out).toEqual(double(job(n)).out);
       expect(pool.started).toBe(2);
       expect(pool.threads).toBe(2);
     } finally {
