@@ -53,7 +53,8 @@ export class WorkerPool<J, R> {
     this.#run = run;
     this.#transfer = transfer;
     this.#script = script;
-    this.#limit = workers;
+    // Without the compiled worker script (running from TypeScript sources) every job runs inline.
+    this.#limit = existsSync(script) ? workers : 0;
   }
 
   #start(): Worker {
@@ -107,9 +108,21 @@ export class WorkerPool<J, R> {
     return this.#workers.length;
   }
 
-  /** Runs one job; its buffers are moved to the worker (do not reuse them). */
-  run(job: J): Promise<R> {
-    if (this.#limit === 0 || this.#closed) {
+  /** Whether every thread the pool may start is started and busy. */
+  get saturated(): boolean {
+    if (this.#workers.length < this.#limit) return false;
+    for (const busy of this.#busy.values()) if (busy === 0) return false;
+    return true;
+  }
+
+  /**
+   * Runs one job; its buffers are moved to the worker (do not reuse them).
+   * @param job - the job
+   * @param options.inlineWhenBusy - run it on this thread when every worker thread is busy (a caller
+   *   with nothing else to do, such as an ingest flushing its last files, lends its own core)
+   */
+  run(job: J, { inlineWhenBusy = false }: { inlineWhenBusy?: boolean } = {}): Promise<R> {
+    if (this.#limit === 0 || this.#closed || (inlineWhenBusy && this.saturated)) {
       try {
         return Promise.resolve(this.#run(job));
       } catch (err) {

@@ -78,6 +78,33 @@ describe('WorkerPool', () => {
     }
   });
 
+  it('runs a job on the calling thread when asked to and every thread is busy', async () => {
+    const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
+      script: script(),
+      workers: 1,
+      run: double,
+      transfer: (j) => [j.values.buffer as ArrayBuffer],
+    });
+    try {
+      const [a, b] = [job(1), job(2)];
+      // The first goes to the thread, which is then busy: the second runs here, its buffer kept.
+      const first = pool.run(a, { inlineWhenBusy: true });
+      expect(pool.saturated).toBe(true);
+      const second = pool.run(b, { inlineWhenBusy: true });
+      expect(b.values.byteLength).toBe(8000);
+      expect(a.values.byteLength).toBe(0);
+      expect((await second).out).toEqual(double(job(2)).out);
+      expect((await first).out).toEqual(double(job(1)).out);
+      expect(pool.saturated).toBe(false);
+      // With a thread idle, even an inline-when-busy job goes to it.
+      const c = job(3);
+      await pool.run(c, { inlineWhenBusy: true });
+      expect(c.values.byteLength).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('runs jobs on two threads with the inline results, moving the buffers', async () => {
     const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
       script: script(),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ingestThreads } from '../../src/lake/ingest/plan.js';
 import {
   type ChunkOptions,
   type ColumnData,
@@ -102,5 +103,17 @@ describe('a source on a worker thread', () => {
     expect(await chunks(await open({ path, format: 'ndjson' }), options)).toEqual(here);
     const source = await open({ path, format: 'ndjson' });
     await expect(chunks(source, { numeric: ['nope'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('ingestThreads', () => {
+  it('gives one thread per core beside the main one: encoders first, a reader from four cores', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => ingestThreads(cores))).toEqual([
+      { readerThread: false, encoders: 1 },
+      { readerThread: false, encoders: 1 },
+      { readerThread: false, encoders: 2 },
+      { readerThread: true, encoders: 2 },
+      { readerThread: true, encoders: 2 },
+    ]);
   });
 });

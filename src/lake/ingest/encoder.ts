@@ -134,9 +134,12 @@ export class ParquetEncoder {
     return this.#pool.threads;
   }
 
-  /** Encodes one point file; the job's buffers are transferred to the worker (do not reuse them). */
-  encode(job: EncodeJob): Promise<Encoded> {
-    return this.#pool.run(job) as Promise<Encoded>;
+  /**
+   * Encodes one point file; the job's buffers are transferred to the worker (do not reuse them).
+   * With `inlineWhenBusy`, a job that would wait for a busy thread is encoded on this one.
+   */
+  encode(job: EncodeJob, options: { inlineWhenBusy?: boolean } = {}): Promise<Encoded> {
+    return this.#pool.run(job, options) as Promise<Encoded>;
   }
 
   /**

@@ -6,6 +6,7 @@
  * from a digest of its stored rows at its end for a stream. A failure deletes what the run wrote.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { index64ToHilbert64Batch } from '../../lattice/batch.js';
 import { OctaError } from '../../lattice/errors.js';
 import type { FileRecord } from '../catalog/catalog.js';
@@ -20,6 +21,7 @@ import {
   hasTypedTime,
   type IngestOptions,
   type IngestSummary,
+  ingestThreads,
   type Prepared,
   THREADED_SOURCE_BYTES,
 } from './plan.js';
@@ -83,7 +85,7 @@ export async function loadSources({
     ...(opts.memoryBytes === undefined ? {} : { memoryBytes: opts.memoryBytes }),
     ...(opts.rowGroupSize === undefined ? {} : { rowGroupSize: opts.rowGroupSize }),
     ...(opts.metrics === undefined ? {} : { onFile: fileMetrics(opts.metrics) }),
-    ...(smallTextInputs(prepared) ? { workers: 0 } : {}),
+    workers: smallTextInputs(prepared) ? 0 : ingestThreads(availableParallelism()).encoders,
   });
   const rejects = RejectSink.create({ path: opts.rejectFile ?? null });
   const batches: string[] = [];

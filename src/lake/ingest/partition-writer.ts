@@ -246,7 +246,8 @@ export class PartitionWriter {
 
   /** Flushes every partition and waits until every file is written (at the end of a batch). */
   async flushAll(): Promise<void> {
-    for (const key of [...this.#partitions.keys()]) await this.#flush(key);
+    // Nothing is left to route: this thread encodes whatever the encoder threads have no room for.
+    for (const key of [...this.#partitions.keys()]) await this.#flush(key, true);
     await Promise.all(this.#inflight);
     this.#check();
   }
@@ -261,7 +262,7 @@ export class PartitionWriter {
     if (this.#failure !== null) throw this.#failure;
   }
 
-  async #flush(key: number): Promise<void> {
+  async #flush(key: number, inlineWhenBusy = false): Promise<void> {
     this.#check();
     const p = this.#partitions.get(key);
     if (!p) return;
@@ -278,12 +279,15 @@ export class PartitionWriter {
     });
     const started = performance.now();
     const job = this.#encoder
-      .encode({
-        schema: table.schema,
-        chunks: p.chunks,
-        metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
-        ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
-      })
+      .encode(
+        {
+          schema: table.schema,
+          chunks: p.chunks,
+          metadata: { frame: { ...table.frame }, lod: table.lod, idKind: table.idKind },
+          ...(this.#opts.rowGroupSize === undefined ? {} : { rowGroupSize: this.#opts.rowGroupSize }),
+        },
+        { inlineWhenBusy },
+      )
       .then(async ({ bytes, sha256, stats }) => {
         await storage.write(fileKey, bytes);
         const record = fileRecord({

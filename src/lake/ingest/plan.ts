@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import {
   civilToDays,
   type EpochUnit,
@@ -140,13 +141,32 @@ export function boundedChunkRows(wanted: number, columns: number, memoryBytes: n
 export const THREADED_SOURCE_BYTES = 8 * 2 ** 20;
 
 /**
+ * The threads an ingest runs beside its main thread, one per core: encoder threads (at most two)
+ * first, then a reader thread for a text file once four cores leave room for it. On two cores the
+ * main thread parses, converts and routes while one thread encodes: measured against a reader
+ * thread and two encoders there, the same wall time or less with about a third less CPU, since each
+ * thread loads and compiles its own modules and every chunk crosses threads twice
+ * (bench/RESULTS.md, issue 16).
+ * @param cores - `os.availableParallelism()`
+ */
+export function ingestThreads(cores: number): { readerThread: boolean; encoders: number } {
+  return { readerThread: cores >= 4, encoders: Math.max(1, Math.min(2, cores - 1)) };
+}
+
+/**
  * Opens a file input; a CSV or NDJSON file of `THREADED_SOURCE_BYTES` or more is parsed on a worker
- * thread when the compiled worker exists. A named pipe, `/dev/fd/N` of a process substitution or a
+ * thread when the compiled worker exists and `ingestThreads` gives it one. A named pipe, `/dev/fd/N` of a process substitution or a
  * character device is read once, as a stream, on this thread.
  */
 export async function openFileSource(path: string, format: SourceFormat | undefined): Promise<Source> {
   const f = format ?? inferFormat(path);
-  if ((f === 'csv' || f === 'ndjson') && canThreadSources() && fileSize(path) >= THREADED_SOURCE_BYTES) {
+  const text = f === 'csv' || f === 'ndjson';
+  if (
+    text &&
+    ingestThreads(availableParallelism()).readerThread &&
+    canThreadSources() &&
+    fileSize(path) >= THREADED_SOURCE_BYTES
+  ) {
     return openThreadedSource({ path, format: f });
   }
   return openSource({ path, ...(format ? { format } : {}) });
