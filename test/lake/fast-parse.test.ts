@@ -10,14 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type EpochUnit, parseEpochTime, parseIsoTime, timeToMicros } from '../../src/export/event-time.js';
 import { convertTimes } from '../../src/lake/ingest/convert-time.js';
-import {
-  CsvChunk,
-  type CsvPlan,
-  NUMERIC,
-  parseCsvRecords,
-  TEXT,
-  TIME,
-} from '../../src/lake/sources/csv-records.js';
+import { CsvChunk, type CsvPlan, NUMERIC, TEXT, TIME } from '../../src/lake/sources/csv-chunk.js';
+import { parseCsvRecords } from '../../src/lake/sources/csv-records.js';
 import { openSource } from '../../src/lake/sources/index.js';
 import { BLOCK_BYTES } from '../../src/lake/sources/input.js';
 import { decimalQuotient } from '../../src/lake/sources/numbers.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ingestThreads } from '../../src/lake/ingest/plan.js';
+import { ingestThreads } from '../../src/lake/ingest/threads.js';
 import {
   type ChunkOptions,
   type ColumnData,

@@ -16,15 +16,9 @@ import { LocalStorage } from '../storage/local-storage.js';
 import { commitLoaded } from './commit.js';
 import { type LoadRun, loadSources } from './load.js';
 import { checkOutputFile } from './outputs.js';
-import {
-  type IngestOptions,
-  type IngestSummary,
-  inputRefs,
-  nameOf,
-  openFileSource,
-  type Prepared,
-} from './plan.js';
+import { type IngestOptions, type IngestSummary, inputRefs, nameOf, type Prepared } from './plan.js';
 import { planTable } from './table-plan.js';
+import { openFileSource } from './threads.js';
 
 export {
   boundedChunkRows,

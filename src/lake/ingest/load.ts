@@ -16,17 +16,10 @@ import { type ConvertedRows, convertChunk, type RowReject } from './convert.js';
 import { fileMetrics } from './metrics.js';
 import { checkAborted } from './outputs.js';
 import { PartitionWriter } from './partition-writer.js';
-import {
-  batchIds,
-  hasTypedTime,
-  type IngestOptions,
-  type IngestSummary,
-  ingestThreads,
-  type Prepared,
-  THREADED_SOURCE_BYTES,
-} from './plan.js';
+import { batchIds, hasTypedTime, type IngestOptions, type IngestSummary, type Prepared } from './plan.js';
 import { RejectSink } from './rejects.js';
 import type { TablePlan } from './table-plan.js';
+import { ingestThreads, THREADED_SOURCE_BYTES } from './threads.js';
 
 /** What the load leaves for the commit: the run's writer id, its files and its batch ids. */
 export interface Loaded {

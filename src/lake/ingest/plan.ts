@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import {
   civilToDays,
   type EpochUnit,
@@ -17,8 +16,7 @@ import { OctaError } from '../../lattice/errors.js';
 import { type Frame, frameToJSON, parseFrameSpec } from '../../lattice/frame.js';
 import type { TileIdKind } from '../../lattice/ids.js';
 import type { TimeBucket } from '../catalog/layout.js';
-import { inferFormat, openSource, type Source, type SourceFormat } from '../sources/index.js';
-import { canThreadSources, openThreadedSource } from '../sources/threaded.js';
+import type { Source, SourceFormat } from '../sources/index.js';
 import type { Storage } from '../storage/storage.js';
 import type { ConversionPlan, CoordinateMapping } from './convert.js';
 import type { TimeMapping } from './convert-time.js';
@@ -132,54 +130,6 @@ const CHUNK_VALUE_BYTES = 16;
 export function boundedChunkRows(wanted: number, columns: number, memoryBytes: number): number {
   const budget = Math.min(CHUNK_BYTES, memoryBytes / 4);
   return Math.max(1, Math.min(wanted, Math.floor(budget / (CHUNK_VALUE_BYTES * Math.max(columns, 1)))));
-}
-
-/**
- * Text files smaller than this are parsed on the main thread: a thread's start-up (~0.2 s of CPU to
- * load and compile its modules) costs more than it saves below a few hundred thousand rows.
- */
-export const THREADED_SOURCE_BYTES = 8 * 2 ** 20;
-
-/**
- * The threads an ingest runs beside its main thread, one per core: encoder threads (at most two)
- * first, then a reader thread for a text file once four cores leave room for it. On two cores the
- * main thread parses, converts and routes while one thread encodes: measured against a reader
- * thread and two encoders there, the same wall time or less with about a third less CPU, since each
- * thread loads and compiles its own modules and every chunk crosses threads twice
- * (bench/RESULTS.md, issue 16).
- * @param cores - `os.availableParallelism()`
- */
-export function ingestThreads(cores: number): { readerThread: boolean; encoders: number } {
-  return { readerThread: cores >= 4, encoders: Math.max(1, Math.min(2, cores - 1)) };
-}
-
-/**
- * Opens a file input; a CSV or NDJSON file of `THREADED_SOURCE_BYTES` or more is parsed on a worker
- * thread when the compiled worker exists and `ingestThreads` gives it one. A named pipe, `/dev/fd/N` of a process substitution or a
- * character device is read once, as a stream, on this thread.
- */
-export async function openFileSource(path: string, format: SourceFormat | undefined): Promise<Source> {
-  const f = format ?? inferFormat(path);
-  const text = f === 'csv' || f === 'ndjson';
-  if (
-    text &&
-    ingestThreads(availableParallelism()).readerThread &&
-    canThreadSources() &&
-    fileSize(path) >= THREADED_SOURCE_BYTES
-  ) {
-    return openThreadedSource({ path, format: f });
-  }
-  return openSource({ path, ...(format ? { format } : {}) });
-}
-
-/** The size of a regular file (or a link to one), or -1 for anything else. */
-function fileSize(path: string): number {
-  try {
-    const stat = statSync(path);
-    return stat.isFile() ? stat.size : -1;
-  } catch {
-    return -1;
-  }
 }
 
 /** True for a regular file (or a link to one): one that can be read twice and has a size. */

@@ -5,17 +5,9 @@
 import { OctaError } from '../../lattice/errors.js';
 import { ByteFeed } from './byte-feed.js';
 import { type ChunkPlan, chunksOnce } from './chunk.js';
+import { CsvChunk, type CsvCursor, type CsvPlan, NUMERIC, SKIP, TEXT, TIME } from './csv-chunk.js';
 import { headerNames, splitHeader } from './csv-header.js';
-import {
-  CsvChunk,
-  type CsvCursor,
-  type CsvPlan,
-  NUMERIC,
-  parseCsvRecords,
-  SKIP,
-  TEXT,
-  TIME,
-} from './csv-records.js';
+import { parseCsvRecords } from './csv-records.js';
 import { messageOf } from './errors.js';
 import type { ByteInput } from './input.js';
 import type { Source, SourceChunk, SourceColumn } from './types.js';
