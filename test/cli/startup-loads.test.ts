@@ -23,11 +23,13 @@ export async function resolve(specifier, context, next) {
   return r;
 }`;
 // Node ≥ 22.15 records in-thread through module.registerHooks (module.register is deprecated and
-// warns from Node 26); Node 20 has only module.register and the loader-thread hook above.
+// warns from Node 26) with a load hook: there a resolve hook would also see require.resolve, which
+// finds a package without loading it. Node 20 has only module.register and the loader-thread hook
+// above, which sees ES imports only.
 const PROBE = `import { appendFileSync } from 'node:fs';
 import * as mod from 'node:module';
 if (typeof mod.registerHooks === 'function') {
-  mod.registerHooks({ resolve(s, c, next) { const r = next(s, c); const how = (c.conditions ?? []).includes('require') ? 'require' : 'import'; appendFileSync(process.env.OCTA_PROBE_OUT, how + ' ' + r.url + '\\n'); return r; } });
+  mod.registerHooks({ load(u, c, next) { const r = next(u, c); const how = (c.conditions ?? []).includes('require') ? 'require' : 'import'; appendFileSync(process.env.OCTA_PROBE_OUT, how + ' ' + u + '\\n'); return r; } });
 } else {
   mod.register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOK)}`)});
 }
