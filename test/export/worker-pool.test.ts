@@ -53,16 +53,20 @@ serveWorker(${BODY}, (r) => [r.out.buffer]);
   return path;
 }
 
+/** A pool of `workers` threads that double a job's values, moving its buffer. */
+const doublePool = (workers: number) =>
+  new WorkerPool<Job, { n: number; out: Float64Array }>({
+    script: script(),
+    workers,
+    run: double,
+    transfer: (j) => [j.values.buffer as ArrayBuffer],
+  });
+
 const job = (n: number): Job => ({ n, values: Float64Array.from({ length: 1000 }, (_, i) => n + i / 7) });
 
 describe('WorkerPool', () => {
   it('starts a thread only when every started one is busy', async () => {
-    const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
-      script: script(),
-      workers: 2,
-      run: double,
-      transfer: (j) => [j.values.buffer as ArrayBuffer],
-    });
+    const pool = doublePool(2);
     try {
       expect(pool.started).toBe(0);
       // One job at a time (a time-ordered stream flushing file after file): one thread.
@@ -79,12 +83,7 @@ describe('WorkerPool', () => {
   });
 
   it('runs a job on the calling thread when asked to and every thread is busy', async () => {
-    const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
-      script: script(),
-      workers: 1,
-      run: double,
-      transfer: (j) => [j.values.buffer as ArrayBuffer],
-    });
+    const pool = doublePool(1);
     try {
       const [a, b] = [job(1), job(2)];
       // The first goes to the thread, which is then busy: the second runs here, its buffer kept.
@@ -106,12 +105,7 @@ describe('WorkerPool', () => {
   });
 
   it('runs jobs on two threads with the inline results, moving the buffers', async () => {
-    const pool = new WorkerPool<Job, { n: number; out: Float64Array }>({
-      script: script(),
-      workers: 2,
-      run: double,
-      transfer: (j) => [j.values.buffer as ArrayBuffer],
-    });
+    const pool = doublePool(2);
     try {
       expect(pool.threads).toBe(2);
       const jobs = Array.from({ length: 9 }, (_, n) => job(n));
