@@ -36,8 +36,7 @@ export class WorkerPool<J, R> {
   readonly #script: string;
   readonly #limit: number;
   #closed = false;
-  #workers: Worker[] = [];
-  /** Jobs running or queued on each started worker. */
+  /** The started workers, with the jobs running or queued on each. */
   readonly #busy = new Map<Worker, number>();
   #next = 0;
   readonly #pending = new Map<number, { resolve: (r: R) => void; reject: (err: Error) => void }>();
@@ -46,7 +45,7 @@ export class WorkerPool<J, R> {
 
   constructor({
     script,
-    workers = existsSync(script) ? Math.min(2, availableParallelism()) : 0,
+    workers = Math.min(2, availableParallelism()),
     run,
     transfer,
   }: WorkerPoolOptions<J, R>) {
@@ -59,13 +58,13 @@ export class WorkerPool<J, R> {
 
   #start(): Worker {
     const worker = new Worker(this.#script);
-    this.#workers.push(worker);
     this.#busy.set(worker, 0);
     worker.on('message', (reply: Reply<R>) => {
       const p = this.#pending.get(reply.id);
       if (p === undefined) return;
       this.#pending.delete(reply.id);
-      this.#busy.set(worker, (this.#busy.get(worker) ?? 1) - 1);
+      const busy = this.#busy.get(worker);
+      if (busy !== undefined) this.#busy.set(worker, busy - 1);
       if ('error' in reply) {
         const { code, message, params = [] } = reply.error;
         p.reject(
@@ -81,7 +80,6 @@ export class WorkerPool<J, R> {
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
       // A thread that died takes no more jobs; a later job starts another.
-      this.#workers = this.#workers.filter((w) => w !== worker);
       this.#busy.delete(worker);
     });
     return worker;
@@ -90,12 +88,11 @@ export class WorkerPool<J, R> {
   /** The worker for the next job: an idle one, else a new one while under the limit, else the least busy. */
   #pick(): Worker {
     let least: Worker | undefined;
-    for (const worker of this.#workers) {
-      const busy = this.#busy.get(worker)!;
+    for (const [worker, busy] of this.#busy) {
       if (busy === 0) return worker;
       if (least === undefined || busy < this.#busy.get(least)!) least = worker;
     }
-    return least !== undefined && this.#workers.length >= this.#limit ? least : this.#start();
+    return least !== undefined && this.#busy.size >= this.#limit ? least : this.#start();
   }
 
   /** How many worker threads the pool runs jobs on, at most (0: inline). */
@@ -105,12 +102,12 @@ export class WorkerPool<J, R> {
 
   /** Worker threads started so far (they start as jobs need them). */
   get started(): number {
-    return this.#workers.length;
+    return this.#busy.size;
   }
 
   /** Whether every thread the pool may start is started and busy. */
   get saturated(): boolean {
-    if (this.#workers.length < this.#limit) return false;
+    if (this.#busy.size < this.#limit) return false;
     for (const busy of this.#busy.values()) if (busy === 0) return false;
     return true;
   }
@@ -140,9 +137,9 @@ export class WorkerPool<J, R> {
 
   /** Stops the workers. */
   async close(): Promise<void> {
-    const workers = this.#workers;
+    const workers = [...this.#busy.keys()];
     this.#closed = true;
-    this.#workers = [];
+    this.#busy.clear();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

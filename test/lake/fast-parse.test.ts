@@ -250,7 +250,7 @@ function snapshot(chunk: CsvChunk): unknown {
   const t = columns.t;
   const x = columns.x;
   if (t?.type !== 'event_time' || x?.type !== 'float64') throw new Error('unexpected column types');
-  const times = Array.from({ length: chunk.rows }, (_, i) => (t.parsed[i] ? t.values[i] : t.text.get(i)));
+  const times = Array.from({ length: chunk.rows }, (_, i) => (t.text.has(i) ? t.text.get(i) : t.values[i]));
   return {
     rows: chunk.rows,
     x: [...x.values].map((v, i) => (x.valid?.[i] === 0 ? null : Object.is(v, Number.NaN) ? 'NaN' : v)),
@@ -299,7 +299,7 @@ describe('parseCsvRecords with a time column and full-precision numbers', () => 
     const t = columns.t;
     if (t?.type !== 'event_time') throw new Error('no event_time column');
     const texts = Array.from({ length: chunk.rows }, (_, i) =>
-      t.parsed[i] ? csv.toString().split('\n')[chunk.rowNumbers[i]! - 1]!.split(',')[1]! : t.text.get(i)!,
+      !t.text.has(i) ? csv.toString().split('\n')[chunk.rowNumbers[i]! - 1]!.split(',')[1]! : t.text.get(i)!,
     ).map((v) => (v === null ? null : v.replace(/^"|"$/g, '')));
     const fromText: string[] = [];
     const slow = convertTimes(

@@ -103,15 +103,8 @@ export function consecutiveRows(first: number, rows: number): Float64Array {
 export function sliceColumn(data: ColumnData, start: number, end: number): ColumnData {
   if (data.type === 'json') return { type: 'json', values: data.values.slice(start, end) };
   if (data.type === 'event_time') {
-    const text = new Map<number, string | null>();
-    for (const [i, v] of data.text) if (i >= start && i < end) text.set(i - start, v);
-    const { values, parsed } = data;
-    return {
-      type: data.type,
-      values: values.subarray(start, end),
-      parsed: parsed.subarray(start, end),
-      text,
-    };
+    const text = sliceInvalid(data.text, start, end) ?? new Map<number, string | null>();
+    return { type: data.type, values: data.values.subarray(start, end), text };
   }
   const invalid = 'invalid' in data ? sliceInvalid(data.invalid, start, end) : undefined;
   const withInvalid = <T extends object>(column: T) =>
@@ -135,14 +128,14 @@ export function sliceColumn(data: ColumnData, start: number, end: number): Colum
   }
 }
 
-/** The entries of an `invalid` map that fall in `start..end`, renumbered from the slice's start. */
-function sliceInvalid(
-  invalid: Map<number, string> | undefined,
+/** The entries of a row-keyed map that fall in `start..end`, renumbered from the slice's start. */
+function sliceInvalid<V>(
+  invalid: Map<number, V> | undefined,
   start: number,
   end: number,
-): Map<number, string> | undefined {
+): Map<number, V> | undefined {
   if (invalid === undefined || invalid.size === 0) return undefined;
-  const out = new Map<number, string>();
+  const out = new Map<number, V>();
   for (const [i, text] of invalid) if (i >= start && i < end) out.set(i - start, text);
   return out.size === 0 ? undefined : out;
 }

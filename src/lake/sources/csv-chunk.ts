@@ -54,10 +54,9 @@ export class CsvChunk {
   /** Integers a double cannot hold exactly, by field (see `ColumnData` `inexact`). */
   readonly inexact: (Map<number, string> | undefined)[];
   readonly texts: ((string | null)[] | undefined)[];
-  /** `TIME` fields: INT64 µs, its Int32 view, whether each row was read, and the raw text of the rest. */
+  /** `TIME` fields: INT64 µs, its Int32 view, and the raw text of the rows not read from bytes. */
   readonly times: (BigInt64Array | undefined)[];
   readonly timeWords: (Int32Array | undefined)[];
-  readonly timeParsed: (Uint8Array | undefined)[];
   readonly timeText: Map<number, string | null>[];
   private readonly plan: CsvPlan;
 
@@ -75,7 +74,6 @@ export class CsvChunk {
     this.texts = kinds.map((k) => (k === TEXT ? new Array<string | null>(capacity) : undefined));
     this.times = kinds.map((k) => (k === TIME ? new BigInt64Array(capacity) : undefined));
     this.timeWords = this.times.map((t) => (t ? new Int32Array(t.buffer) : undefined));
-    this.timeParsed = kinds.map((k) => (k === TIME ? new Uint8Array(capacity) : undefined));
     this.timeText = kinds.map(() => new Map());
   }
 
@@ -126,10 +124,8 @@ export class CsvChunk {
 
   /** Stores a `TIME` field: read from its bytes when in a common form, else kept as text. */
   time(field: number, row: number, bytes: Buffer, p: number, e: number): void {
-    const parsed = this.timeParsed[field]!;
-    if (e > p && readTimeBytes(bytes, p, e, this.plan.timeUnit, this.timeWords[field]!, row)) parsed[row] = 1;
-    else {
-      parsed[row] = 0;
+    // A row index is reused only after rollback() forgot its text, so a read row has none.
+    if (e === p || !readTimeBytes(bytes, p, e, this.plan.timeUnit, this.timeWords[field]!, row)) {
       this.timeText[field]!.set(row, e === p ? null : bytes.toString('utf8', p, e));
     }
   }
@@ -159,7 +155,6 @@ export class CsvChunk {
         out[name] = {
           type: 'event_time',
           values: this.times[i]!.subarray(0, n),
-          parsed: this.timeParsed[i]!.subarray(0, n),
           text: this.timeText[i]!,
         };
       }

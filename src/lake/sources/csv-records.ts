@@ -147,10 +147,8 @@ export function parseCsvRecords(
           let value = bytes.toString('utf8', p + 1, close);
           if (escaped) value = value.replaceAll('""', '"');
           if (kind === TEXT) texts[field]![row] = value;
-          else if (kind === TIME) {
-            chunk.timeParsed[field]![row] = 0;
-            chunk.timeText[field]!.set(row, value);
-          } else numericSlow(chunk, field, row, value);
+          else if (kind === TIME) chunk.timeText[field]!.set(row, value);
+          else numericSlow(chunk, field, row, value);
         }
         p = close + 1;
         c = p < len ? bytes[p]! : -1;

@@ -31,10 +31,7 @@ function ownedBuffers(chunk: SourceChunk): ArrayBuffer[] {
     if (column.type === 'float64') {
       add(column.values);
       add(column.valid);
-    } else if (column.type === 'event_time') {
-      add(column.values);
-      add(column.parsed);
-    }
+    } else if (column.type === 'event_time') add(column.values);
   }
   return [...out];
 }

@@ -92,11 +92,10 @@ export type ColumnData =
   | { type: 'bool'; values: Uint8Array; valid?: Uint8Array }
   /**
    * CSV: the column `ChunkOptions.time` names. Rows whose field is a time in a common form (see
-   * time-bytes.ts) hold its INT64 µs in `values` with `parsed` 1; every other row has `parsed` 0
-   * and its raw field in `text` (null for an empty field), for the full time grammar to read or
-   * refuse.
+   * time-bytes.ts) hold its INT64 µs in `values`; every other row has its raw field in `text` (null
+   * for an empty field), for the full time grammar to read or refuse.
    */
-  | { type: 'event_time'; values: BigInt64Array; parsed: Uint8Array; text: Map<number, string | null> }
+  | { type: 'event_time'; values: BigInt64Array; text: Map<number, string | null> }
   /**
    * CSV fields (an unquoted empty field is null, a quoted `""` is ''), Arrow/Parquet strings.
    * `invalid`: rows (null in `values`) whose bytes were not text, with the reason.
