@@ -71,6 +71,9 @@ export class EmbeddedCatalog {
   readonly storage: Storage;
   readonly #options: Required<Omit<OpenCatalogOptions, 'storage'>>;
   #current: CatalogSnapshot;
+  // The last few states this session moved past, for snapshotAt() just behind the latest (a
+  // publisher reading the state before the commit it publishes). Snapshots are immutable.
+  #recent: CatalogSnapshot[] = [];
   // Serialises reads of the log within this session, so that entries are replayed once, in order.
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -162,12 +165,53 @@ export class EmbeddedCatalog {
     }
   }
 
+  /**
+   * The log entries of versions `from` to `to` inclusive, in order.
+   * @throws {OctaError} INVALID_ARGUMENT for a range outside 1..the latest version; CORRUPT naming a
+   *   damaged or missing entry; IO_ERROR from storage
+   */
+  async entries(from: number, to: number): Promise<CommitEntry[]> {
+    const latest = (await this.snapshot()).version;
+    checkInt(from, 1, Math.max(1, latest), 'INVALID_ARGUMENT', 'from');
+    checkInt(to, from - 1, latest, 'INVALID_ARGUMENT', 'to');
+    const out: CommitEntry[] = [];
+    for (let start = from; start <= to; start += 16) {
+      const versions = Array.from({ length: Math.min(16, to - start + 1) }, (_, i) => start + i);
+      const found = await Promise.all(versions.map((v) => this.#readEntry(v)));
+      found.forEach((entry, i) => {
+        if (entry === null) {
+          const key = logKey(versions[i]!);
+          throw new OctaError('CORRUPT', `catalog log entry ${key} is missing below the latest version`, key);
+        }
+        out.push(entry);
+      });
+    }
+    return out;
+  }
+
+  /**
+   * The catalog as it was at `version` (time travel): the newest checkpoint at or below it, then
+   * the log up to it. Older states share nothing with the latest one.
+   * @param version - 0 (the empty lake) to the latest version
+   * @throws {OctaError} INVALID_ARGUMENT for a version past the latest; CORRUPT or IO_ERROR as
+   *   {@link snapshot}
+   */
+  async snapshotAt(version: number): Promise<CatalogSnapshot> {
+    const latest = await this.snapshot();
+    checkInt(version, 0, latest.version, 'INVALID_ARGUMENT', 'version');
+    if (version === latest.version) return latest;
+    const kept = this.#recent.find((s) => s.version === version);
+    if (kept !== undefined) return kept;
+    const base = await loadCheckpoint(this.storage, version);
+    return version === base.version ? base : replay(await this.entries(base.version + 1, version), base);
+  }
+
   /** Folds our own new entry in without reading it back, then checkpoints when it is due. */
   async #committed(entry: CommitEntry): Promise<void> {
     const state = await this.#exclusive(async () => {
       // Nothing else can sit between the snapshot we prepared on and our entry; a concurrent
       // snapshot() in this session may have read it already.
-      if (this.#current.version === entry.version - 1) this.#current = replay([entry], this.#current);
+      if (this.#current.version === entry.version - 1) this.#advance(replay([entry], this.#current));
       return this.#current.version === entry.version ? this.#current : null;
     });
     if (state === null || entry.version % this.#options.checkpointInterval !== 0) return;
@@ -189,8 +233,13 @@ export class EmbeddedCatalog {
       next += end < 0 ? window : end;
       if (end >= 0 && (await isLogEnd(this.storage, next))) break;
     }
-    if (entries.length > 0) this.#current = replay(entries, this.#current);
+    if (entries.length > 0) this.#advance(replay(entries, this.#current));
     return this.#current;
+  }
+
+  #advance(next: CatalogSnapshot): void {
+    this.#recent = [...this.#recent.slice(-3), this.#current];
+    this.#current = next;
   }
 
   async #readEntry(version: number): Promise<CommitEntry | null> {
@@ -234,13 +283,14 @@ async function isLogEnd(storage: Storage, missing: number): Promise<boolean> {
 }
 
 /**
- * The newest readable checkpoint whose version the log has reached, or the empty state.
+ * The newest readable checkpoint whose version the log has reached (and is at most `atMost`), or
+ * the empty state.
  * A missing, damaged or unreadable-as-a-checkpoint file is skipped; storage failures are not.
  */
-async function loadCheckpoint(storage: Storage): Promise<CatalogSnapshot> {
+async function loadCheckpoint(storage: Storage, atMost = Number.MAX_SAFE_INTEGER): Promise<CatalogSnapshot> {
   const versions = (await storage.list(CHECKPOINT_PREFIX))
     .map((e) => keyToVersion(e.key, CHECKPOINT_PREFIX))
-    .filter((v): v is number => v !== null)
+    .filter((v): v is number => v !== null && v <= atMost)
     .sort((a, b) => b - a);
   for (const version of versions) {
     try {
