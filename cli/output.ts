@@ -48,6 +48,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   labelKey: '--label-key',
   engine: '--engine',
   remoteRead: '--remote-read',
+  asOf: '--as-of',
   cacheMaxBytes: '--cache-mb',
   s3Endpoint: '--s3-endpoint',
   targetRows: '--target-rows',

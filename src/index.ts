@@ -46,6 +46,7 @@ export {
   writeParquet,
 } from './export/index.js';
 export type {
+  AsOf,
   CatalogSnapshot,
   CommitRequest,
   CommitResult,
@@ -97,6 +98,7 @@ export {
   parseDuration,
   rebalance,
   resolveLake,
+  snapshotAsOf,
   sniffFormat,
   TIME_BUCKETS,
   vacuum,

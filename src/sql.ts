@@ -5,6 +5,7 @@
  * names, and the training export besides.
  */
 
+export type { AsOf } from './lake/catalog/time-travel.js';
 /** The `bcc_*` functions: as DuckDB macros on a connection, or as a .sql file. */
 export { BCC_FUNCTIONS, BCC_MACROS, emitMacros, registerBccFunctions } from './sql/functions.js';
 export type { LakeSession, OpenLakeOptions } from './sql/open.js';

@@ -1,7 +1,7 @@
 import { intOption, lakeOptions, numberListOption, valueOption } from '../args.js';
 import { commandParts } from '../command.js';
 import { formatTable, println, toJson, UsageError } from '../output.js';
-import { cacheMbOption, csvField, lakeDir, remoteReadArgs } from './sql.js';
+import { asOfOption, cacheMbOption, csvField, lakeDir, remoteReadArgs } from './sql.js';
 
 const FORMATS = ['table', 'csv', 'json'] as const;
 
@@ -41,6 +41,7 @@ export const queryCommand = commandParts({
           'size of the file cache for an S3 lake, in MiB (default 2048); only the selected files are fetched',
         ),
       )
+      .option('as-of', asOfOption())
       .option('explain', {
         type: 'boolean',
         default: false,
@@ -71,6 +72,7 @@ export const queryCommand = commandParts({
       maxRanges: a.maxRanges,
       explain: a.explain,
       values: 'json',
+      ...(a.asOf === undefined ? {} : { asOf: a.asOf }),
       ...remoteReadArgs(a),
       ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
     });

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { checkOutputFile, isS3Lake } from '../../src/options.js';
-import { existingLake, lakeOptions, numberOption } from '../args.js';
+import { existingLake, lakeOptions, numberOption, valueOption } from '../args.js';
 import { commandParts } from '../command.js';
 import { formatTable, toJson, UsageError } from '../output.js';
 
@@ -126,6 +126,13 @@ export function lakeDir(lake: string | undefined): string | undefined {
 
 const REMOTE_READS = ['auto', 'httpfs', 'cache'] as const;
 
+/** The `--as-of` option of the commands that read a lake (checked by the library: exit 2 when malformed). */
+export const asOfOption = () =>
+  valueOption({
+    describe:
+      'read the lake as it was at a catalog version (a number) or a time (ISO 8601 with a zone, or a date: the latest version committed at or before it)',
+  });
+
 /** The `--cache-mb` option of the commands that read a lake. */
 export const cacheMbOption = (describe: string) => numberOption('cache-mb', { above: 0 }, { describe });
 
@@ -188,12 +195,14 @@ export const sqlCommand = commandParts({
           'size of the file cache for an S3 lake, in MiB (default 2048; directory $OCTA_CACHE_DIR)',
         ),
       )
+      .option('as-of', asOfOption())
       .option('emit-macros', {
         type: 'boolean',
         default: false,
         describe: 'print the bcc_* functions as CREATE MACRO statements for the DuckDB CLI or Python',
       })
       .example('$0 sql "SELECT bcc_decode(cell) FROM survey LIMIT 3"', 'decode ids from the demo lake')
+      .example('$0 sql --as-of 12 "SELECT count(*) FROM survey"', 'the lake as it was at version 12')
       .example('$0 sql --emit-macros > bcc.sql', 'then in duckdb: .read bcc.sql')
       .example('$0 sql -- "-- a query that starts with a comment\nSELECT 1"', 'operands after --'),
   handler: async (a) => {
@@ -204,6 +213,7 @@ export const sqlCommand = commandParts({
     const { emitMacros, openLake, registerBccFunctions } = await import('../../src/sql.js');
     if (a.emitMacros) {
       if (a.query !== undefined) throw new UsageError('give a query or --emit-macros, not both');
+      if (a.asOf !== undefined) throw new UsageError('--as-of reads a lake: not with --emit-macros');
       if (a.out === undefined) await write(process.stdout, emitMacros());
       else {
         checkOutputFile({ path: a.out, option: '--out' });
@@ -225,6 +235,9 @@ export const sqlCommand = commandParts({
       throw new UsageError('give a query: octa sql "SELECT …" (or pipe it on stdin)');
     }
     const lake = lakeDir(a.lake);
+    if (lake === undefined && a.asOf !== undefined) {
+      throw new UsageError(`--as-of reads a lake, and there is none at ${DEFAULT_LAKE}: give --lake DIR`);
+    }
     // The lake's files are the query's inputs: an output inside the lake could replace one.
     if (a.out !== undefined) {
       checkOutputFile({
@@ -239,6 +252,7 @@ export const sqlCommand = commandParts({
         lake,
         views: { mentionedIn: query },
         functions: mentionsBcc(query),
+        ...(a.asOf === undefined ? {} : { asOf: a.asOf }),
         ...remoteReadArgs(a),
         ...(a.s3Endpoint ? { s3: { endpoint: a.s3Endpoint } } : {}),
       });

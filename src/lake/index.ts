@@ -4,6 +4,7 @@ export * from './catalog/catalog.js';
 export * from './catalog/layout.js';
 export * from './catalog/publish/hive.js';
 export * from './catalog/publish/hive-ddl.js';
+export * from './catalog/time-travel.js';
 export * from './ingest/ingest.js';
 export * from './maintenance/index.js';
 export * from './sources/index.js';

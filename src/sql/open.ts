@@ -14,6 +14,7 @@ import {
   liveFiles,
   type TableConfig,
 } from '../lake/catalog/catalog.js';
+import { type AsOf, checkAsOf, snapshotAsOf } from '../lake/catalog/time-travel.js';
 import { openStorage } from '../lake/storage/open.js';
 import type { Storage } from '../lake/storage/storage.js';
 import { OctaError } from '../lattice/errors.js';
@@ -111,6 +112,13 @@ export interface OpenLakeOptions {
    * which costs about 0.2 s; a session that only runs planner SQL (no `bcc_*` calls) skips it.
    */
   functions?: boolean;
+  /**
+   * Read the lake as it was at a past version (time travel): a version number, or a time (ISO 8601
+   * text with a zone, a bare date meaning UTC midnight, or a `Date`) meaning the latest version
+   * committed at or before it (see {@link AsOf}). The views list exactly that version's files, and
+   * tables created later do not exist. Default: the latest version.
+   */
+  asOf?: AsOf;
 }
 
 /**
@@ -134,7 +142,9 @@ export function tablesInSql(sql: string, names: Iterable<string>): string[] {
  * @returns a session; call `close()` when done (in a finally)
  * @throws {OctaError} IO_ERROR or CORRUPT from the catalog; INVALID_ARGUMENT when `remoteRead` is
  *   `httpfs` and httpfs cannot be used, or the views' files are larger than the file cache;
- *   CORRUPT for a downloaded file that does not match its catalog record
+ *   CORRUPT for a downloaded file that does not match its catalog record; with `asOf`,
+ *   INVALID_ARGUMENT for a malformed one and NOT_FOUND for a version past the latest, a time before
+ *   the first commit, or a version whose files vacuum has deleted (value `{ version, oldestReadable }`)
  */
 export async function openLake(options: OpenLakeOptions): Promise<LakeSession> {
   return openSession(options, true);
@@ -171,6 +181,7 @@ async function openSession(
     s3,
     views = 'all',
     functions = true,
+    asOf,
   }: OpenLakeOptions,
   withViews: boolean,
   alongside?: Alongside,
@@ -178,6 +189,7 @@ async function openSession(
   if (views !== 'all' && views !== 'none' && typeof views?.mentionedIn !== 'string') {
     throw new OctaError('INVALID_ARGUMENT', "views must be 'all', 'none' or { mentionedIn: sql }", views);
   }
+  if (asOf !== undefined) checkAsOf(asOf);
   const store =
     storage ??
     (lake === undefined
@@ -194,7 +206,10 @@ async function openSession(
     // The catalog is read, and `alongside` runs, while DuckDB loads and creates its instance (off
     // the main thread); errors keep their order: the catalog's, DuckDB's, then `alongside`'s.
     const reading = (async () => {
-      read.snapshot = await (await EmbeddedCatalog.open({ storage: store })).snapshot();
+      const catalog = await EmbeddedCatalog.open({ storage: store });
+      // A past version is only read: a session has no way to commit (it holds a snapshot and a
+      // DuckDB database in memory whose views read files by path), whatever version it shows.
+      read.snapshot = await (asOf === undefined ? catalog.snapshot() : snapshotAsOf(catalog, asOf));
       await alongside?.(read.snapshot, store);
     })();
     let create: Promise<DuckDBInstance>;

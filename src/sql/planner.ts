@@ -255,7 +255,7 @@ export function planQuery({
 
 /** Where {@link runQuery} reads: an open session, or a lake it opens and closes itself. */
 export type RunQueryOptions = QueryOptions &
-  Pick<OpenLakeOptions, 'lake' | 'storage' | 'remoteRead' | 'cacheDir' | 'cacheMaxBytes' | 's3'> & {
+  Pick<OpenLakeOptions, 'lake' | 'storage' | 'remoteRead' | 'cacheDir' | 'cacheMaxBytes' | 's3' | 'asOf'> & {
     /** An open lake (left open); else give `lake` or `storage`. */
     session?: LakeSession;
     /** Count files and row groups considered. */
@@ -267,13 +267,13 @@ export type RunQueryOptions = QueryOptions &
 /**
  * Plans and runs a spatial query on a lake. Only the files the plan selects are read: from a
  * remote lake through the file cache, only they are downloaded.
- * @param options - exactly one of `session` (an open lake, left open), `lake` (a location) or
- *   `storage` (both opened and closed here, with `remoteRead` and the cache and S3 settings), the
- *   query, `explain` and `values` (see {@link RunQueryOptions})
+ * @param options - exactly one of `session` (an open lake, left open, at its version), `lake` (a
+ *   location) or `storage` (both opened and closed here, with `remoteRead`, the cache and S3
+ *   settings and `asOf`), the query, `explain` and `values` (see {@link RunQueryOptions})
  * @returns the rows, the plan, and the explanation when asked for
  * @throws {OctaError} as {@link planQuery}; IO_ERROR or CORRUPT opening the lake or reading its
  *   files (CORRUPT names a downloaded file that does not match its catalog record); INVALID_ARGUMENT
- *   when the selected files are larger than the file cache
+ *   when the selected files are larger than the file cache; for `asOf` as {@link openLake}
  */
 export async function runQuery({
   lake,
@@ -285,6 +285,7 @@ export async function runQuery({
   cacheDir,
   cacheMaxBytes,
   s3,
+  asOf,
   ...query
 }: RunQueryOptions): Promise<{
   rows: Record<string, unknown>[];
@@ -294,11 +295,19 @@ export async function runQuery({
   if ([lake, storage, session].filter((v) => v !== undefined).length !== 1) {
     throw new OctaError('INVALID_ARGUMENT', 'runQuery needs exactly one of lake, storage and session', lake);
   }
+  if (session !== undefined && asOf !== undefined) {
+    throw new OctaError(
+      'INVALID_ARGUMENT',
+      'a session reads the version it was opened at: give asOf to openLake',
+      asOf,
+    );
+  }
   const remote = {
     ...(remoteRead === undefined ? {} : { remoteRead }),
     ...(cacheDir === undefined ? {} : { cacheDir }),
     ...(cacheMaxBytes === undefined ? {} : { cacheMaxBytes }),
     ...(s3 === undefined ? {} : { s3 }),
+    ...(asOf === undefined ? {} : { asOf }),
   };
   // runQuery reads files, not views: its own session has none (through the file cache, it fetches
   // no view's files). While DuckDB starts, it chooses the files and checks those of a local lake
