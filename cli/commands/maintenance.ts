@@ -138,7 +138,8 @@ export const vacuumCommand = commandParts({
       .option('grace', {
         type: 'string',
         default: '1h',
-        describe: 'keep files younger than this (e.g. 1h, 30m, 0 = delete now: only when no writer runs)',
+        describe:
+          'keep files younger than this (e.g. 1h, 30m, 0 = delete now: only when no writer runs); also how far back --as-of reaches',
       })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list what would be deleted' }),
   handler: async (a) => {
