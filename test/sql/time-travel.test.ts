@@ -15,13 +15,15 @@ import { compact } from '../../src/lake/maintenance/compact.js';
 import { vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
+import { S3Storage } from '../../src/lake/storage/s3-storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
-import { openLake } from '../../src/sql/open.js';
+import { type OpenLakeOptions, openLake } from '../../src/sql/open.js';
 import { runQuery } from '../../src/sql/planner.js';
 import { octaInProcess } from '../cli/run.js';
 import { tableConfig } from '../lake/fixtures/catalog.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, type PointRow, pointsToCsv } from '../lake/fixtures/ingest/points.js';
+import { startS3Server } from '../support/s3-server.js';
 
 const TABLE = 'pts';
 const LATER = 'later';
@@ -90,8 +92,8 @@ beforeAll(async () => {
 afterAll(() => removeDir(dir));
 
 /** The rows and catalog keys an as-of session shows, table by table. */
-async function readAsOf(asOf: AsOf) {
-  const session = await openLake({ lake, asOf, functions: false });
+async function readAsOf(asOf: AsOf, where: OpenLakeOptions = { lake }) {
+  const session = await openLake({ ...where, asOf, functions: false });
   try {
     const tables = new Map<string, { keys: string[]; rows: string[] }>();
     for (const name of session.snapshot.tables.keys()) {
@@ -231,6 +233,39 @@ describe('openLake({ asOf })', () => {
     const bad = await octaInProcess(['sql', '--lake', lake, '--as-of', 'last-week', sql]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--as-of.*INVALID_ARGUMENT/);
+  });
+});
+
+describe('an S3 lake', () => {
+  it('reads a version through the file cache, and refuses one whose file is gone before fetching any', async () => {
+    const server = await startS3Server({ bucket: 'octa-travel' });
+    const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, server.env);
+    let remote: S3Storage | undefined;
+    try {
+      remote = await S3Storage.create({ bucket: server.bucket, prefix: 'lake', endpoint: server.endpoint });
+      for (const entry of await storage.list(''))
+        await remote.write(entry.key, await storage.read(entry.key));
+      const where = { storage: remote, remoteRead: 'cache' as const, cacheDir: join(dir, 'cache') };
+      expectVersion(await readAsOf(2, where), 2);
+      // A superseded file of the first batch deleted, as by a vacuum that has not committed its forget.
+      await remote.delete(truth.get(1)!.keys.get(TABLE)![0]!);
+      server.reset();
+      const error = await refusal(openLake({ ...where, cacheDir: join(dir, 'cache-2'), asOf: 2 }));
+      expect([error.code, error.value]).toEqual(['NOT_FOUND', { version: 2, oldestReadable: 4 }]);
+      const dataGets = server.requests.filter(
+        (r) => r.method === 'GET' && r.key.startsWith('lake/') && !r.key.startsWith('lake/_octa/'),
+      );
+      expect(dataGets).toEqual([]);
+      expectVersion(await readAsOf(4, where), 4);
+    } finally {
+      remote?.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await server.stop();
+    }
   });
 });
 
