@@ -17,7 +17,6 @@ import { EmbeddedCatalog, type FileRecord, liveFiles } from '../../src/lake/cata
 import { ingest } from '../../src/lake/ingest/ingest.js';
 import { FileCache } from '../../src/lake/storage/file-cache.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
-import { S3Storage } from '../../src/lake/storage/s3-storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { loadHttpfs } from '../../src/sql/httpfs.js';
 import { type LakeSession, openLake, tablesInSql } from '../../src/sql/open.js';
@@ -26,7 +25,7 @@ import { LakeReader } from '../../src/sql/remote-read.js';
 import { resolveS3Access, s3SecretSql } from '../../src/sql/s3-access.js';
 import { prng, randInt } from '../prng.js';
 import { RemoteLikeStorage } from '../support/remote-storage.js';
-import { startS3Server } from '../support/s3-server.js';
+import { withS3Lake } from '../support/s3-server.js';
 
 const FRAME = 'cartesian:0,0,0,1024';
 const DAYS = ['2025-06-02', '2025-06-03', '2025-06-04', '2025-06-05'];
@@ -529,12 +528,7 @@ it('the remote-like storage serves the catalog the local one does', async () => 
 
 describe('an S3 lake through the real client and an S3 server', () => {
   it('runQuery GETs exactly the selected files, once, and a repeat GETs none of them', async () => {
-    const server = await startS3Server({ bucket: 'octa-cache' });
-    const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, server.env);
-    let storage: S3Storage | undefined;
-    try {
-      storage = await S3Storage.create({ bucket: server.bucket, prefix: 'lake', endpoint: server.endpoint });
+    await withS3Lake('octa-cache', async (storage, server) => {
       // The same lake, object for object, in the bucket.
       for (const entry of await remote.inner.list('')) {
         await storage.write(entry.key, await remote.inner.read(entry.key));
@@ -564,13 +558,6 @@ describe('an S3 lake through the real client and an S3 server', () => {
       const again = await runQuery({ storage, remoteRead: 'cache', cacheDir, ...query });
       expect(dataGets()).toEqual([]);
       expect(rowText(again.rows)).toEqual(rowText(want.rows));
-    } finally {
-      storage?.close();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      await server.stop();
-    }
+    });
   });
 });

@@ -15,7 +15,6 @@ import { compact } from '../../src/lake/maintenance/compact.js';
 import { vacuum } from '../../src/lake/maintenance/vacuum.js';
 import { verify } from '../../src/lake/maintenance/verify.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
-import { S3Storage } from '../../src/lake/storage/s3-storage.js';
 import { OctaError } from '../../src/lattice/errors.js';
 import { type OpenLakeOptions, openLake } from '../../src/sql/open.js';
 import { runQuery } from '../../src/sql/planner.js';
@@ -23,7 +22,7 @@ import { octaInProcess } from '../cli/run.js';
 import { tableConfig } from '../lake/fixtures/catalog.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, type PointRow, pointsToCsv } from '../lake/fixtures/ingest/points.js';
-import { startS3Server } from '../support/s3-server.js';
+import { withS3Lake } from '../support/s3-server.js';
 
 const TABLE = 'pts';
 const LATER = 'later';
@@ -238,12 +237,7 @@ describe('openLake({ asOf })', () => {
 
 describe('an S3 lake', () => {
   it('reads a version through the file cache, and refuses one whose file is gone before fetching any', async () => {
-    const server = await startS3Server({ bucket: 'octa-travel' });
-    const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, server.env);
-    let remote: S3Storage | undefined;
-    try {
-      remote = await S3Storage.create({ bucket: server.bucket, prefix: 'lake', endpoint: server.endpoint });
+    await withS3Lake('octa-travel', async (remote, server) => {
       for (const entry of await storage.list(''))
         await remote.write(entry.key, await storage.read(entry.key));
       const where = { storage: remote, remoteRead: 'cache' as const, cacheDir: join(dir, 'cache') };
@@ -258,14 +252,7 @@ describe('an S3 lake', () => {
       );
       expect(dataGets).toEqual([]);
       expectVersion(await readAsOf(4, where), 4);
-    } finally {
-      remote?.close();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      await server.stop();
-    }
+    });
   });
 });
 

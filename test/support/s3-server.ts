@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { S3Storage } from '../../src/lake/storage/s3-storage.js';
 import { prng } from '../prng.js';
 
 /** s3rver's default credentials, which it checks signatures against. */
@@ -570,4 +571,35 @@ export async function startS3Server({
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs `task` with a started server and an S3Storage on its bucket at prefix `lake`, the server's
+ * credentials, region and endpoint in `process.env` (the AWS chain reads them there); afterwards the
+ * storage is closed, the environment restored and the server stopped.
+ * @param bucket - the bucket to create
+ * @param task - receives the storage and the server
+ * @returns what `task` returns
+ */
+export async function withS3Lake<T>(
+  bucket: string,
+  task: (storage: S3Storage, server: S3TestServer) => Promise<T>,
+): Promise<T> {
+  const server = await startS3Server({ bucket });
+  const saved = Object.fromEntries(Object.keys(server.env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, server.env);
+  let storage: S3Storage | undefined;
+  try {
+    // Loaded here: importing this module (the crash report does) loads no AWS SDK.
+    const { S3Storage } = await import('../../src/lake/storage/s3-storage.js');
+    storage = await S3Storage.create({ bucket, prefix: 'lake', endpoint: server.endpoint });
+    return await task(storage, server);
+  } finally {
+    storage?.close();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await server.stop();
+  }
 }
