@@ -297,6 +297,9 @@ describe('commit times from clocks that disagree', () => {
   it('a time resolves to the highest version committed at or before it, scanning the whole log', async () => {
     const store = await LocalStorage.create({ root: join(dir, 'clocks') });
     const catalog = await EmbeddedCatalog.open({ storage: store });
+    // Before any commit: version 0 is the empty lake, and no time has a version.
+    expect((await snapshotAsOf(catalog, 0)).tables.size).toBe(0);
+    expect((await refusal(snapshotAsOf(catalog, '2026-01-02'))).code).toBe('NOT_FOUND');
     // Version 3's writer has a clock 3 minutes behind version 2's.
     const times = ['2026-01-01T10:00:00.000Z', '2026-01-01T10:05:00.000Z', '2026-01-01T10:02:00.000Z'];
     vi.useFakeTimers({ toFake: ['Date'] });
