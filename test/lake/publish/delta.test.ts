@@ -24,6 +24,7 @@ import { rebalance } from '../../../src/lake/maintenance/rebalance.js';
 import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
 import { S3Storage } from '../../../src/lake/storage/s3-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
+import { OctaError } from '../../../src/lattice/errors.js';
 import { type DeltaSnapshot, deltaVersions, readDelta } from '../../support/delta-reader.js';
 import { S3RVER_CREDENTIALS, startS3Server } from '../../support/s3-server.js';
 import { fileRecord, tableConfig } from '../fixtures/catalog.js';
@@ -281,7 +282,16 @@ describe('the Delta view, step by step', () => {
   });
 
   it('gives one gap-free log when two publishers race on the same steps', async () => {
-    const catalog = await EmbeddedCatalog.open({ storage });
+    let lost = 0;
+    const counting: Storage = {
+      ...storageMethods(storage),
+      writeIfAbsent: async (k, d) => {
+        const created = await storage.writeIfAbsent(k, d);
+        if (!created && k.includes('_delta_log/')) lost++;
+        return created;
+      },
+    };
+    const catalog = await EmbeddedCatalog.open({ storage: counting });
     await catalog.commit({
       operation: 'create',
       writer: 'w',
@@ -305,6 +315,8 @@ describe('the Delta view, step by step', () => {
       expect(a[0]!.error ?? b[0]!.error).toBeUndefined();
       expect([a[0]!.to, b[0]!.to]).toEqual([(round + 1) * 3 + 1, (round + 1) * 3 + 1]);
     }
+    // The races did happen: publishers lost versions to each other and went on.
+    expect(lost).toBeGreaterThan(0);
     const snapshots = await expectEveryVersionMatches('points');
     // Version 0 (the first publication, catalog version 4), then one per catalog version after it.
     expect(snapshots.map((s) => s.txns.get('octa-catalog'))).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
@@ -367,6 +379,122 @@ describe('the Delta view, step by step', () => {
     // Nothing new: publishing again writes nothing.
     expect((await publish())[0]).toMatchObject({ from: latest.version, to: latest.version, steps: 0 });
     expect(await deltaVersions(storage, 'pts')).toEqual([0]);
+  });
+});
+
+/** The methods of a storage, bound, for wrappers that override some. */
+function storageMethods(base: Storage): Storage {
+  return {
+    url: base.url,
+    read: (k) => base.read(k),
+    readRange: (k, o, l) => base.readRange(k, o, l),
+    write: (k, d) => base.write(k, d),
+    writeIfAbsent: (k, d) => base.writeIfAbsent(k, d),
+    list: (p, a) => base.list(p, a),
+    stat: (k) => base.stat(k),
+    delete: (k) => base.delete(k),
+    localPath: (k) => base.localPath(k),
+    close: () => base.close(),
+  };
+}
+
+describe('damaged, failed or foreign logs', () => {
+  it('publishes on when a checkpoint cannot be written, and readers replay the JSON commits', async () => {
+    const failing: Storage = {
+      ...storageMethods(storage),
+      write: async (k, d) => {
+        if (k.includes('_delta_log/')) throw new OctaError('IO_ERROR', 'disk full', k);
+        return storage.write(k, d);
+      },
+    };
+    const catalog = await EmbeddedCatalog.open({ storage: failing });
+    await catalog.commit({
+      operation: 'create',
+      writer: 'w',
+      actions: [{ op: 'create_table', config: tableConfig() }],
+    });
+    for (let n = 1; n <= 12; n++) {
+      const file = fileRecord({ batch: `b${n}`, name: `f${n}` });
+      await catalog.commit({
+        operation: 'ingest',
+        writer: 'w',
+        batches: [`b${n}`],
+        actions: [{ op: 'add', file }],
+      });
+      const [outcome] = await publishTables(catalog, [deltaView]);
+      expect(outcome!.error).toBeUndefined();
+    }
+    expect(
+      (await storage.list('points/_delta_log/')).map((e) => e.key).filter((k) => !k.endsWith('.json')),
+    ).toEqual([]);
+    expect((await readDelta(storage, 'points')).checkpoint).toBeNull();
+    expect((await deltaView.read(storage, 'points'))!.files.size).toBe(12);
+    await expectEveryVersionMatches('points');
+  });
+
+  it('reads past a damaged checkpoint or pointer by replaying the JSON commits', async () => {
+    await syntheticCommits(12);
+    const expected = (await deltaView.read(storage, 'points'))!;
+    writeFileSync(join(log('points'), `${name20(10)}.checkpoint.parquet`), 'not parquet');
+    expect(await deltaView.read(storage, 'points')).toEqual(expected);
+    writeFileSync(join(log('points'), '_last_checkpoint'), '{"version":');
+    expect(await deltaView.read(storage, 'points')).toEqual(expected);
+    expect(await deltaView.publishedVersion(storage, 'points')).toBe(13);
+    // expire does not count on a checkpoint that does not read.
+    const deleted = await deltaView.expire(storage, 'points', new Date(Date.now() + 60_000));
+    // A checkpoint is written at the cutoff (11); the commits and the damaged checkpoint below it go.
+    expect(deleted).toEqual(
+      [...[...Array(11).keys()].map((v) => `${name20(v)}.json`), `${name20(10)}.checkpoint.parquet`]
+        .map((k) => `points/_delta_log/${k}`)
+        .sort(),
+    );
+    expect((await readDelta(storage, 'points')).checkpoint).toBe(11);
+    expect(await deltaView.read(storage, 'points')).toEqual(expected);
+  });
+
+  it('refuses a Delta log that octa-lake did not write, and writes nothing to it', async () => {
+    await syntheticCommits(1);
+    const foreign = [
+      { commitInfo: { timestamp: 1, operation: 'WRITE' } },
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      {
+        metaData: {
+          id: 'x',
+          format: { provider: 'parquet', options: {} },
+          schemaString: '{}',
+          partitionColumns: [],
+          configuration: {},
+        },
+      },
+    ];
+    await storage.delete(`points/_delta_log/${name20(0)}.json`);
+    writeFileSync(join(log('points'), `${name20(0)}.json`), foreign.map((a) => JSON.stringify(a)).join('\n'));
+    const catalog = await EmbeddedCatalog.open({ storage });
+    await catalog.commit({
+      operation: 'ingest',
+      writer: 'w',
+      batches: ['z'],
+      actions: [{ op: 'add', file: fileRecord({ batch: 'z' }) }],
+    });
+    const [outcome] = await publishTables(catalog, [deltaView]);
+    expect(outcome).toMatchObject({ from: null, to: null, steps: 0 });
+    expect(outcome!.error!.code).toBe('CORRUPT');
+    expect(outcome!.error!.message).toContain('octa-lake did not write it');
+    expect(await deltaVersions(storage, 'points')).toEqual([0]);
+    await expect(deltaView.read(storage, 'points')).rejects.toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it('refuses a log past reader 1 / writer 2 and a commit that is not JSON', async () => {
+    await syntheticCommits(2);
+    const key = join(log('points'), `${name20(2)}.json`);
+    writeFileSync(
+      key,
+      `${JSON.stringify({ protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors'] } })}\n`,
+    );
+    await expect(deltaView.read(storage, 'points')).rejects.toMatchObject({ code: 'CORRUPT' });
+    writeFileSync(key, '{"add":{"path":');
+    await expect(deltaView.read(storage, 'points')).rejects.toMatchObject({ code: 'CORRUPT' });
+    await expect(deltaView.publishedVersion(storage, 'points')).rejects.toMatchObject({ code: 'CORRUPT' });
   });
 });
 

@@ -104,6 +104,17 @@ async function read(storage: Storage, table: string): Promise<PublishedState | n
   return { version, files };
 }
 
+/** Whether a checkpoint file reads; storage failures other than an absent file are thrown. */
+async function isReadableCheckpoint(storage: Storage, key: string): Promise<boolean> {
+  try {
+    await decodeCheckpoint(await storage.read(key), key);
+    return true;
+  } catch (error) {
+    if (error instanceof OctaError && (error.code === 'CORRUPT' || error.code === 'NOT_FOUND')) return false;
+    throw error;
+  }
+}
+
 /**
  * Delta's metadata cleanup (PROTOCOL.md, "Metadata Cleanup"): the newest commit at or before
  * `before` (by its file's modification time) is the cutoff; the newest readable checkpoint at or
@@ -123,11 +134,7 @@ async function expire(storage: Storage, table: string, before: Date): Promise<st
   for (const version of [...listing.checkpoints.keys()].filter((v) => v <= cutoff).sort((a, b) => b - a)) {
     // Deleting the commits below a checkpoint that does not read would lose versions.
     const key = checkpointKey(table, version);
-    const readable = await storage.read(key).then(
-      (bytes) => decodeCheckpoint(bytes, key).then(() => true),
-      () => false,
-    );
-    if (readable) {
+    if (await isReadableCheckpoint(storage, key)) {
       kept = version;
       break;
     }
