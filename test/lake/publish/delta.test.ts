@@ -216,14 +216,31 @@ describe('the Delta view of a real lake', () => {
   });
 });
 
-/** A synthetic table `points` with one commit per step through the catalog, published after each. */
-async function syntheticCommits(count: number, cells?: (i: number) => [string, string]) {
-  const catalog = await EmbeddedCatalog.open({ storage });
+/** Creates the synthetic table `points` (the catalog fixtures' config). */
+async function createPoints(catalog: EmbeddedCatalog) {
   await catalog.commit({
     operation: 'create',
     writer: 'w',
     actions: [{ op: 'create_table', config: tableConfig() }],
   });
+}
+
+/** Commits one synthetic file of `points` as ingest batch `b<n>`. */
+async function ingestFile(catalog: EmbeddedCatalog, n: number) {
+  const file = fileRecord({ batch: `b${n}`, name: `f${n}` });
+  await catalog.commit({
+    operation: 'ingest',
+    writer: 'w',
+    batches: [`b${n}`],
+    actions: [{ op: 'add', file }],
+  });
+  return file;
+}
+
+/** A synthetic table `points` with one commit per step through the catalog, published after each. */
+async function syntheticCommits(count: number, cells?: (i: number) => [string, string]) {
+  const catalog = await EmbeddedCatalog.open({ storage });
+  await createPoints(catalog);
   const files: FileRecord[] = [];
   for (let i = 1; i <= count; i++) {
     const file = { ...fileRecord({ batch: `b${i}`, name: `f${i}`, t: `2024-05-0${1 + (i % 3)}` }) };
@@ -292,21 +309,11 @@ describe('the Delta view, step by step', () => {
       },
     };
     const catalog = await EmbeddedCatalog.open({ storage: counting });
-    await catalog.commit({
-      operation: 'create',
-      writer: 'w',
-      actions: [{ op: 'create_table', config: tableConfig() }],
-    });
+    await createPoints(catalog);
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < 3; i++) {
         const n = round * 3 + i;
-        const file = fileRecord({ batch: `b${n}`, name: `f${n}` });
-        await catalog.commit({
-          operation: 'ingest',
-          writer: 'w',
-          batches: [`b${n}`],
-          actions: [{ op: 'add', file }],
-        });
+        await ingestFile(catalog, n);
       }
       const [a, b] = await Promise.all([
         publishTables(catalog, [deltaView]),
@@ -324,31 +331,16 @@ describe('the Delta view, step by step', () => {
 
   it('makes a late initial step over an existing log a commit to the catalog files (a lost race)', async () => {
     const catalog = await EmbeddedCatalog.open({ storage });
-    await catalog.commit({
-      operation: 'create',
-      writer: 'w',
-      actions: [{ op: 'create_table', config: tableConfig() }],
-    });
-    const [f1, f2, f3] = [1, 2, 3].map((n) => fileRecord({ batch: `b${n}`, name: `f${n}` }));
-    await catalog.commit({
-      operation: 'ingest',
-      writer: 'w',
-      batches: ['b1'],
-      actions: [{ op: 'add', file: f1! }],
-    });
-    await catalog.commit({
-      operation: 'ingest',
-      writer: 'w',
-      batches: ['b2'],
-      actions: [{ op: 'add', file: f2! }],
-    });
+    await createPoints(catalog);
+    const f1 = await ingestFile(catalog, 1);
+    await ingestFile(catalog, 2);
     const early = await catalog.snapshot();
     await catalog.commit({
       operation: 'compact',
       writer: 'w',
       actions: [
-        { op: 'add', file: f3! },
-        { op: 'remove', key: f1!.key, table: 'points' },
+        { op: 'add', file: fileRecord({ batch: 'b3', name: 'f3' }) },
+        { op: 'remove', key: f1.key, table: 'points' },
       ],
     });
     const late = await catalog.snapshot();
@@ -360,7 +352,7 @@ describe('the Delta view, step by step', () => {
     expect(await deltaView.publish(storage, 'points', slow)).toBe(4);
     const snapshots = await expectEveryVersionMatches('points');
     expect(snapshots).toHaveLength(2);
-    expect([...snapshots[1]!.tombstones.keys()]).toEqual([f1!.key.slice('points/'.length)]);
+    expect([...snapshots[1]!.tombstones.keys()]).toEqual([f1.key.slice('points/'.length)]);
   });
 
   it('gives a table created before publishing an initial version with all its files', async () => {
@@ -408,19 +400,9 @@ describe('damaged, failed or foreign logs', () => {
       },
     };
     const catalog = await EmbeddedCatalog.open({ storage: failing });
-    await catalog.commit({
-      operation: 'create',
-      writer: 'w',
-      actions: [{ op: 'create_table', config: tableConfig() }],
-    });
+    await createPoints(catalog);
     for (let n = 1; n <= 12; n++) {
-      const file = fileRecord({ batch: `b${n}`, name: `f${n}` });
-      await catalog.commit({
-        operation: 'ingest',
-        writer: 'w',
-        batches: [`b${n}`],
-        actions: [{ op: 'add', file }],
-      });
+      await ingestFile(catalog, n);
       const [outcome] = await publishTables(catalog, [deltaView]);
       expect(outcome!.error).toBeUndefined();
     }
@@ -470,12 +452,7 @@ describe('damaged, failed or foreign logs', () => {
     await storage.delete(`points/_delta_log/${name20(0)}.json`);
     writeFileSync(join(log('points'), `${name20(0)}.json`), foreign.map((a) => JSON.stringify(a)).join('\n'));
     const catalog = await EmbeddedCatalog.open({ storage });
-    await catalog.commit({
-      operation: 'ingest',
-      writer: 'w',
-      batches: ['z'],
-      actions: [{ op: 'add', file: fileRecord({ batch: 'z' }) }],
-    });
+    await ingestFile(catalog, 2);
     const [outcome] = await publishTables(catalog, [deltaView]);
     expect(outcome).toMatchObject({ from: null, to: null, steps: 0 });
     expect(outcome!.error!.code).toBe('CORRUPT');
@@ -569,19 +546,9 @@ describe('the Delta view on S3', () => {
     });
     try {
       const catalog = await EmbeddedCatalog.open({ storage: s3 });
-      await catalog.commit({
-        operation: 'create',
-        writer: 'w',
-        actions: [{ op: 'create_table', config: tableConfig() }],
-      });
+      await createPoints(catalog);
       for (let n = 1; n <= 12; n++) {
-        const file = fileRecord({ batch: `b${n}`, name: `f${n}` });
-        await catalog.commit({
-          operation: 'ingest',
-          writer: 'w',
-          batches: [`b${n}`],
-          actions: [{ op: 'add', file }],
-        });
+        await ingestFile(catalog, n);
         if (n % 2 === 0)
           await Promise.all([publishTables(catalog, [deltaView]), publishTables(catalog, [deltaView])]);
       }
