@@ -7,7 +7,6 @@
  */
 import { OctaError } from '../../../lattice/errors.js';
 import type { FileRecord } from '../records.js';
-import type { DeltaAdd } from './delta-actions.js';
 import type { PublishedFile } from './table-view.js';
 
 const STATS_COLUMNS = ['cell', 'x', 'y', 'z', 'time'] as const;
@@ -82,7 +81,7 @@ export function quoteBigIntegers(text: string): string {
  * them: truncated down to the millisecond).
  * @throws {OctaError} CORRUPT when the stats lack a bound
  */
-export function publishedFile(add: DeltaAdd): PublishedFile {
+export function publishedFile(add: { path: string; size: number; stats?: string }): PublishedFile {
   let stats: Record<string, Record<string, unknown> | number> = {};
   try {
     stats = JSON.parse(quoteBigIntegers(add.stats ?? '{}'));
