@@ -24,28 +24,31 @@ function statsTime(iso: string): string {
  * number would round ids past 2^53).
  */
 export function statsJson(file: FileRecord): string {
-  if (!INT64.test(file.cellMin) || !INT64.test(file.cellMax)) {
-    throw new OctaError('CORRUPT', 'a file record has a cell bound that is not an INT64', file.key);
-  }
   const [minX, minY, minZ, maxX, maxY, maxZ] = file.bbox;
-  const values = (cell: string, x: number, y: number, z: number, time: string) => {
-    const parts = [`"cell":${cell}`];
-    for (const [name, v] of [
-      ['x', x],
-      ['y', y],
-      ['z', z],
-    ] as const)
+  const values = (cell: string, coords: Record<string, number>, time: string) => {
+    const parts = [`"cell":${int64Text(cell, file.key)}`];
+    for (const [name, v] of Object.entries(coords)) {
       if (Number.isFinite(v)) parts.push(`"${name}":${JSON.stringify(v)}`);
+    }
     parts.push(`"time":${JSON.stringify(statsTime(time))}`);
     return `{${parts.join(',')}}`;
   };
   const nulls = STATS_COLUMNS.map((c) => `"${c}":0`).join(',');
   return (
     `{"numRecords":${file.rows},` +
-    `"minValues":${values(file.cellMin, minX, minY, minZ, file.timeMin)},` +
-    `"maxValues":${values(file.cellMax, maxX, maxY, maxZ, file.timeMax)},` +
+    `"minValues":${values(file.cellMin, { x: minX, y: minY, z: minZ }, file.timeMin)},` +
+    `"maxValues":${values(file.cellMax, { x: maxX, y: maxY, z: maxZ }, file.timeMax)},` +
     `"nullCount":{${nulls}}}`
   );
+}
+
+/** An INT64 as a JSON number's text: canonical decimal digits, checked to fit 64 bits. */
+function int64Text(text: string, key: string): string {
+  const value = INT64.test(text) ? BigInt(text) : null;
+  if (value === null || value !== BigInt.asIntN(64, value)) {
+    throw new OctaError('CORRUPT', 'a file record has a cell bound that is not an INT64', key);
+  }
+  return value.toString();
 }
 
 /**
