@@ -146,6 +146,13 @@ describe('the Delta view of a real lake', () => {
         .split('\n')
         .map((l) => JSON.parse(l));
       expect(Object.keys(actions[0])).toEqual(['commitInfo']);
+      const deltaOperation = {
+        publish: 'CONVERT',
+        ingest: 'WRITE',
+        compact: 'OPTIMIZE',
+        rebalance: 'OPTIMIZE',
+      };
+      expect(actions[0].commitInfo.operation).toBe(deltaOperation[op as keyof typeof deltaOperation]);
       for (const a of actions) {
         const file = a.add ?? a.remove;
         if (file) expect(file.dataChange).toBe(!(op === 'compact' || op === 'rebalance'));

@@ -174,12 +174,18 @@ export function metaDataAction(config: TableConfig): DeltaMetaData {
 
 const partitionValues = (f: FileRecord) => ({ lod: String(f.lod), t: f.t, r: f.r });
 
-/** Delta's name for a catalog operation (Spark's names, so engines' history views read well). */
-function operationName(step: PublishStep): string {
-  if (step.initial) return 'CONVERT';
-  if (step.operation === 'compact' || step.operation === 'rebalance') return 'OPTIMIZE';
-  if (step.operation === 'vacuum') return 'DELETE';
-  return 'WRITE';
+/**
+ * Delta's name and parameters for a catalog operation (Spark's names, so engines' history views
+ * read well; Spark writes parameter values as JSON text).
+ */
+function operationOf(step: PublishStep): { operation: string; operationParameters: Record<string, string> } {
+  const partitioning = JSON.stringify(PARTITION_COLUMNS);
+  if (step.initial) return { operation: 'CONVERT', operationParameters: { partitionedBy: partitioning } };
+  if (step.operation === 'compact' || step.operation === 'rebalance') {
+    return { operation: 'OPTIMIZE', operationParameters: {} };
+  }
+  if (step.operation === 'vacuum') return { operation: 'DELETE', operationParameters: {} };
+  return { operation: 'WRITE', operationParameters: { mode: 'Append', partitionBy: partitioning } };
 }
 
 /**
@@ -198,10 +204,7 @@ export function stepActions(
     {
       commitInfo: {
         timestamp: ms,
-        operation: operationName(step),
-        operationParameters: step.initial
-          ? { partitionedBy: JSON.stringify(PARTITION_COLUMNS) }
-          : { mode: 'Append', partitionBy: JSON.stringify(PARTITION_COLUMNS) },
+        ...operationOf(step),
         isBlindAppend: step.removed.length === 0,
         engineInfo: 'octa-lake',
         octa: { catalogVersion: step.version, operation: step.operation },
