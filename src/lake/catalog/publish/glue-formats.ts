@@ -315,7 +315,7 @@ function updatedInput(existing: Table, table: HiveTable, view: ViewLocation, whe
   if (registered !== view.format) {
     throw new OctaError(
       'CONFLICT',
-      `Glue table ${where} is registered as a ${registered} table; drop it to register it as ${view.format}, or sync into another database`,
+      `Glue table ${where} is registered with table format ${registered}; drop it to register it as ${view.format}, or sync into another database`,
       registered,
     );
   }

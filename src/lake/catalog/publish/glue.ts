@@ -266,7 +266,7 @@ async function syncTable(
   if (registeredFormat(existing) !== 'hive') {
     throw new OctaError(
       'CONFLICT',
-      `Glue table ${where} is registered as a ${registeredFormat(existing)} table; drop it to register it as hive, or sync into another database`,
+      `Glue table ${where} is registered with table format ${registeredFormat(existing)}; drop it to register it as hive, or sync into another database`,
       registeredFormat(existing),
     );
   }
