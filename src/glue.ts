@@ -6,7 +6,6 @@
  */
 
 export type { GlueFormat } from './lake/catalog/publish/ddl-engines.js';
-export { GLUE_FORMATS } from './lake/catalog/publish/ddl-engines.js';
 export type { GlueSyncSummary, GlueTableSummary, SyncGlueOptions } from './lake/catalog/publish/glue.js';
 export {
   GLUE_CREATE_BATCH,
