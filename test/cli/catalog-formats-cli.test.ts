@@ -11,15 +11,8 @@ import { formatDdl } from '../../src/lake/catalog/publish/format-ddl.js';
 import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { committedLake } from '../lake/fixtures/hive-lake.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
-import { GlueServer } from '../support/glue-server.js';
+import { GlueServer, TEST_AWS_ENV } from '../support/glue-server.js';
 import { octaInProcess } from './run.js';
-
-const AWS_ENV = {
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'us-east-1',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
 
 let dir: string;
 let lake: string;
@@ -37,7 +30,7 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-const octa = (args: string[]) => octaInProcess(args, { env: AWS_ENV });
+const octa = (args: string[]) => octaInProcess(args, { env: TEST_AWS_ENV });
 
 describe('octa catalog sync --format, ddl --format', () => {
   it('registers the Iceberg view, prints the engines’ statements, and refuses bad formats, engines and missing views', async () => {

@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GlueClient } from '@aws-sdk/client-glue';
 
 // biome-ignore lint/suspicious/noExplicitAny: request and stored bodies are free-form JSON, as on the wire.
 type Json = any;
@@ -44,6 +45,14 @@ class GlueError extends Error {
     super(message);
   }
 }
+
+/** AWS settings for a CLI run against the server: test credentials, a region, no instance metadata. */
+export const TEST_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
 
 const ACCOUNT = '123456789012';
 const LIMITS: Record<string, number> = {
@@ -92,6 +101,16 @@ export class GlueServer {
     });
     glue = new GlueServer(server, pageSize);
     return glue;
+  }
+
+  /** A real Glue client of this server, without the SDK's own retries; destroy it when done. */
+  client(): GlueClient {
+    return new GlueClient({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
   }
 
   /** Makes the next `times` requests of `operation` that contain the entry report it as failed. */

@@ -138,16 +138,32 @@ function snowflakeVolume(t: Target): string {
   ].join('\n');
 }
 
-const snowflakeIntegration = (integration: string, format: 'ICEBERG' | 'DELTA') =>
-  [
-    `CREATE CATALOG INTEGRATION IF NOT EXISTS ${integration}`,
-    '  CATALOG_SOURCE = OBJECT_STORE',
-    `  TABLE_FORMAT = ${format}`,
-    '  ENABLED = TRUE;',
-  ].join('\n');
-
 /** The path below the lake root (the external volume's base URL) of a location. */
 const relative = (t: Target, location: string) => location.slice(t.root.length);
+
+/**
+ * Snowflake's three statements: the external volume, a catalog integration for files of `format` in
+ * object storage, and the Iceberg table that reads them from `source` (the metadata file or the
+ * Delta table's directory).
+ */
+function snowflakeTable(t: Target, format: 'ICEBERG' | 'DELTA', source: string): string[] {
+  const integration = `octa_${format.toLowerCase()}_files`;
+  return [
+    snowflakeVolume(t),
+    [
+      `CREATE CATALOG INTEGRATION IF NOT EXISTS ${integration}`,
+      '  CATALOG_SOURCE = OBJECT_STORE',
+      `  TABLE_FORMAT = ${format}`,
+      '  ENABLED = TRUE;',
+    ].join('\n'),
+    [
+      `CREATE ICEBERG TABLE IF NOT EXISTS ${quotedName(t)}`,
+      `  EXTERNAL_VOLUME = ${snowString(EXTERNAL_VOLUME)}`,
+      `  CATALOG = ${snowString(integration)}`,
+      `  ${source};`,
+    ].join('\n'),
+  ];
+}
 
 const duckdbSecret = (t: Target) =>
   /^s3:\/\//i.test(t.root)
@@ -184,14 +200,11 @@ const ICEBERG: Readonly<Record<FormatDdlEngine, Writer>> = {
     ].join('\n'),
   ],
   snowflake: (t) => [
-    snowflakeVolume(t),
-    snowflakeIntegration('octa_iceberg_files', 'ICEBERG'),
-    [
-      `CREATE ICEBERG TABLE IF NOT EXISTS ${quotedName(t)}`,
-      `  EXTERNAL_VOLUME = ${snowString(EXTERNAL_VOLUME)}`,
-      "  CATALOG = 'octa_iceberg_files'",
-      `  METADATA_FILE_PATH = ${snowString(relative(t, t.view.metadataLocation!))};`,
-    ].join('\n'),
+    ...snowflakeTable(
+      t,
+      'ICEBERG',
+      `METADATA_FILE_PATH = ${snowString(relative(t, t.view.metadataLocation!))}`,
+    ),
     `-- after a publish: ALTER ICEBERG TABLE ${quotedName(t)} REFRESH ${snowString(relative(t, `${t.view.location}metadata/v<N>.metadata.json`))};`,
   ],
   duckdb: (t) => [
@@ -222,14 +235,7 @@ const DELTA: Readonly<Record<FormatDdlEngine, Writer>> = {
     ].join('\n'),
   ],
   snowflake: (t) => [
-    snowflakeVolume(t),
-    snowflakeIntegration('octa_delta_files', 'DELTA'),
-    [
-      `CREATE ICEBERG TABLE IF NOT EXISTS ${quotedName(t)}`,
-      `  EXTERNAL_VOLUME = ${snowString(EXTERNAL_VOLUME)}`,
-      "  CATALOG = 'octa_delta_files'",
-      `  BASE_LOCATION = ${snowString(relative(t, t.view.location))};`,
-    ].join('\n'),
+    ...snowflakeTable(t, 'DELTA', `BASE_LOCATION = ${snowString(relative(t, t.view.location))}`),
     `-- after a publish: ALTER ICEBERG TABLE ${quotedName(t)} REFRESH;`,
   ],
   duckdb: (t) => [
