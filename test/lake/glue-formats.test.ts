@@ -183,6 +183,25 @@ describe('syncGlue format iceberg', () => {
     expect(table.VersionId).toBe('3');
   });
 
+  it('a table created by a concurrent sync between its read and its create: AlreadyExists, read again, unchanged', async () => {
+    publishIceberg(1);
+    server.before('CreateTable', (body) =>
+      server.tables.set('geo.pts', {
+        ...structuredClone(body.TableInput),
+        DatabaseName: 'geo',
+        VersionId: '1',
+      }),
+    );
+    const summary = await sync({ backoffMs: 1 });
+    expect(summary.tables[0]).toMatchObject({
+      action: 'unchanged',
+      metadataLocation: metadataAt(1),
+      retried: 1,
+    });
+    expect(server.bodies('CreateTable')).toHaveLength(1);
+    expect(server.bodies('UpdateTable')).toEqual([]);
+  });
+
   it('never moves metadata_location back: a newer version registered meanwhile stays', async () => {
     publishIceberg(1);
     await sync();
