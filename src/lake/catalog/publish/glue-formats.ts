@@ -50,11 +50,11 @@ export interface GlueTableSummary {
   retried: number;
 }
 
-/** Whether a Glue client error is EntityNotFoundException. */
-export const isGlueNotFound = (error: unknown): boolean =>
-  (error as { name?: string } | null)?.name === 'EntityNotFoundException';
-
+/** The name of a Glue client error (its exception type), if it has one. */
 const errorName = (error: unknown) => (error as { name?: string } | null)?.name;
+
+/** Whether a Glue client error is EntityNotFoundException. */
+export const isGlueNotFound = (error: unknown): boolean => errorName(error) === 'EntityNotFoundException';
 
 /** Glue columns of Hive columns. */
 export const glueColumns = (columns: readonly HiveColumn[]): Column[] =>
