@@ -8,8 +8,8 @@
 
 /** The bounds `runDemo` accepts for its scene (points, days, seed). */
 export { SCENE_LIMITS } from './demo/demo-scene.js';
-/** The engines `hiveDdl` writes for. */
-export { DDL_ENGINES } from './lake/catalog/publish/ddl-engines.js';
+/** The engines `hiveDdl` and `formatDdl` write for, and the formats Glue sync registers tables as. */
+export { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS } from './lake/catalog/publish/ddl-engines.js';
 export type { InputRef, OutputFileCheck } from './lake/ingest/outputs.js';
 /** Refuses an output file that would overwrite an input or the lake (what `--out` options check). */
 export { checkOutputFile } from './lake/ingest/outputs.js';

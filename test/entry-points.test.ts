@@ -160,6 +160,8 @@ describe('the light entries', () => {
     expect(loaded.filter((url) => url.includes('/node_modules/'))).toEqual([]);
     expect(names).toEqual([
       'DDL_ENGINES',
+      'FORMAT_DDL_ENGINES',
+      'GLUE_FORMATS',
       'LAKE_LOCATIONS',
       'OctaError',
       'SCENE_LIMITS',

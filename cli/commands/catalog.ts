@@ -1,23 +1,45 @@
 /**
  * `octa catalog`: publish a lake's tables to other catalogs. `sync` makes an AWS Glue database
- * match the embedded catalog (tables and partitions); `ddl` prints CREATE TABLE and partition
- * statements for Athena, Trino, Spark or Hive.
+ * match the embedded catalog (Hive tables and partitions, or each table's Iceberg or Delta Lake
+ * view); `ddl` prints the statements that make Athena, Trino, Spark, Hive, Snowflake or DuckDB read
+ * a table.
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
-import type { DdlEngine } from '../../src/index.js';
-import { DDL_ENGINES } from '../../src/options.js';
+import type { CatalogSnapshot, DdlEngine, FormatDdlEngine, GlueFormat, Storage } from '../../src/index.js';
+import { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS } from '../../src/options.js';
 import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
 import { commandParts } from '../command.js';
 import { println, toJson, UsageError } from '../output.js';
 
-/** The catalog state and the location engines reach the lake at (`--location`, else the lake's URL). */
-async function openLakeCatalog(a: LakeArgs & { location?: string | undefined }) {
+/**
+ * Runs a task with the lake's storage, its catalog state and the location engines reach the lake at
+ * (`--location`, else the lake's URL).
+ */
+async function withLakeCatalog<T>(
+  a: LakeArgs & { location?: string | undefined },
+  task: (lake: { storage: Storage; snapshot: CatalogSnapshot; location: string }) => Promise<T>,
+): Promise<T> {
   const { EmbeddedCatalog } = await import('../../src/index.js');
   return withStorage(a, async (storage) => {
     const snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
-    return { snapshot, location: a.location ?? storage.url };
+    return task({ storage, snapshot, location: a.location ?? storage.url });
   });
 }
+
+/** The `--format` a user gave, checked: hive, iceberg or delta. */
+function formatArg(format: string): GlueFormat {
+  const chosen = GLUE_FORMATS.find((f) => f === format);
+  if (chosen === undefined) {
+    throw new UsageError(`--format must be one of ${GLUE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+  }
+  return chosen;
+}
+
+const formatOption = {
+  type: 'string',
+  default: 'hive',
+  describe: `how tables are published: ${GLUE_FORMATS.join(', ')} (iceberg and delta: the view \`octa catalog publish\` writes)`,
+} as const;
 
 /**
  * A Glue client: region and credentials from the usual AWS chain, unless given. Both are resolved
@@ -88,10 +110,11 @@ export const catalogCommand = commandParts({
             })
             .option('table', { type: 'string', describe: 'sync only this table (default: every table)' })
             .option('location', locationOption)
+            .option('format', formatOption)
             .option('projection', {
               type: 'boolean',
               default: false,
-              describe: 'also set Athena partition projection properties',
+              describe: 'also set Athena partition projection properties (hive only)',
             })
             .option('glue-endpoint', {
               type: 'string',
@@ -105,20 +128,26 @@ export const catalogCommand = commandParts({
               'a local endpoint',
             ),
         async (a) => {
+          const format = formatArg(a.format);
+          if (a.projection && format !== 'hive') {
+            throw new UsageError(
+              '--projection is for --format hive (Iceberg and Delta Lake tables list their files)',
+            );
+          }
           const client = await glueClient(a.glueEndpoint, a.glueRegion);
-          const { snapshot, location } = await openLakeCatalog(a).catch((error: unknown) => {
-            client.destroy();
-            throw error;
-          });
           try {
-            const { syncGlue } = await import('../../src/glue.js');
-            const summary = await syncGlue({
-              client,
-              snapshot,
-              lake: location,
-              database: a.glueDatabase,
-              projection: a.projection,
-              ...(a.table === undefined ? {} : { tables: [a.table] }),
+            const summary = await withLakeCatalog(a, async ({ storage, snapshot, location }) => {
+              const { syncGlue } = await import('../../src/glue.js');
+              return syncGlue({
+                client,
+                snapshot,
+                storage,
+                format,
+                lake: location,
+                database: a.glueDatabase,
+                projection: a.projection,
+                ...(a.table === undefined ? {} : { tables: [a.table] }),
+              });
             });
             if (a.json) {
               println(toJson(summary));
@@ -126,8 +155,11 @@ export const catalogCommand = commandParts({
             }
             if (summary.databaseCreated) println(`created Glue database ${summary.database}`);
             for (const t of summary.tables) {
+              const where = `${summary.database}.${t.name}`;
               println(
-                `${summary.database}.${t.name}: table ${t.action}; ${t.partitions} partitions (${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.retried} retried)`,
+                t.format === undefined
+                  ? `${where}: table ${t.action}; ${t.partitions} partitions (${t.created} created, ${t.updated} updated, ${t.deleted} deleted, ${t.retried} retried)`
+                  : `${where}: ${t.format} table ${t.action} at ${t.metadataLocation ?? t.location} (${t.retried} retried)`,
               );
             }
           } finally {
@@ -137,15 +169,16 @@ export const catalogCommand = commandParts({
       )
       .command(
         'ddl',
-        'Print CREATE TABLE and partition statements for Athena, Trino, Spark or Hive',
+        'Print the statements that make Athena, Trino, Spark, Hive, Snowflake or DuckDB read a table',
         (d) =>
           lakeOptions(d, lakeText)
             .option('table', { type: 'string', demandOption: true, describe: 'the lake table' })
             .option('engine', {
               type: 'string',
               demandOption: true,
-              describe: `one of ${DDL_ENGINES.join(', ')}`,
+              describe: `hive format: one of ${DDL_ENGINES.join(', ')}; iceberg, delta: one of ${FORMAT_DDL_ENGINES.join(', ')}`,
             })
+            .option('format', formatOption)
             .option('location', locationOption)
             .option('name', {
               type: 'string',
@@ -163,32 +196,39 @@ export const catalogCommand = commandParts({
             .example(
               '$0 catalog ddl --lake ./lake --table survey --engine trino --location s3://bucket/lake',
               '',
+            )
+            .example(
+              '$0 catalog ddl --lake s3://bucket/lake --table survey --format iceberg --engine duckdb',
+              '',
             ),
         async (a) => {
-          const engine = DDL_ENGINES.find((e) => e === a.engine);
+          const format = formatArg(a.format);
+          const engines: readonly string[] = format === 'hive' ? DDL_ENGINES : FORMAT_DDL_ENGINES;
+          const engine = engines.find((e) => e === a.engine);
           if (engine === undefined) {
             throw new UsageError(
-              `--engine must be one of ${DDL_ENGINES.join(', ')}, not ${JSON.stringify(a.engine)}`,
+              `--engine must be one of ${engines.join(', ')}${format === 'hive' ? '' : ` for --format ${format}`}, not ${JSON.stringify(a.engine)}`,
             );
           }
-          if (a.projection && engine !== 'athena') {
+          if (a.projection && (engine !== 'athena' || format !== 'hive')) {
             throw new UsageError(
-              '--projection is for --engine athena (partition projection is an Athena feature)',
+              '--projection is for --engine athena with --format hive (partition projection is an Athena feature of Hive tables)',
             );
           }
-          const { snapshot, location } = await openLakeCatalog(a);
-          const { hiveDdl } = await import('../../src/index.js');
-          println(
-            hiveDdl({
-              snapshot,
-              table: a.table,
-              lake: location,
-              engine: engine as DdlEngine,
-              projection: a.projection,
-              ...(a.name === undefined ? {} : { name: a.name }),
-              ...(a.database === undefined ? {} : { database: a.database }),
-            }),
-          );
+          const names = {
+            ...(a.name === undefined ? {} : { name: a.name }),
+            ...(a.database === undefined ? {} : { database: a.database }),
+          };
+          const text = await withLakeCatalog(a, async ({ storage, snapshot, location }) => {
+            const { formatDdl, hiveDdl } = await import('../../src/index.js');
+            if (format !== 'hive') {
+              const options = { storage, snapshot, table: a.table, lake: location, format, ...names };
+              return formatDdl({ ...options, engine: engine as FormatDdlEngine });
+            }
+            const options = { snapshot, table: a.table, lake: location, projection: a.projection, ...names };
+            return hiveDdl({ ...options, engine: engine as DdlEngine });
+          });
+          println(text);
         },
       )
       .demandCommand(1, 'name a catalog command: sync or ddl'),

@@ -2,6 +2,7 @@
 // sync are reached through their own entries (src/s3.ts, src/glue.ts), never from here.
 export * from './catalog/catalog.js';
 export * from './catalog/layout.js';
+export * from './catalog/publish/format-ddl.js';
 export * from './catalog/publish/hive.js';
 export * from './catalog/publish/hive-ddl.js';
 export * from './catalog/time-travel.js';

@@ -15,16 +15,9 @@ import { LocalStorage } from '../../src/lake/storage/local-storage.js';
 import { ingestLake } from '../lake/fixtures/hive-lake.js';
 import { removeDir, tempDir } from '../lake/fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../lake/fixtures/ingest/points.js';
-import { GlueServer } from '../support/glue-server.js';
+import { GlueServer, TEST_AWS_ENV } from '../support/glue-server.js';
 import { startS3Server } from '../support/s3-server.js';
 import { OCTA, octaInProcess } from './run.js';
-
-const AWS_ENV = {
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'us-east-1',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
 
 let dir: string;
 let lake: string;
@@ -44,7 +37,7 @@ afterEach(async () => {
 
 /** Runs `octa` in this process (the Glue server answers from it) with the test's AWS settings. */
 function octa(args: string[], env: Record<string, string> = {}) {
-  return octaInProcess(args, { env: { ...AWS_ENV, ...env } });
+  return octaInProcess(args, { env: { ...TEST_AWS_ENV, ...env } });
 }
 
 /**
@@ -56,7 +49,9 @@ function spawnOcta(
   env: Record<string, string> = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OCTA, ...args], { env: { ...process.env, ...AWS_ENV, ...env } });
+    const child = spawn(process.execPath, [OCTA, ...args], {
+      env: { ...process.env, ...TEST_AWS_ENV, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -10,7 +10,7 @@ import {
   GetDatabaseCommand,
   GetPartitionsCommand,
   GetTableCommand,
-  GlueClient,
+  type GlueClient,
   type Partition,
 } from '@aws-sdk/client-glue';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,12 +37,7 @@ beforeEach(async () => {
   dir = tempDir('glue');
   lake = join(dir, 'lake');
   server = await GlueServer.start({ pageSize: 64 });
-  client = new GlueClient({
-    endpoint: server.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  client = server.client();
 });
 
 afterEach(async () => {

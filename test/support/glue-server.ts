@@ -5,6 +5,10 @@
  * `@aws-sdk/client-glue` client. It keeps databases, tables and partitions in memory, records every
  * request, enforces Glue's batch limits (100 partitions per create or update, 25 per delete), pages
  * GetPartitions with NextToken, and can fail chosen partition entries a chosen number of times.
+ * UpdateTable enforces `VersionId` as Glue's optimistic concurrency does: a request naming a version
+ * other than the table's current one fails with ConcurrentModificationException; every update
+ * increments the version. {@link GlueServer.before} runs a test's change (another writer's) just
+ * before chosen requests.
  *
  * Operations: GetDatabase, CreateDatabase, GetTable, CreateTable, UpdateTable, GetPartitions,
  * BatchCreatePartition, BatchUpdatePartition, BatchDeletePartition. Names are folded to lower case,
@@ -12,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GlueClient } from '@aws-sdk/client-glue';
 
 // biome-ignore lint/suspicious/noExplicitAny: request and stored bodies are free-form JSON, as on the wire.
 type Json = any;
@@ -41,6 +46,14 @@ class GlueError extends Error {
   }
 }
 
+/** AWS settings for a CLI run against the server: test credentials, a region, no instance metadata. */
+export const TEST_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
 const ACCOUNT = '123456789012';
 const LIMITS: Record<string, number> = {
   BatchCreatePartition: 100,
@@ -65,6 +78,7 @@ export class GlueServer {
   readonly #server: Server;
   readonly #pageSize: number;
   #failures: (InjectedFailure & { left: number })[] = [];
+  #before: { operation: string; action: (body: Json) => void; left: number }[] = [];
 
   private constructor(server: Server, pageSize: number) {
     this.#server = server;
@@ -89,9 +103,34 @@ export class GlueServer {
     return glue;
   }
 
+  /** A real Glue client of this server, without the SDK's own retries; destroy it when done. */
+  client(): GlueClient {
+    return new GlueClient({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+  }
+
   /** Makes the next `times` requests of `operation` that contain the entry report it as failed. */
   fail(failure: InjectedFailure): void {
     this.#failures.push({ ...failure, left: failure.times ?? 1 });
+  }
+
+  /**
+   * Runs `action` just before the next `times` requests of `operation` are handled (after they are
+   * recorded), e.g. to change a table as a concurrent writer would.
+   */
+  before(operation: string, action: (body: Json) => void, times = 1): void {
+    this.#before.push({ operation, action, left: times });
+  }
+
+  /** Changes a stored table as another writer's UpdateTable would: its fields, and a new VersionId. */
+  bumpTable(database: string, name: string, change: (table: Json) => void = () => {}): void {
+    const table = this.#table(database, name);
+    change(table);
+    table.VersionId = String(Number(table.VersionId) + 1);
   }
 
   /** The bodies of the recorded requests of one operation. */
@@ -120,6 +159,11 @@ export class GlueServer {
       const text = Buffer.concat(chunks).toString('utf8');
       const body = text === '' ? {} : JSON.parse(text);
       this.requests.push({ operation, body: copy(body) });
+      const hook = this.#before.find((b) => b.operation === operation && b.left > 0);
+      if (hook !== undefined) {
+        hook.left -= 1;
+        hook.action(body);
+      }
       out = this.#dispatch(operation, body);
     } catch (error) {
       status = 400;
@@ -177,6 +221,12 @@ export class GlueServer {
       }
       case 'UpdateTable': {
         const table = this.#table(body.DatabaseName, body.TableInput?.Name);
+        if (body.VersionId !== undefined && body.VersionId !== table.VersionId) {
+          throw new GlueError(
+            'ConcurrentModificationException',
+            `Update table failed due to concurrent modifications (version ${body.VersionId}, current ${table.VersionId}).`,
+          );
+        }
         const updated = {
           ...table,
           ...copy(body.TableInput),

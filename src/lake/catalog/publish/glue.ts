@@ -9,6 +9,8 @@
  * most 100, stale ones updated in batches of 100 and the ones without live files deleted in batches
  * of 25 (Glue's limits). Entries a batch call reports in `Errors` are retried with backoff a bounded
  * number of times (`glue-batch.ts`); a partition that already exists (a concurrent sync) counts as present.
+ * With `format` iceberg or delta, each table is registered instead as its published open-table-format
+ * view, without partitions (`glue-formats.ts`).
  */
 import {
   BatchCreatePartitionCommand,
@@ -28,11 +30,20 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import { OctaError } from '../../../lattice/errors.js';
+import type { Storage } from '../../storage/storage.js';
 import type { CatalogSnapshot } from '../catalog.js';
+import type { GlueFormat } from './ddl-engines.js';
 import { sendInBatches, valuesKey } from './glue-batch.js';
 import {
+  type GlueTableSummary,
+  glueColumns,
+  isGlueNotFound as isNotFound,
+  locateViews,
+  registeredFormat,
+  syncFormatTable,
+} from './glue-formats.js';
+import {
   describeHiveTable,
-  type HiveColumn,
   type HiveTable,
   OCTA_TABLE_KEYS,
   PARQUET_INPUT_FORMAT,
@@ -40,6 +51,8 @@ import {
   PARQUET_SERDE,
   projectionProperties,
 } from './hive.js';
+
+export type { GlueTableSummary } from './glue-formats.js';
 
 /** Glue's batch limits: BatchCreatePartition and BatchUpdatePartition take 100 entries, BatchDeletePartition 25. */
 export const GLUE_CREATE_BATCH = 100;
@@ -58,9 +71,19 @@ export interface SyncGlueOptions {
   database: string;
   /** Lake tables to sync (default: every table of the snapshot). */
   tables?: readonly string[];
-  /** Also set Athena partition projection properties (default false: Athena lists partitions). */
+  /** Also set Athena partition projection properties (default false: Athena lists partitions). Hive only. */
   projection?: boolean;
-  /** Attempts per partition entry that Glue reports as failed, before giving up (default 5). */
+  /**
+   * How each table is registered: `hive` (default) a Parquet table with one Glue partition per
+   * directory; `iceberg` or `delta` the table's published view (see `glue-formats.ts`).
+   */
+  format?: GlueFormat;
+  /** The lake's storage, where the Iceberg or Delta view is found; required unless `format` is hive. */
+  storage?: Storage;
+  /**
+   * Attempts per partition entry that Glue reports as failed, and per table update that a concurrent
+   * change (ConcurrentModificationException) made fail, before giving up (default 5).
+   */
   maxAttempts?: number;
   /** First backoff before a retry, ms; doubles per attempt, jittered (default 200). */
   backoffMs?: number;
@@ -68,21 +91,6 @@ export interface SyncGlueOptions {
   catalogId?: string;
   /** The current time, for the projection's time range (default now). */
   now?: Date;
-}
-
-/** What a sync did to one table. */
-export interface GlueTableSummary {
-  table: string;
-  /** The Glue table name. */
-  name: string;
-  action: 'created' | 'updated' | 'unchanged';
-  /** Partitions the catalog has for the table. */
-  partitions: number;
-  created: number;
-  updated: number;
-  deleted: number;
-  /** Entries sent again after Glue reported them as failed. */
-  retried: number;
 }
 
 /** What a sync did. */
@@ -96,17 +104,16 @@ const DATABASE_NAME = /^[A-Za-z0-9_-]{1,255}$/;
 /** Errors of one batch entry that mean the work is already done. */
 const DONE_CODES = { create: 'AlreadyExistsException', delete: 'EntityNotFoundException' } as const;
 
-const isNotFound = (error: unknown) =>
-  (error as { name?: string } | null)?.name === 'EntityNotFoundException';
-
 /**
  * Makes a Glue database hold the given catalog tables and their partitions.
  * @param options - see {@link SyncGlueOptions}
  * @returns per table: created, updated or unchanged, and the partition counts
- * @throws {OctaError} NOT_FOUND for a table the snapshot lacks; INVALID_ARGUMENT for a bad database
- *   name or option; CONFLICT when a Glue table of that name exists but was not made by octa-lake or
- *   has other partition keys; IO_ERROR when partition entries still fail after the retries. Errors
- *   of the Glue client (credentials, network, throttling after the SDK's own retries) pass through.
+ * @throws {OctaError} NOT_FOUND for a table the snapshot lacks, or (iceberg, delta) a table without
+ *   a published view; CORRUPT for an Iceberg version hint that names no metadata file;
+ *   INVALID_ARGUMENT for a bad database name or option; CONFLICT when a Glue table of that name exists
+ *   but was not made by octa-lake, is registered as another format or has other partition keys, or
+ *   kept changing under the sync; IO_ERROR when partition entries still fail after the retries.
+ *   Errors of the Glue client (credentials, network, throttling after the SDK's own retries) pass through.
  */
 export async function syncGlue({
   client,
@@ -115,6 +122,8 @@ export async function syncGlue({
   database,
   tables,
   projection = false,
+  format = 'hive',
+  storage,
   maxAttempts = 5,
   backoffMs = 200,
   catalogId,
@@ -132,12 +141,18 @@ export async function syncGlue({
   }
   const db = database.toLowerCase();
   const names = tables ?? [...snapshot.tables.keys()].sort();
-  // Describe every table first: a missing one fails before Glue is touched.
+  // Describe (and for a view, locate) every table first: a missing one fails before Glue is touched.
   const described = names.map((table) => describeHiveTable({ snapshot, table, lake }));
+  const views = await locateViews({ format, projection, storage, lake, tables: names });
   const ids = catalogId === undefined ? {} : { CatalogId: catalogId };
   const databaseCreated = await ensureDatabase(client, db, ids);
   const summaries: GlueTableSummary[] = [];
-  for (const table of described) {
+  for (const [i, table] of described.entries()) {
+    const view = views[i];
+    if (view !== undefined) {
+      summaries.push(await syncFormatTable(client, { db, ids, table, view, maxAttempts, backoffMs }));
+      continue;
+    }
     const parameters = projection
       ? { ...table.parameters, ...projectionProperties({ table, now }) }
       : table.parameters;
@@ -175,13 +190,6 @@ async function ensureDatabase(client: GlueClient, db: string, ids: { CatalogId?:
     throw error;
   }
 }
-
-const glueColumns = (columns: readonly HiveColumn[]) =>
-  columns.map((c) =>
-    c.comment === undefined
-      ? { Name: c.name, Type: c.type }
-      : { Name: c.name, Type: c.type, Comment: c.comment },
-  );
 
 /** The storage descriptor of the table or of one partition: Parquet through Hive's SerDe. */
 function storageDescriptor(table: HiveTable, location: string): StorageDescriptor {
@@ -253,6 +261,13 @@ async function syncTable(
       'CONFLICT',
       `Glue table ${where} exists but was not made by octa-lake (no ${OCTA_TABLE_KEYS.table} property); drop it or sync into another database`,
       where,
+    );
+  }
+  if (registeredFormat(existing) !== 'hive') {
+    throw new OctaError(
+      'CONFLICT',
+      `Glue table ${where} is registered with table format ${registeredFormat(existing)}; drop it to register it as hive, or sync into another database`,
+      registeredFormat(existing),
     );
   }
   const keys = (cols: { Name?: string; Type?: string }[] | undefined) =>
