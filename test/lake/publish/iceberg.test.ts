@@ -1,0 +1,267 @@
+/**
+ * The Iceberg v2 view held against independent readers: icebird (an Iceberg reader from npm) reads
+ * every published snapshot where its metadata says the files are and must return the rows of the
+ * catalog's files at that catalog version (read with hyparquet); manifests decoded with avsc
+ * straight from the files must list the catalog's files with its counts, sizes and bounds.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import avro from 'avsc';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { icebergRead } from 'icebird';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isoToMicros } from '../../../src/export/event-time.js';
+import { EmbeddedCatalog, type FileRecord, liveFiles } from '../../../src/lake/catalog/catalog.js';
+import { icebergView } from '../../../src/lake/catalog/publish/iceberg.js';
+import type {
+  IntMap,
+  ManifestEntryRecord,
+  ManifestFileRecord,
+} from '../../../src/lake/catalog/publish/iceberg-avro.js';
+import type { TableMetadata } from '../../../src/lake/catalog/publish/iceberg-metadata.js';
+import { publishTables } from '../../../src/lake/catalog/publish/table-formats.js';
+import { ingest } from '../../../src/lake/ingest/ingest.js';
+import { compact } from '../../../src/lake/maintenance/compact.js';
+import { rebalance } from '../../../src/lake/maintenance/rebalance.js';
+import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
+import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
+import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
+
+const TABLE = 'pts';
+const COLUMNS = ['cell', 'x', 'y', 'z', 'time', 'intensity', 'score', 'label', 'flag'];
+
+let dir: string;
+let storage: LocalStorage;
+let inputs = 0;
+
+beforeEach(async () => {
+  dir = tempDir('iceberg');
+  storage = await LocalStorage.create({ root: join(dir, 'lake') });
+});
+
+afterEach(() => {
+  removeDir(dir);
+});
+
+async function ingestRows({ rows = 400, seed = 1, days = 2, fileRows = 100 } = {}) {
+  const path = join(dir, `input-${++inputs}.csv`);
+  writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days })));
+  const summary = await ingest({
+    storage,
+    table: TABLE,
+    inputs: [{ path }],
+    frame: POINTS_FRAME,
+    lod: 10,
+    time: 'time',
+    fileRows,
+    rejectFile: null,
+  });
+  return summary.version!;
+}
+
+async function publish(): Promise<void> {
+  const outcomes = await publishTables(await EmbeddedCatalog.open({ storage }), [icebergView]);
+  for (const o of outcomes) expect(o.error).toBeUndefined();
+}
+
+const metaDir = () => join(dir, 'lake', TABLE, 'metadata');
+const readJson = (n: number): TableMetadata =>
+  JSON.parse(readFileSync(join(metaDir(), `v${n}.metadata.json`), 'utf8'));
+const hint = () => Number(readFileSync(join(metaDir(), 'version-hint.text'), 'utf8'));
+const currentSnapshot = (m: TableMetadata) =>
+  m.snapshots.find((s) => s['snapshot-id'] === m['current-snapshot-id'])!;
+const catalogVersionOf = (m: TableMetadata) => Number(currentSnapshot(m).summary['octa.catalog-version']);
+
+const canonical = (r: Record<string, unknown>) =>
+  JSON.stringify(
+    COLUMNS.map((c) => r[c]),
+    (_k, v) => (typeof v === 'bigint' ? `${v}n` : v),
+  );
+
+/** Rows of the given lake files as hyparquet reads them, canonical and sorted. */
+async function catalogRows(files: readonly FileRecord[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const bytes = readFileSync(fileURLToPath(`${storage.url}/${f.key}`));
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    for (const r of await parquetReadObjects({ file, compressors })) out.push(canonical(r));
+  }
+  return out.sort();
+}
+
+/**
+ * fetch for `file:` URLs, which Node's fetch does not serve: icebird fetches every metadata, manifest
+ * and data file by the absolute location the metadata records, so the lake is read where it is.
+ */
+const fileFetch: typeof fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  if (!url.startsWith('file:')) throw new Error(`icebird asked for a location outside the lake: ${url}`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(fileURLToPath(url));
+  } catch {
+    return new Response(null, { status: 404 });
+  }
+  const range = /^bytes=(\d+)-(\d*)$/.exec(new Headers(init?.headers).get('Range') ?? '');
+  if (range === null) return new Response(bytes, { status: 200 });
+  const end = range[2] ? Number(range[2]) + 1 : bytes.length;
+  return new Response(bytes.subarray(Number(range[1]), end), { status: 206 });
+};
+
+/** The rows icebird reads from metadata version `n`, canonical and sorted. */
+async function icebirdRows(n: number): Promise<string[]> {
+  const saved = globalThis.fetch;
+  globalThis.fetch = fileFetch;
+  try {
+    const rows = await icebergRead({
+      tableUrl: `${storage.url}/${TABLE}`,
+      metadataFileName: `v${n}.metadata.json`,
+    });
+    return rows.map(canonical).sort();
+  } finally {
+    globalThis.fetch = saved;
+  }
+}
+
+/** Decodes an Avro container file with avsc alone. */
+function decodeAvro<T>(location: string): Promise<{ header: Record<string, string>; records: T[] }> {
+  return new Promise((resolve, reject) => {
+    const records: T[] = [];
+    const header: Record<string, string> = {};
+    avro
+      .createFileDecoder(fileURLToPath(location))
+      .on('metadata', (_t: unknown, _c: unknown, h: { meta: Record<string, Buffer> }) => {
+        for (const [k, v] of Object.entries(h.meta)) header[k] = v.toString();
+      })
+      .on('data', (r: T) => records.push(r))
+      .on('error', reject)
+      .on('end', () => resolve({ header, records }));
+  });
+}
+
+const bound = (map: IntMap<Uint8Array>, id: number) => Buffer.from(map!.find((e) => e.key === id)!.value);
+
+/** What the manifests of metadata version `n`'s current snapshot list as live, in catalog terms. */
+async function manifestFiles(n: number) {
+  const snapshot = currentSnapshot(readJson(n));
+  const list = await decodeAvro<ManifestFileRecord>(snapshot['manifest-list']);
+  const files = new Map<string, Record<string, unknown>>();
+  for (const m of list.records) {
+    const { header, records } = await decodeAvro<ManifestEntryRecord>(m.manifest_path);
+    expect(JSON.parse(header['avro.schema']!).name).toBe('manifest_entry');
+    expect([header['format-version'], header.content, header['partition-spec-id']]).toEqual([
+      '2',
+      'data',
+      '0',
+    ]);
+    for (const e of records) {
+      if (e.status === 2) continue;
+      const df = e.data_file;
+      const key = df.file_path.slice(storage.url.length + 1);
+      files.set(key, {
+        rows: df.record_count,
+        bytes: df.file_size_in_bytes,
+        day: df.partition.time_day,
+        cell: [
+          bound(df.lower_bounds, 1).readBigInt64LE().toString(),
+          bound(df.upper_bounds, 1).readBigInt64LE().toString(),
+        ],
+        time: [bound(df.lower_bounds, 5).readBigInt64LE(), bound(df.upper_bounds, 5).readBigInt64LE()],
+        bbox: [2, 3, 4]
+          .map((id) => bound(df.lower_bounds, id).readDoubleLE())
+          .concat([2, 3, 4].map((id) => bound(df.upper_bounds, id).readDoubleLE())),
+        splits: df.split_offsets!.length,
+      });
+    }
+  }
+  return { manifests: list.records.length, files };
+}
+
+const expected = (f: FileRecord) => ({
+  rows: f.rows,
+  bytes: f.bytes,
+  day: Date.parse(`${f.t}T00:00:00Z`) / 86_400_000,
+  cell: [f.cellMin, f.cellMax],
+  time: [isoToMicros(f.timeMin), isoToMicros(f.timeMax)],
+  bbox: [...f.bbox],
+  splits: 1,
+});
+
+/** Checks every metadata version 1..hint against the catalog at the version it reflects. */
+async function checkEveryVersion() {
+  const catalog = await EmbeddedCatalog.open({ storage });
+  const operations: string[] = [];
+  for (let n = 1; n <= hint(); n++) {
+    const version = catalogVersionOf(readJson(n));
+    const files = liveFiles(await catalog.snapshotAt(version), TABLE);
+    expect(await icebirdRows(n)).toEqual(await catalogRows(files));
+    const listed = await manifestFiles(n);
+    expect(listed.files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
+    expect(listed.manifests).toBeLessThanOrEqual(3);
+    operations.push(currentSnapshot(readJson(n)).summary.operation!);
+  }
+  return operations;
+}
+
+describe('Iceberg view', () => {
+  it('publishes each commit as a snapshot that icebird reads back as the catalog rows of its version', async () => {
+    await ingestRows({ seed: 1 });
+    await publish();
+    await ingestRows({ seed: 2 });
+    await publish();
+    const summary = await compact({ storage, targetRows: 400 });
+    expect(summary.files_removed).toBe(8);
+    await publish();
+    await rebalance({ storage, targetRows: 200 });
+    await publish();
+    await ingestRows({ seed: 3, days: 1 });
+    await publish();
+
+    // One metadata version per catalog commit: ingest → append, compact and rebalance → replace.
+    const catalog = await EmbeddedCatalog.open({ storage });
+    const latest = await catalog.snapshot();
+    const commits = await catalog.entries(1, latest.version);
+    const iceberg = { ingest: 'append', compact: 'replace', rebalance: 'replace' } as Record<string, string>;
+    expect(commits.map((c) => c.operation)).toContain('rebalance');
+    expect(await checkEveryVersion()).toEqual(commits.map((c) => iceberg[c.operation]));
+    expect(Array.from({ length: hint() }, (_, i) => catalogVersionOf(readJson(i + 1)))).toEqual(
+      commits.map((c) => c.version),
+    );
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBe(latest.version);
+    // read() returns the catalog's live files with the catalog's statistics.
+    const state = await icebergView.read(storage, TABLE);
+    expect(state!.version).toBe(latest.version);
+    expect([...state!.files.keys()].sort()).toEqual(
+      liveFiles(latest, TABLE)
+        .map((f) => f.key)
+        .sort(),
+    );
+    for (const f of liveFiles(latest, TABLE)) {
+      expect(state!.files.get(f.key)).toEqual({
+        rows: f.rows,
+        bytes: f.bytes,
+        cellMin: f.cellMin,
+        cellMax: f.cellMax,
+        timeMinMicros: isoToMicros(f.timeMin).toString(),
+        timeMaxMicros: isoToMicros(f.timeMax).toString(),
+        bbox: f.bbox,
+      });
+    }
+    const metadata = readJson(hint());
+    expect(metadata['format-version']).toBe(2);
+    expect(metadata.location).toBe(`${storage.url}/${TABLE}`);
+    expect(metadata['partition-specs'][0]!.fields).toEqual([
+      { name: 'time_day', transform: 'day', 'source-id': 5, 'field-id': 1000 },
+    ]);
+    expect(metadata.schemas[0]!.fields.map((f) => `${f.id}:${f.name}`)).toEqual(
+      COLUMNS.map((c, i) => `${i + 1}:${c}`),
+    );
+    expect(JSON.parse(metadata.properties['schema.name-mapping.default']!)[4]).toEqual({
+      'field-id': 5,
+      names: ['time'],
+    });
+    expect(metadata.snapshots.map((s) => s['sequence-number'])).toEqual(commits.map((_, i) => i + 1));
+  });
+});
