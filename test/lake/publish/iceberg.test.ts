@@ -4,7 +4,7 @@
  * catalog's files at that catalog version (read with hyparquet); manifests decoded with avsc
  * straight from the files must list the catalog's files with its counts, sizes and bounds.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
@@ -61,8 +61,8 @@ async function ingestRows({ rows = 400, seed = 1, days = 2, fileRows = 100 } = {
   return summary.version!;
 }
 
-async function publish(): Promise<void> {
-  const outcomes = await publishTables(await EmbeddedCatalog.open({ storage }), [icebergView]);
+async function publish(catalog?: EmbeddedCatalog): Promise<void> {
+  const outcomes = await publishTables(catalog ?? (await EmbeddedCatalog.open({ storage })), [icebergView]);
   for (const o of outcomes) expect(o.error).toBeUndefined();
 }
 
@@ -263,5 +263,141 @@ describe('Iceberg view', () => {
       names: ['time'],
     });
     expect(metadata.snapshots.map((s) => s['sequence-number'])).toEqual(commits.map((_, i) => i + 1));
+  });
+
+  it('keeps every snapshot at 3 manifests or fewer over many small commits and a compaction', async () => {
+    await ingestRows({ rows: 100, days: 1 });
+    await publish();
+    const catalog = await EmbeddedCatalog.open({ storage });
+    const [source] = liveFiles(await catalog.snapshot(), TABLE);
+    const bytes = readFileSync(fileURLToPath(`${storage.url}/${source!.key}`));
+    // 24 more commits of one file each: copies of a real file, so every entry has a real footer.
+    for (let i = 1; i <= 24; i++) {
+      const key = source!.key.replace(/part-[^/]+\.parquet$/, `part-copy-${i}.parquet`);
+      await storage.write(key, bytes);
+      await catalog.commit({
+        operation: 'ingest',
+        writer: 'copy',
+        batches: [`copy-${i}`],
+        actions: [{ op: 'add', file: { ...source!, key, batch: `copy-${i}`, writer: 'copy' } }],
+      });
+      await publish(catalog);
+    }
+    await compact({ storage, targetRows: 10_000 });
+    await publish();
+
+    const manifestCounts: number[] = [];
+    for (let n = 1; n <= hint(); n++) {
+      const list = await decodeAvro<ManifestFileRecord>(currentSnapshot(readJson(n))['manifest-list']);
+      manifestCounts.push(list.records.length);
+    }
+    expect(manifestCounts).toHaveLength(26);
+    expect(Math.max(...manifestCounts)).toBe(3);
+    // After the compaction one file is live, in one manifest.
+    const latest = await catalog.snapshot();
+    const files = liveFiles(latest, TABLE);
+    expect(files).toHaveLength(1);
+    const listed = await manifestFiles(hint());
+    expect(listed.manifests).toBe(1);
+    expect(listed.files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
+    expect(await icebirdRows(hint())).toEqual(await catalogRows(files));
+    expect(await icebirdRows(hint() - 1)).toEqual(
+      await catalogRows(liveFiles(await catalog.snapshotAt(25), TABLE)),
+    );
+  });
+
+  it('gives one gap-free history when two publishers race over the same steps', async () => {
+    await ingestRows({ seed: 1 });
+    await publish();
+    await ingestRows({ seed: 2 });
+    await ingestRows({ seed: 3 });
+    await compact({ storage, targetRows: 400 });
+    const latest = await (await EmbeddedCatalog.open({ storage })).snapshot();
+
+    const rival = await LocalStorage.create({ root: join(dir, 'lake') });
+    const [a, b] = await Promise.all([
+      publishTables(await EmbeddedCatalog.open({ storage }), [icebergView]),
+      publishTables(await EmbeddedCatalog.open({ storage: rival }), [icebergView]),
+    ]);
+    for (const o of [...a, ...b]) expect([o.error, o.to]).toEqual([undefined, latest.version]);
+
+    // One version per catalog version, each the child of the one before.
+    const commits = (await (await EmbeddedCatalog.open({ storage })).entries(1, latest.version)).map(
+      (c) => c.version,
+    );
+    expect(hint()).toBe(commits.length);
+    const versions = commits.map((_, i) => readJson(i + 1));
+    expect(versions.map(catalogVersionOf)).toEqual(commits);
+    const last = versions.at(-1)!;
+    expect(last.snapshots.map((s) => s['sequence-number'])).toEqual(commits.map((_, i) => i + 1));
+    last.snapshots.forEach((s, i) => {
+      expect(s['parent-snapshot-id']).toBe(i === 0 ? undefined : last.snapshots[i - 1]!['snapshot-id']);
+      expect(s['snapshot-id']).toBe(currentSnapshot(versions[i]!)['snapshot-id']);
+    });
+    const operations = await checkEveryVersion();
+    expect(operations.slice(0, 3)).toEqual(['append', 'append', 'append']);
+    expect(new Set(operations.slice(3))).toEqual(new Set(['replace']));
+  });
+
+  it('starts the view of a table created before publishing with one snapshot of its live files', async () => {
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBeNull();
+    expect(await icebergView.read(storage, TABLE)).toBeNull();
+    await ingestRows({ seed: 1 });
+    await ingestRows({ seed: 2 });
+    await publish();
+    expect(hint()).toBe(1);
+    const first = readJson(1);
+    expect(first.snapshots).toHaveLength(1);
+    expect(currentSnapshot(first).summary).toMatchObject({
+      operation: 'append',
+      'octa.catalog-operation': 'publish',
+      'octa.catalog-version': '2',
+      'added-data-files': '8',
+      'total-records': '800',
+    });
+    await ingestRows({ seed: 3 });
+    await publish();
+    expect(readJson(2).snapshots[1]!['parent-snapshot-id']).toBe(first['current-snapshot-id']);
+    expect(await checkEveryVersion()).toEqual(['append', 'append']);
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBe(3);
+  });
+
+  it('expires superseded snapshots and deletes only metadata files no retained snapshot references', async () => {
+    await ingestRows({ seed: 1 });
+    await publish();
+    await ingestRows({ seed: 2 });
+    await publish();
+    await compact({ storage, targetRows: 400 });
+    await publish();
+    const n = hint();
+    const before = readJson(n);
+    // The newest snapshot at or before the cutoff stays, and so does every later one.
+    const second = before.snapshots[1]!;
+    // Snapshot 1 expires; its manifest list was written before the cutoff and goes, its manifest
+    // (which later snapshots still list) stays.
+    expect(await icebergView.expire(storage, TABLE, new Date(second['timestamp-ms']))).toEqual([
+      before.snapshots[0]!['manifest-list'].slice(storage.url.length + 1),
+    ]);
+    expect(hint()).toBe(n + 1);
+    expect(readJson(n + 1).snapshots.map((s) => s['snapshot-id'])).toEqual(
+      before.snapshots.slice(1).map((s) => s['snapshot-id']),
+    );
+
+    const deleted = await icebergView.expire(storage, TABLE, new Date(Date.now() + 60_000));
+    expect(hint()).toBe(n + 2);
+    const after = readJson(n + 2);
+    expect(after.snapshots.map((s) => s['snapshot-id'])).toEqual([after['current-snapshot-id']]);
+    // The expired snapshots' manifest lists are gone; nothing the current snapshot reads is.
+    const gone = new Set(deleted);
+    const expired = before.snapshots.filter((s) => s['snapshot-id'] !== after['current-snapshot-id']);
+    expect(gone.has(expired.at(-1)!['manifest-list'].slice(storage.url.length + 1))).toBe(true);
+    for (const s of expired) expect(existsSync(fileURLToPath(s['manifest-list']))).toBe(false);
+    expect(existsSync(fileURLToPath(currentSnapshot(after)['manifest-list']))).toBe(true);
+    expect(deleted.every((k) => k.startsWith(`${TABLE}/metadata/`) && k.endsWith('.avro'))).toBe(true);
+    // The current snapshot still reads whole (older metadata versions name expired snapshots).
+    const files = liveFiles(await (await EmbeddedCatalog.open({ storage })).snapshot(), TABLE);
+    expect(await icebirdRows(n + 2)).toEqual(await catalogRows(files));
+    expect((await manifestFiles(n + 2)).files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
+    expect(await icebergView.read(storage, TABLE)).toMatchObject({ version: catalogVersionOf(before) });
   });
 });
