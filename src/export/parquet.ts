@@ -4,7 +4,7 @@
  * footer's `octa.*` keys are measured from the rows, never trusted from the caller. Reading the
  * footer uses hyparquet's metadata parser, because parquet-wasm exposes no column statistics.
  */
-import { type Data, type Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { type Data, Field, RecordBatch, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 // The footer parser alone, not hyparquet's whole reader.
 import { parquetMetadata } from 'hyparquet/src/metadata.js';
 import type { Table as WasmTable } from 'parquet-wasm';
@@ -25,7 +25,7 @@ import {
   type ParquetWriterSettings,
   parquetWasm,
 } from './parquet-writer.js';
-import { POINT_SCHEMA_VERSION, REQUIRED_COLUMNS } from './schema.js';
+import { columnFieldId, POINT_SCHEMA_VERSION, type PointSchema, REQUIRED_COLUMNS } from './schema.js';
 import { findHighWordMismatch, int64Range, isSortedInt64 } from './sort.js';
 
 /**
@@ -164,7 +164,26 @@ export function writeParquet({
     createdBy: CREATED_BY,
     keyValues,
   };
-  return encodeParquet(tableToIPC(table, 'stream'), settings);
+  return encodeParquet(tableToIPC(withFieldIds(table, schema), 'stream'), settings);
+}
+
+/** Arrow field metadata that parquet-wasm writes as a column's Parquet field id. */
+const FIELD_ID_KEY = 'PARQUET:field_id';
+
+/**
+ * The table with each column's field id in its field metadata: {@link columnFieldId} of the
+ * column's place in the point schema (required columns first, whatever the table's order); no data
+ * is copied.
+ */
+function withFieldIds(table: Table, point: PointSchema): Table {
+  const ids = new Map(point.columns.map((c, i) => [c.name, columnFieldId(i)]));
+  const fields = table.schema.fields.map((f) => {
+    const metadata = new Map(f.metadata);
+    metadata.set(FIELD_ID_KEY, String(ids.get(f.name)));
+    return new Field(f.name, f.type, f.nullable, metadata);
+  });
+  const schema = new Schema(fields, table.schema.metadata);
+  return new Table(table.batches.map((b) => new RecordBatch(schema, b.data)));
 }
 
 /**

@@ -95,6 +95,15 @@ export interface PayloadColumn {
   readonly type: PayloadType;
 }
 
+/**
+ * The field id of the column at `index` (0-based) of a point schema: lake files carry it as the
+ * Parquet field id of that column, and the Iceberg view declares the same ids (cell 1, x 2, y 3,
+ * z 4, time 5, payload from 6), so engines that resolve columns by id find them.
+ */
+export function columnFieldId(index: number): number {
+  return index + 1;
+}
+
 /** A validated, frozen schema: the required columns first, then the payload in declared order. */
 export interface PointSchema {
   readonly version: number;

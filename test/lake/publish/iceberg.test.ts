@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { icebergRead } from 'icebird';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -248,6 +248,13 @@ describe('Iceberg view', () => {
         timeMaxMicros: isoToMicros(f.timeMax).toString(),
         bbox: f.bbox,
       });
+    }
+    // Lake files carry the Iceberg field ids as Parquet field ids (compaction's output included).
+    for (const f of liveFiles(latest, TABLE)) {
+      const footer = parquetMetadata(readFileSync(fileURLToPath(`${storage.url}/${f.key}`)));
+      expect(footer.schema.slice(1).map((c) => `${c.field_id}:${c.name}`)).toEqual(
+        COLUMNS.map((c, i) => `${i + 1}:${c}`),
+      );
     }
     const metadata = readJson(hint());
     expect(metadata['format-version']).toBe(2);

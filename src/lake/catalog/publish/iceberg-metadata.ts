@@ -5,7 +5,7 @@
  * created if absent (the atomic step), then `version-hint.text` holding N.
  */
 import { createHash } from 'node:crypto';
-import { decimalOf, type PayloadType } from '../../../export/schema.js';
+import { columnFieldId, decimalOf, type PayloadType, REQUIRED_COLUMNS } from '../../../export/schema.js';
 import { OctaError } from '../../../lattice/errors.js';
 import { frameToSpec } from '../../../lattice/frame.js';
 import type { Storage } from '../../storage/storage.js';
@@ -62,7 +62,7 @@ export const CATALOG_VERSION_KEY = 'octa.catalog-version';
 /** The field id of the one partition field. */
 export const PARTITION_FIELD_ID = 1000;
 /** The field id of `time` (the partition source). */
-export const TIME_FIELD_ID = 5;
+export const TIME_FIELD_ID = columnFieldId(REQUIRED_COLUMNS.findIndex((c) => c.name === 'time'));
 /** How many earlier metadata files `metadata-log` names (Iceberg's default is 100). */
 const METADATA_LOG_MAX = 20;
 
@@ -92,23 +92,28 @@ function icebergType(type: PayloadType): string | undefined {
 }
 
 /**
- * The table's columns with their field ids: the required columns 1–5, then payload column i as
- * 6 + i (the ids new data files carry as Parquet field ids). Payload columns without an exact
+ * The table's columns with their field ids ({@link columnFieldId}: cell 1, x 2, y 3, z 4, time 5,
+ * payload from 6, the ids lake files carry as Parquet field ids). Payload columns without an exact
  * Iceberg v2 type are left out and returned apart.
  */
 export function icebergFields(config: TableConfig): { fields: IcebergField[]; omitted: string[] } {
-  const fields: IcebergField[] = [
-    { id: 1, name: 'cell', required: true, type: 'long' },
-    { id: 2, name: 'x', required: true, type: 'double' },
-    { id: 3, name: 'y', required: true, type: 'double' },
-    { id: 4, name: 'z', required: true, type: 'double' },
-    { id: TIME_FIELD_ID, name: 'time', required: true, type: 'timestamptz' },
-  ];
+  const fields: IcebergField[] = REQUIRED_COLUMNS.map((c, i) => ({
+    id: columnFieldId(i),
+    name: c.name,
+    required: true,
+    type: icebergType(c.type)!,
+  }));
   const omitted: string[] = [];
   config.payload.forEach((column, i) => {
     const type = icebergType(column.type);
     if (type === undefined) omitted.push(column.name);
-    else fields.push({ id: 6 + i, name: column.name, required: false, type });
+    else
+      fields.push({
+        id: columnFieldId(REQUIRED_COLUMNS.length + i),
+        name: column.name,
+        required: false,
+        type,
+      });
   });
   return { fields, omitted };
 }
