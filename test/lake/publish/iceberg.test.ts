@@ -26,6 +26,9 @@ import { ingest } from '../../../src/lake/ingest/ingest.js';
 import { compact } from '../../../src/lake/maintenance/compact.js';
 import { rebalance } from '../../../src/lake/maintenance/rebalance.js';
 import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
+import { S3Storage } from '../../../src/lake/storage/s3-storage.js';
+import type { Storage } from '../../../src/lake/storage/storage.js';
+import { S3RVER_CREDENTIALS, startS3Server } from '../../support/s3-server.js';
 import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
 
@@ -33,7 +36,7 @@ const TABLE = 'pts';
 const COLUMNS = ['cell', 'x', 'y', 'z', 'time', 'intensity', 'score', 'label', 'flag'];
 
 let dir: string;
-let storage: LocalStorage;
+let storage: Storage;
 let inputs = 0;
 
 beforeEach(async () => {
@@ -84,7 +87,7 @@ const canonical = (r: Record<string, unknown>) =>
 async function catalogRows(files: readonly FileRecord[]): Promise<string[]> {
   const out: string[] = [];
   for (const f of files) {
-    const bytes = readFileSync(fileURLToPath(`${storage.url}/${f.key}`));
+    const bytes = await storage.read(f.key);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     for (const r of await parquetReadObjects({ file, compressors })) out.push(canonical(r));
   }
@@ -110,10 +113,24 @@ const fileFetch: typeof fetch = async (input, init) => {
   return new Response(bytes.subarray(Number(range[1]), end), { status: 206 });
 };
 
+/**
+ * fetch for the HTTPS URLs icebird makes of `s3://bucket/key` locations
+ * (`https://bucket.s3.amazonaws.com/key`), sent to the S3 test server's endpoint instead.
+ */
+function s3Fetch(endpoint: string): typeof fetch {
+  const real = globalThis.fetch;
+  return (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const bucket = /^([^.]+)\.s3\.amazonaws\.com$/.exec(url.hostname)?.[1];
+    if (bucket === undefined) throw new Error(`icebird asked for a location outside the lake: ${url.href}`);
+    return real(`${endpoint}/${bucket}${url.pathname}`, init);
+  };
+}
+
 /** The rows icebird reads from metadata version `n`, canonical and sorted. */
-async function icebirdRows(n: number): Promise<string[]> {
+async function icebirdRows(n: number, transport: typeof fetch = fileFetch): Promise<string[]> {
   const saved = globalThis.fetch;
-  globalThis.fetch = fileFetch;
+  globalThis.fetch = transport;
   try {
     const rows = await icebergRead({
       tableUrl: `${storage.url}/${TABLE}`,
@@ -200,7 +217,13 @@ async function checkEveryVersion() {
     const listed = await manifestFiles(n);
     expect(listed.files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
     expect(listed.manifests).toBeLessThanOrEqual(3);
-    operations.push(currentSnapshot(readJson(n)).summary.operation!);
+    const summary = currentSnapshot(readJson(n)).summary;
+    expect([summary['total-data-files'], summary['total-records'], summary['total-files-size']]).toEqual(
+      [files.length, files.reduce((t, f) => t + f.rows, 0), files.reduce((t, f) => t + f.bytes, 0)].map(
+        String,
+      ),
+    );
+    operations.push(summary.operation!);
   }
   return operations;
 }
@@ -406,5 +429,52 @@ describe('Iceberg view', () => {
     expect(await icebirdRows(n + 2)).toEqual(await catalogRows(files));
     expect((await manifestFiles(n + 2)).files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
     expect(await icebergView.read(storage, TABLE)).toMatchObject({ version: catalogVersionOf(before) });
+  });
+
+  it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {
+    const server = await startS3Server({ bucket: 'octa-iceberg' });
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+    const s3 = await S3Storage.create({
+      bucket: server.bucket,
+      prefix: 'lakes/i',
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+    });
+    storage = s3;
+    try {
+      await ingestRows({ seed: 1 });
+      await publish();
+      await ingestRows({ seed: 2 });
+      await compact({ storage, targetRows: 400 });
+      await publish();
+      const catalog = await EmbeddedCatalog.open({ storage });
+      const latest = await catalog.snapshot();
+      const hintText = new TextDecoder().decode(await s3.read(`${TABLE}/metadata/version-hint.text`));
+      const n = Number(hintText);
+      expect(n).toBe(latest.version);
+      for (let v = 1; v <= n; v++) {
+        const metadata = JSON.parse(
+          new TextDecoder().decode(await s3.read(`${TABLE}/metadata/v${v}.metadata.json`)),
+        ) as TableMetadata;
+        expect(metadata.location).toBe(`s3://octa-iceberg/lakes/i/${TABLE}`);
+        const files = liveFiles(await catalog.snapshotAt(catalogVersionOf(metadata)), TABLE);
+        expect(await icebirdRows(v, s3Fetch(server.endpoint))).toEqual(await catalogRows(files));
+      }
+      const state = await icebergView.read(storage, TABLE);
+      expect([...state!.files.keys()].sort()).toEqual(liveFiles(latest, TABLE).map((f) => f.key));
+      expect(state!.version).toBe(latest.version);
+    } finally {
+      s3.close();
+      await server.stop();
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

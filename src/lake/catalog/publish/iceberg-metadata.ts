@@ -318,7 +318,7 @@ export async function writeVersion(
       },
     ].slice(-METADATA_LOG_MAX);
   }
-  const bytes = new TextEncoder().encode(JSON.stringify(metadata, null, 1));
+  const bytes = new TextEncoder().encode(JSON.stringify(metadata));
   if (!(await storage.writeIfAbsent(metadataKey(table, n), bytes))) return false;
   await storage.write(versionHintKey(table), new TextEncoder().encode(String(n)));
   return true;

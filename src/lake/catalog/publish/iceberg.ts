@@ -32,15 +32,19 @@ import type { PublishedFile, PublishedState, PublishStep, TableView } from './ta
 
 const current = (m: TableMetadata) => m.snapshots.find((s) => s['snapshot-id'] === m['current-snapshot-id']);
 
-/** The live entries of a metadata version's current snapshot, by data file location. */
-async function liveEntries(storage: Storage, metadata: TableMetadata) {
+/** The manifests of a metadata version's current snapshot (none without one). */
+async function manifestsOf(storage: Storage, metadata: TableMetadata): Promise<ManifestFileRecord[]> {
   const snapshot = current(metadata);
-  const manifests = snapshot ? await readManifestList(storage, snapshot['manifest-list']) : [];
+  return snapshot ? readManifestList(storage, snapshot['manifest-list']) : [];
+}
+
+/** The live entries of manifests. */
+async function liveEntries(storage: Storage, manifests: readonly ManifestFileRecord[]) {
   const live = [];
   for (const m of manifests) {
     for (const e of await readEntries(storage, m)) if (e.status !== 2) live.push(e);
   }
-  return { manifests, live };
+  return live;
 }
 
 /** The Iceberg operation of a step (spec v2, "Snapshots"). */
@@ -63,18 +67,19 @@ async function nextMetadata(
 ): Promise<TableMetadata> {
   const metadata: TableMetadata = base ? structuredClone(base.metadata) : emptyMetadata(storage, step.config);
   const parent = base ? current(base.metadata) : undefined;
-  const { manifests, live } = base
-    ? await liveEntries(storage, base.metadata)
-    : { manifests: [] as ManifestFileRecord[], live: [] };
-  const livePaths = new Map(live.map((e) => [e.file.file_path, e.file]));
+  const manifests = base ? await manifestsOf(storage, base.metadata) : [];
   const at = (f: FileRecord) => locationOf(storage, f.key);
+  // An append reads no manifest entry (its planning cost does not grow with the table); a step
+  // that removes files, or a first step meeting a view another publisher created (published as
+  // the difference), reads the live entries.
+  const reconcile = step.initial && base !== null;
+  const live = reconcile || step.removed.length > 0 ? await liveEntries(storage, manifests) : [];
+  const livePaths = new Map(live.map((e) => [e.file.file_path, e.file]));
   const added = step.added.filter((f) => !livePaths.has(at(f)));
-  // A first step meeting a view another publisher created publishes the difference.
   const keep = new Set(step.added.map(at));
-  const removedLocations =
-    step.initial && base
-      ? [...livePaths.keys()].filter((p) => !keep.has(p))
-      : step.removed.map(at).filter((p) => livePaths.has(p));
+  const removedLocations = reconcile
+    ? [...livePaths.keys()].filter((p) => !keep.has(p))
+    : step.removed.map(at).filter((p) => livePaths.has(p));
   const snapshotId = snapshotIdOf(metadata['table-uuid'], step.version);
   const seq = metadata['last-sequence-number'] + 1;
   const partition = partitionField(step.config);
@@ -91,8 +96,7 @@ async function nextMetadata(
   const removedRecords = [...removedPaths.keys()].map((p) => livePaths.get(p)!);
   const sum = (files: { record_count: number; file_size_in_bytes: number }[], k: 'rows' | 'bytes') =>
     files.reduce((s, f) => s + (k === 'rows' ? f.record_count : f.file_size_in_bytes), 0);
-  const totalFiles = live.length + addedFiles.length - removedRecords.length;
-  const totals = [...live.map((e) => e.file), ...addedFiles];
+  const total = (key: string) => Number(parent?.summary[key] ?? 0);
   const snapshot: IcebergSnapshot = {
     'snapshot-id': snapshotId,
     ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
@@ -107,10 +111,12 @@ async function nextMetadata(
       'deleted-records': String(sum(removedRecords, 'rows')),
       'added-files-size': String(sum(addedFiles, 'bytes')),
       'removed-files-size': String(sum(removedRecords, 'bytes')),
-      'total-data-files': String(totalFiles),
+      'total-data-files': String(total('total-data-files') + addedFiles.length - removedRecords.length),
       'total-delete-files': '0',
-      'total-records': String(sum(totals, 'rows') - sum(removedRecords, 'rows')),
-      'total-files-size': String(sum(totals, 'bytes') - sum(removedRecords, 'bytes')),
+      'total-records': String(total('total-records') + sum(addedFiles, 'rows') - sum(removedRecords, 'rows')),
+      'total-files-size': String(
+        total('total-files-size') + sum(addedFiles, 'bytes') - sum(removedRecords, 'bytes'),
+      ),
       'total-position-deletes': '0',
       'total-equality-deletes': '0',
       [CATALOG_VERSION_KEY]: String(step.version),
@@ -156,7 +162,7 @@ async function read(storage: Storage, table: string): Promise<PublishedState | n
   const version = reflectedVersion(latest.metadata);
   if (version === null) return null;
   const files = new Map<string, PublishedFile>();
-  for (const e of (await liveEntries(storage, latest.metadata)).live) {
+  for (const e of await liveEntries(storage, await manifestsOf(storage, latest.metadata))) {
     const { key, file } = publishedFileOf(storage, e.file);
     files.set(key, file);
   }
