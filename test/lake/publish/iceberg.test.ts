@@ -28,7 +28,7 @@ import { rebalance } from '../../../src/lake/maintenance/rebalance.js';
 import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
 import { S3Storage } from '../../../src/lake/storage/s3-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
-import { S3RVER_CREDENTIALS, startS3Server } from '../../support/s3-server.js';
+import { startS3Server, useS3Credentials } from '../../support/s3-server.js';
 import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
 
@@ -433,9 +433,7 @@ describe('Iceberg view', () => {
 
   it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {
     const server = await startS3Server({ bucket: 'octa-iceberg' });
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-    process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+    const restore = useS3Credentials();
     const s3 = await S3Storage.create({
       bucket: server.bucket,
       prefix: 'lakes/i',
@@ -468,13 +466,7 @@ describe('Iceberg view', () => {
     } finally {
       s3.close();
       await server.stop();
-      for (const [name, value] of [
-        ['AWS_ACCESS_KEY_ID', saved.id],
-        ['AWS_SECRET_ACCESS_KEY', saved.secret],
-      ] as const) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restore();
     }
   });
 });

@@ -158,19 +158,6 @@ export function publishedFileOf(storage: Storage, df: DataFileRecord): { key: st
   };
 }
 
-/** A file's statistics as the catalog records them, in the units of {@link PublishedFile}. */
-export function catalogFileStats(file: FileRecord): PublishedFile {
-  return {
-    rows: file.rows,
-    bytes: file.bytes,
-    cellMin: file.cellMin,
-    cellMax: file.cellMax,
-    timeMinMicros: isoToMicros(file.timeMin).toString(),
-    timeMaxMicros: isoToMicros(file.timeMax).toString(),
-    bbox: [...file.bbox],
-  };
-}
-
 /** The partition value's single-value serialisation (an `int` or `date`: 4 bytes little-endian). */
 export function partitionBytes(value: number): Buffer {
   const b = Buffer.alloc(4);
