@@ -470,3 +470,59 @@ describe('Iceberg view', () => {
     }
   });
 });
+
+describe('damaged Iceberg metadata', () => {
+  /** Publishes after one ingest, damages the view, ingests again and publishes: the outcome. */
+  async function publishOver(damage: () => void) {
+    await ingestRows({ seed: 1 });
+    await publish();
+    damage();
+    await ingestRows({ seed: 2 });
+    const [outcome] = await publishTables(await EmbeddedCatalog.open({ storage }), [icebergView]);
+    // The catalog commit stands; the view got no new version.
+    expect((await (await EmbeddedCatalog.open({ storage })).snapshot()).version).toBe(2);
+    expect(existsSync(join(metaDir(), 'v2.metadata.json'))).toBe(false);
+    return outcome!;
+  }
+
+  it('refuses a metadata file that is not JSON as CORRUPT', async () => {
+    const outcome = await publishOver(() => writeFileSync(join(metaDir(), 'v1.metadata.json'), '{"format-'));
+    expect([outcome.error?.code, outcome.error?.value]).toEqual([
+      'CORRUPT',
+      `${TABLE}/metadata/v1.metadata.json`,
+    ]);
+    await expect(icebergView.read(storage, TABLE)).rejects.toMatchObject({ code: 'CORRUPT' });
+  });
+
+  it.each([
+    ['in its header', 40],
+    ['by its last byte', -1],
+  ])('refuses a manifest list truncated %s as CORRUPT', async (_where, end) => {
+    const outcome = await publishOver(() => {
+      const list = fileURLToPath(currentSnapshot(readJson(1))['manifest-list']);
+      writeFileSync(list, readFileSync(list).subarray(0, end));
+    });
+    expect(outcome.error?.code).toBe('CORRUPT');
+    expect(outcome.error?.message).toMatch(/not a readable Avro file/);
+  });
+
+  it('refuses metadata naming files outside the lake (a moved lake) as CORRUPT', async () => {
+    const outcome = await publishOver(() => {
+      const metadata = readJson(1);
+      const snapshot = currentSnapshot(metadata);
+      snapshot['manifest-list'] = snapshot['manifest-list'].replace(storage.url, 'file:///elsewhere');
+      writeFileSync(join(metaDir(), 'v1.metadata.json'), JSON.stringify(metadata));
+    });
+    expect(outcome.error?.code).toBe('CORRUPT');
+    expect(outcome.error?.value).toMatch(/^file:\/\/\/elsewhere\//);
+  });
+
+  it('refuses a view that claims a catalog version the catalog does not have', async () => {
+    const outcome = await publishOver(() => {
+      const metadata = readJson(1);
+      currentSnapshot(metadata).summary['octa.catalog-version'] = '99';
+      writeFileSync(join(metaDir(), 'v1.metadata.json'), JSON.stringify(metadata));
+    });
+    expect([outcome.error?.code, outcome.from, outcome.to]).toEqual(['CORRUPT', 99, 99]);
+  });
+});

@@ -257,8 +257,51 @@ export async function decodeContainer<T>(
       decoder.on('end', resolve);
       decoder.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     });
+    // avsc's decoder stops quietly at a truncated header or block: count the records the file holds.
+    if (recordsIn(bytes) !== records.length) throw new Error('the file is truncated');
   } catch (error) {
     throw new OctaError('CORRUPT', `not a readable Avro file of the Iceberg view: ${String(error)}`, key);
   }
   return { metadata, records };
+}
+
+/**
+ * The number of records an Avro object container file holds, walking its header and blocks
+ * (Avro 1.11 "Object Container Files") without decoding a record.
+ * @throws Error when the file ends early, has bytes after its last block or a wrong sync marker
+ */
+function recordsIn(bytes: Uint8Array): number {
+  let pos = 0;
+  const need = (n: number) => {
+    if (n < 0 || pos + n > bytes.length) throw new Error('the file is truncated');
+    pos += n;
+    return pos - n;
+  };
+  const long = () => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = bytes[need(1)]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+      scale *= 128;
+    }
+  };
+  need(4);
+  for (let count = long(); count !== 0; count = long()) {
+    if (count < 0) long();
+    for (let i = 0; i < Math.abs(count); i++) {
+      need(long());
+      need(long());
+    }
+  }
+  const sync = bytes.subarray(need(16), pos);
+  let records = 0;
+  while (pos < bytes.length) {
+    records += long();
+    need(long());
+    const marker = bytes.subarray(need(16), pos);
+    if (!marker.every((b, i) => b === sync[i])) throw new Error('a block has the wrong sync marker');
+  }
+  return records;
 }

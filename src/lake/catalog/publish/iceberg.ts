@@ -92,7 +92,12 @@ async function nextMetadata(
     removedLocations.map((p) => [p, livePaths.get(p)!.partition[partition.name] ?? Number.NaN] as const),
   );
   const list = await buildManifests(ctx, manifests, addedFiles, removedPaths);
-  const timestamp = Date.parse(step.timestamp);
+  // Snapshot times never go back (engines check the snapshot log's order), even when the clocks of
+  // the catalog's writers disagree; the catalog's own time stays in the summary.
+  const timestamp = Math.max(
+    Date.parse(step.timestamp),
+    parent?.['timestamp-ms'] ?? Number.NEGATIVE_INFINITY,
+  );
   const removedRecords = [...removedPaths.keys()].map((p) => livePaths.get(p)!);
   const sum = (files: { record_count: number; file_size_in_bytes: number }[], k: 'rows' | 'bytes') =>
     files.reduce((s, f) => s + (k === 'rows' ? f.record_count : f.file_size_in_bytes), 0);
@@ -121,6 +126,7 @@ async function nextMetadata(
       'total-equality-deletes': '0',
       [CATALOG_VERSION_KEY]: String(step.version),
       'octa.catalog-operation': step.operation,
+      'octa.catalog-timestamp': step.timestamp,
       ...(step.batches.length > 0 ? { 'octa.batches': step.batches.join(',') } : {}),
     },
     'schema-id': metadata['current-schema-id'],
