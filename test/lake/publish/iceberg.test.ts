@@ -14,6 +14,7 @@ import { icebergRead } from 'icebird';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isoToMicros } from '../../../src/export/event-time.js';
 import { EmbeddedCatalog, type FileRecord, liveFiles } from '../../../src/lake/catalog/catalog.js';
+import { parseBucketLabel, type TimeBucket } from '../../../src/lake/catalog/layout.js';
 import { icebergView } from '../../../src/lake/catalog/publish/iceberg.js';
 import type {
   IntMap,
@@ -48,7 +49,13 @@ afterEach(() => {
   removeDir(dir);
 });
 
-async function ingestRows({ rows = 400, seed = 1, days = 2, fileRows = 100 } = {}) {
+async function ingestRows({
+  rows = 400,
+  seed = 1,
+  days = 2,
+  fileRows = 100,
+  timeBucket = 'day' as TimeBucket,
+} = {}) {
   const path = join(dir, `input-${++inputs}.csv`);
   writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days })));
   const summary = await ingest({
@@ -59,6 +66,7 @@ async function ingestRows({ rows = 400, seed = 1, days = 2, fileRows = 100 } = {
     lod: 10,
     time: 'time',
     fileRows,
+    timeBucket,
     rejectFile: null,
   });
   return summary.version!;
@@ -205,6 +213,12 @@ const expected = (f: FileRecord) => ({
   bbox: [...f.bbox],
   splits: 1,
 });
+
+/** The first µs of an Iceberg `hour` or `month` partition value (hours or months since 1970). */
+function bucketStart(bucket: 'hour' | 'month', value: number): bigint {
+  const ms = bucket === 'hour' ? value * 3_600_000 : Date.UTC(1970 + Math.floor(value / 12), value % 12);
+  return BigInt(ms) * 1000n;
+}
 
 /** Checks every metadata version 1..hint against the catalog at the version it reflects. */
 async function checkEveryVersion() {
@@ -429,6 +443,33 @@ describe('Iceberg view', () => {
     expect(await icebirdRows(n + 2)).toEqual(await catalogRows(files));
     expect((await manifestFiles(n + 2)).files).toEqual(new Map(files.map((f) => [f.key, expected(f)])));
     expect(await icebergView.read(storage, TABLE)).toMatchObject({ version: catalogVersionOf(before) });
+  });
+
+  it.each([
+    ['hour', 'time_hour', (t: string) => parseBucketLabel(t, 'hour')!],
+    ['month', 'time_month', (t: string) => parseBucketLabel(t, 'month')! - 1970 * 12],
+  ] as const)('partitions a table of %s buckets by %s', async (bucket, field, value) => {
+    await ingestRows({ rows: 200, timeBucket: bucket });
+    await publish();
+    const metadata = readJson(1);
+    expect(metadata['partition-specs'][0]!.fields).toEqual([
+      { name: field, transform: bucket, 'source-id': 5, 'field-id': 1000 },
+    ]);
+    const files = liveFiles(await (await EmbeddedCatalog.open({ storage })).snapshot(), TABLE);
+    const list = await decodeAvro<ManifestFileRecord>(currentSnapshot(metadata)['manifest-list']);
+    const partitions = new Map<string, unknown>();
+    for (const m of list.records) {
+      for (const e of (await decodeAvro<ManifestEntryRecord>(m.manifest_path)).records) {
+        partitions.set(e.data_file.file_path.slice(storage.url.length + 1), e.data_file.partition[field]);
+      }
+    }
+    expect(partitions).toEqual(new Map(files.map((f) => [f.key, value(f.t)])));
+    // Every file's times lie in the partition its value names.
+    for (const f of files) {
+      expect(bucketStart(bucket, value(f.t))).toBeLessThanOrEqual(isoToMicros(f.timeMin));
+      expect(isoToMicros(f.timeMax)).toBeLessThan(bucketStart(bucket, value(f.t) + 1));
+    }
+    expect(await icebirdRows(1)).toEqual(await catalogRows(files));
   });
 
   it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {

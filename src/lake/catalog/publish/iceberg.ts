@@ -30,6 +30,9 @@ import {
 } from './iceberg-metadata.js';
 import type { PublishedFile, PublishedState, PublishStep, TableView } from './table-view.js';
 
+/** Metadata versions one step tries before giving up to other publishers (each loss is their progress). */
+const MAX_ATTEMPTS = 64;
+
 const current = (m: TableMetadata) => m.snapshots.find((s) => s['snapshot-id'] === m['current-snapshot-id']);
 
 /** The manifests of a metadata version's current snapshot (none without one). */
@@ -143,7 +146,14 @@ async function nextMetadata(
 async function publish(storage: Storage, table: string, steps: readonly PublishStep[]): Promise<number> {
   let latest = await readLatest(storage, table);
   for (const step of steps) {
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > MAX_ATTEMPTS) {
+        throw new OctaError(
+          'CONFLICT',
+          `other publishers of the Iceberg view kept winning ${MAX_ATTEMPTS} times; publish again`,
+          table,
+        );
+      }
       const reflected = latest ? reflectedVersion(latest.metadata) : null;
       if (reflected !== null && reflected >= step.version) break;
       const metadata = await nextMetadata(storage, table, latest, step);
