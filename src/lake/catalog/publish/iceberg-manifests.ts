@@ -79,8 +79,9 @@ function summary(partition: PartitionFieldAvro, entries: readonly Entry[]): Fiel
   const values = entries
     .map((e) => e.file.partition[partition.name])
     .filter((v): v is number => typeof v === 'number');
-  const lo = values.length > 0 ? Math.min(...values) : null;
-  const hi = values.length > 0 ? Math.max(...values) : null;
+  // Loops, not Math.min(...values): a manifest may hold more entries than a call takes arguments.
+  const lo = values.length > 0 ? values.reduce((a, b) => Math.min(a, b)) : null;
+  const hi = values.length > 0 ? values.reduce((a, b) => Math.max(a, b)) : null;
   return {
     contains_null: values.length < entries.length,
     contains_nan: false,
@@ -119,7 +120,7 @@ async function writeManifest(ctx: SnapshotContext, entries: readonly Entry[]): P
     partition_spec_id: spec['spec-id'],
     content: 0,
     sequence_number: ctx.seq,
-    min_sequence_number: Math.min(ctx.seq, ...live.map((e) => (ours(e) ? ctx.seq : e.seq))),
+    min_sequence_number: live.reduce((min, e) => (ours(e) || e.seq >= min ? min : e.seq), ctx.seq),
     added_snapshot_id: ctx.snapshotId,
     added_files_count: count(1).length,
     existing_files_count: count(0).length,

@@ -286,7 +286,7 @@ export async function readLatest(storage: Storage, table: string): Promise<Metad
       .filter((v) => v !== undefined)
       .map(Number);
     if (versions.length === 0) return null;
-    n = Math.max(...versions);
+    n = versions.reduce((a, b) => Math.max(a, b));
     metadata = await readVersion(storage, table, n);
     if (metadata === null) return null;
   }
