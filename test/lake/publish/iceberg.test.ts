@@ -55,6 +55,7 @@ async function ingestRows({
   days = 2,
   fileRows = 100,
   timeBucket = 'day' as TimeBucket,
+  rowGroupSize = undefined as number | undefined,
 } = {}) {
   const path = join(dir, `input-${++inputs}.csv`);
   writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days })));
@@ -67,6 +68,7 @@ async function ingestRows({
     time: 'time',
     fileRows,
     timeBucket,
+    ...(rowGroupSize === undefined ? {} : { rowGroupSize }),
     rejectFile: null,
   });
   return summary.version!;
@@ -226,7 +228,7 @@ async function manifestFiles(n: number) {
         bbox: [2, 3, 4]
           .map((id) => bound(df.lower_bounds, id).readDoubleLE())
           .concat([2, 3, 4].map((id) => bound(df.upper_bounds, id).readDoubleLE())),
-        splits: df.split_offsets!.length,
+        splits: df.split_offsets,
       });
     }
   }
@@ -240,7 +242,8 @@ const expected = (f: FileRecord) => ({
   cell: [f.cellMin, f.cellMax],
   time: [isoToMicros(f.timeMin), isoToMicros(f.timeMax)],
   bbox: [...f.bbox],
-  splits: 1,
+  // One row group, which starts right after the leading "PAR1".
+  splits: [4],
 });
 
 /** The first µs of an Iceberg `hour` or `month` partition value (hours or months since 1970). */
@@ -502,6 +505,17 @@ describe('Iceberg view', () => {
       expect(isoToMicros(f.timeMax)).toBeLessThan(bucketStart(bucket, value(f.t) + 1));
     }
     expect(await icebirdRows(1)).toEqual(await catalogRows(files));
+  });
+
+  it('records the offset of each row group, read from the footer, as split offsets', async () => {
+    await ingestRows({ rows: 200, days: 1, fileRows: 200, rowGroupSize: 64 });
+    await publish();
+    const [file] = liveFiles(await (await EmbeddedCatalog.open({ storage })).snapshot(), TABLE);
+    const footer = parquetMetadata(readFileSync(fileURLToPath(`${storage.url}/${file!.key}`)));
+    const offsets = footer.row_groups.map((g) => Number(g.columns[0]!.meta_data!.data_page_offset));
+    expect(offsets).toHaveLength(4);
+    expect(offsets[0]).toBe(4);
+    expect((await manifestFiles(1)).files.get(file!.key)).toMatchObject({ splits: offsets });
   });
 
   it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {
