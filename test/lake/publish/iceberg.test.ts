@@ -21,7 +21,11 @@ import type {
   ManifestEntryRecord,
   ManifestFileRecord,
 } from '../../../src/lake/catalog/publish/iceberg-avro.js';
-import type { IcebergSnapshot, TableMetadata } from '../../../src/lake/catalog/publish/iceberg-metadata.js';
+import {
+  emptyMetadata,
+  type IcebergSnapshot,
+  type TableMetadata,
+} from '../../../src/lake/catalog/publish/iceberg-metadata.js';
 import { publishTables } from '../../../src/lake/catalog/publish/table-formats.js';
 import { ingest } from '../../../src/lake/ingest/ingest.js';
 import { compact } from '../../../src/lake/maintenance/compact.js';
@@ -30,6 +34,7 @@ import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
 import { S3Storage } from '../../../src/lake/storage/s3-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
 import { startS3Server, useS3Credentials } from '../../support/s3-server.js';
+import { tableConfig } from '../fixtures/catalog.js';
 import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
 
@@ -516,6 +521,41 @@ describe('Iceberg view', () => {
     expect(offsets).toHaveLength(4);
     expect(offsets[0]).toBe(4);
     expect((await manifestFiles(1)).files.get(file!.key)).toMatchObject({ splits: offsets });
+  });
+
+  it('leaves payload columns without an exact Iceberg v2 type out of the schema, and names them', () => {
+    const config = {
+      ...tableConfig({
+        payload: [
+          { name: 'a', type: 'uint64' },
+          { name: 'b', type: 'decimal(12,3)' },
+          { name: 'c', type: 'time_ns' },
+          { name: 'd', type: 'local_timestamp_us' },
+          { name: 'e', type: 'local_timestamp_ns' },
+          { name: 'f', type: 'date' },
+        ],
+      }),
+      splits: [],
+      createdAt: '2025-04-13T00:00:00.000000Z',
+    };
+    const metadata = emptyMetadata(storage, config);
+    // Ids follow the columns' places, so the ids of the files' columns stay right around a gap.
+    expect(metadata.schemas[0]!.fields.slice(5)).toEqual([
+      { id: 7, name: 'b', required: false, type: 'decimal(12, 3)' },
+      { id: 9, name: 'd', required: false, type: 'timestamp' },
+      { id: 11, name: 'f', required: false, type: 'date' },
+    ]);
+    expect(metadata['last-column-id']).toBe(11);
+    expect(metadata.properties['octa.columns-not-in-iceberg']).toBe('["a","c","e"]');
+    expect(metadata.properties).toMatchObject({ 'octa.frame': 'cartesian:0,0,0,1024', 'octa.lod': '7' });
+    // The table uuid is drawn from the name and creation time: the same for every publisher.
+    expect(metadata['table-uuid']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(emptyMetadata(storage, { ...config })['table-uuid']).toBe(metadata['table-uuid']);
+    expect(
+      emptyMetadata(storage, { ...config, createdAt: '2025-04-14T00:00:00.000000Z' })['table-uuid'],
+    ).not.toBe(metadata['table-uuid']);
   });
 
   it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {
