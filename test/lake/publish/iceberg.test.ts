@@ -652,4 +652,26 @@ describe('damaged Iceberg metadata', () => {
     });
     expect([outcome.error?.code, outcome.from, outcome.to]).toEqual(['CORRUPT', 99, 99]);
   });
+
+  it('gives up with CONFLICT when it loses the race for a metadata version 64 times', async () => {
+    await ingestRows({ seed: 1 });
+    await publish();
+    await ingestRows({ seed: 2 });
+    // A storage on which every create-if-absent of a metadata version finds one there already.
+    const base = storage;
+    const losing: Storage = {
+      ...Object.fromEntries(
+        (['read', 'readRange', 'write', 'list', 'stat', 'delete', 'localPath', 'close'] as const).map((m) => [
+          m,
+          base[m].bind(base),
+        ]),
+      ),
+      url: base.url,
+      writeIfAbsent: async (key, data) =>
+        key.endsWith('.metadata.json') ? false : base.writeIfAbsent(key, data),
+    } as Storage;
+    const [outcome] = await publishTables(await EmbeddedCatalog.open({ storage: losing }), [icebergView]);
+    expect([outcome!.error?.code, outcome!.from, outcome!.to]).toEqual(['CONFLICT', 1, 1]);
+    expect(hint()).toBe(1);
+  });
 });

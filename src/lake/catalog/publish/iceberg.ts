@@ -60,13 +60,14 @@ function operationOf(step: PublishStep, added: number, removed: number): string 
 /**
  * The next metadata version: `base` (null for a new view) with the step as its current snapshot.
  * Writes the snapshot's manifests and manifest list (unique names: a lost race leaves them unused,
- * and `expire` deletes them).
+ * and `expire` deletes them). `footers` caches the added files' row group offsets.
  */
 async function nextMetadata(
   storage: Storage,
   table: string,
   base: MetadataVersion | null,
   step: PublishStep,
+  footers: Map<string, number[]>,
 ): Promise<TableMetadata> {
   const metadata: TableMetadata = base ? structuredClone(base.metadata) : emptyMetadata(storage, step.config);
   const parent = base ? current(base.metadata) : undefined;
@@ -89,7 +90,9 @@ async function nextMetadata(
   const ctx = { storage, table, metadata, partition, snapshotId, seq };
   const addedFiles = [];
   for (const f of added) {
-    addedFiles.push(dataFileOf(storage, step.config, f, await rowGroupOffsets(storage, f.key, f.bytes)));
+    let offsets = footers.get(f.key);
+    if (offsets === undefined) footers.set(f.key, (offsets = await rowGroupOffsets(storage, f.key, f.bytes)));
+    addedFiles.push(dataFileOf(storage, step.config, f, offsets));
   }
   const removedPaths = new Map(
     removedLocations.map((p) => [p, livePaths.get(p)!.partition[partition.name] ?? Number.NaN] as const),
@@ -145,6 +148,8 @@ async function nextMetadata(
 
 async function publish(storage: Storage, table: string, steps: readonly PublishStep[]): Promise<number> {
   let latest = await readLatest(storage, table);
+  // Row group offsets by file key, read once however many times a lost race rebuilds a step.
+  const footers = new Map<string, number[]>();
   for (const step of steps) {
     for (let attempt = 1; ; attempt++) {
       if (attempt > MAX_ATTEMPTS) {
@@ -156,7 +161,7 @@ async function publish(storage: Storage, table: string, steps: readonly PublishS
       }
       const reflected = latest ? reflectedVersion(latest.metadata) : null;
       if (reflected !== null && reflected >= step.version) break;
-      const metadata = await nextMetadata(storage, table, latest, step);
+      const metadata = await nextMetadata(storage, table, latest, step, footers);
       const n = (latest?.n ?? 0) + 1;
       if (await writeVersion(storage, table, n, metadata, latest)) {
         latest = { n, metadata };
