@@ -90,8 +90,8 @@ async function nextMetadata(
   const ctx = { storage, table, metadata, partition, snapshotId, seq };
   const addedFiles = [];
   for (const f of added) {
-    let offsets = footers.get(f.key);
-    if (offsets === undefined) footers.set(f.key, (offsets = await rowGroupOffsets(storage, f.key, f.bytes)));
+    const offsets = footers.get(f.key) ?? (await rowGroupOffsets(storage, f.key, f.bytes));
+    footers.set(f.key, offsets);
     addedFiles.push(dataFileOf(storage, step.config, f, offsets));
   }
   const removedPaths = new Map(
