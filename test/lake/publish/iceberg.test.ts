@@ -4,7 +4,7 @@
  * catalog's files at that catalog version (read with hyparquet); manifests decoded with avsc
  * straight from the files must list the catalog's files with its counts, sizes and bounds.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
@@ -673,5 +673,21 @@ describe('damaged Iceberg metadata', () => {
     const [outcome] = await publishTables(await EmbeddedCatalog.open({ storage: losing }), [icebergView]);
     expect([outcome!.error?.code, outcome!.from, outcome!.to]).toEqual(['CONFLICT', 1, 1]);
     expect(hint()).toBe(1);
+  });
+
+  it('finds the latest metadata version past a stale version hint, or without one', async () => {
+    await ingestRows({ seed: 1 });
+    await publish();
+    await ingestRows({ seed: 2 });
+    await publish();
+    // A publisher that stopped between a metadata version and its hint leaves the hint behind.
+    writeFileSync(join(metaDir(), 'version-hint.text'), '1');
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBe(2);
+    await ingestRows({ seed: 3 });
+    await publish();
+    expect([hint(), catalogVersionOf(readJson(3))]).toEqual([3, 3]);
+    rmSync(join(metaDir(), 'version-hint.text'));
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBe(3);
+    expect((await icebergView.read(storage, TABLE))?.version).toBe(3);
   });
 });
