@@ -32,25 +32,6 @@ import { prng } from '../prng.js';
 /** s3rver's default credentials, which it checks signatures against. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
-/**
- * Puts s3rver's credentials in this process's environment, where the SDK's usual chain finds them.
- * @returns what puts the previous values back (unset ones unset)
- */
-export function useS3Credentials(): () => void {
-  const saved = {
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
-  };
-  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
-  return () => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
-
 /** A fault the front answers instead of forwarding, to exercise client retries. */
 export interface S3Fault {
   /** Only requests with this method (default: any). */

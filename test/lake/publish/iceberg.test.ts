@@ -31,9 +31,8 @@ import { ingest } from '../../../src/lake/ingest/ingest.js';
 import { compact } from '../../../src/lake/maintenance/compact.js';
 import { rebalance } from '../../../src/lake/maintenance/rebalance.js';
 import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
-import { S3Storage } from '../../../src/lake/storage/s3-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
-import { startS3Server, useS3Credentials } from '../../support/s3-server.js';
+import { withS3Lake } from '../../support/s3-server.js';
 import { tableConfig } from '../fixtures/catalog.js';
 import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
@@ -559,16 +558,8 @@ describe('Iceberg view', () => {
   });
 
   it('publishes a lake on S3 with s3:// locations that icebird reads over HTTP', async () => {
-    const server = await startS3Server({ bucket: 'octa-iceberg' });
-    const restore = useS3Credentials();
-    const s3 = await S3Storage.create({
-      bucket: server.bucket,
-      prefix: 'lakes/i',
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-    });
-    storage = s3;
-    try {
+    await withS3Lake('octa-iceberg', async (s3, server) => {
+      storage = s3;
       await ingestRows({ seed: 1 });
       await publish();
       await ingestRows({ seed: 2 });
@@ -576,25 +567,19 @@ describe('Iceberg view', () => {
       await publish();
       const catalog = await EmbeddedCatalog.open({ storage });
       const latest = await catalog.snapshot();
-      const hintText = new TextDecoder().decode(await s3.read(`${TABLE}/metadata/version-hint.text`));
-      const n = Number(hintText);
+      const text = async (key: string) => new TextDecoder().decode(await s3.read(`${TABLE}/metadata/${key}`));
+      const n = Number(await text('version-hint.text'));
       expect(n).toBe(latest.version);
       for (let v = 1; v <= n; v++) {
-        const metadata = JSON.parse(
-          new TextDecoder().decode(await s3.read(`${TABLE}/metadata/v${v}.metadata.json`)),
-        ) as TableMetadata;
-        expect(metadata.location).toBe(`s3://octa-iceberg/lakes/i/${TABLE}`);
+        const metadata = JSON.parse(await text(`v${v}.metadata.json`)) as TableMetadata;
+        expect(metadata.location).toBe(`s3://octa-iceberg/lake/${TABLE}`);
         const files = liveFiles(await catalog.snapshotAt(catalogVersionOf(metadata)), TABLE);
         expect(await icebirdRows(v, s3Fetch(server.endpoint))).toEqual(await catalogRows(files));
       }
       const state = await icebergView.read(storage, TABLE);
       expect([...state!.files.keys()].sort()).toEqual(liveFiles(latest, TABLE).map((f) => f.key));
       expect(state!.version).toBe(latest.version);
-    } finally {
-      s3.close();
-      await server.stop();
-      restore();
-    }
+    });
   });
 });
 
