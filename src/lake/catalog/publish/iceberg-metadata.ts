@@ -11,6 +11,7 @@ import { frameToSpec } from '../../../lattice/frame.js';
 import type { Storage } from '../../storage/storage.js';
 import type { TableConfig } from '../records.js';
 import type { PartitionFieldAvro } from './iceberg-avro.js';
+import { metadataKey, versionHintKey } from './view-location.js';
 
 /** A field of an Iceberg schema. */
 export interface IcebergField {
@@ -68,8 +69,6 @@ const METADATA_LOG_MAX = 20;
 
 /** Where a table's Iceberg metadata lives. */
 export const metadataDir = (table: string) => `${table}/metadata/`;
-export const metadataKey = (table: string, n: number) => `${table}/metadata/v${n}.metadata.json`;
-export const versionHintKey = (table: string) => `${table}/metadata/version-hint.text`;
 
 // Payload types with an exact Iceberg v2 type. uint64 (no unsigned type: values past 2^63 would
 // read negative), time_ns and local_timestamp_ns (nanoseconds are v3) are left out of the schema

@@ -19,16 +19,15 @@ import {
   locationOf,
   type MetadataVersion,
   metadataDir,
-  metadataKey,
   partitionField,
   readLatest,
   reflectedVersion,
   snapshotIdOf,
   type TableMetadata,
-  versionHintKey,
   writeVersion,
 } from './iceberg-metadata.js';
 import type { PublishedFile, PublishedState, PublishStep, TableView } from './table-view.js';
+import { metadataKey, versionHintKey } from './view-location.js';
 
 /** Metadata versions one step tries before giving up to other publishers (each loss is their progress). */
 const MAX_ATTEMPTS = 64;
