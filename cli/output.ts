@@ -75,6 +75,14 @@ export function toJson(value: unknown, indent?: number): string {
 }
 
 /** Writes one line to stdout. */
+/**
+ * Warns on stderr about Delta Lake or Iceberg views a command could not bring up to date (its
+ * commit stands; the next commit or `octa catalog publish` catches them up).
+ */
+export function warnPublishErrors(errors: readonly string[] | undefined): void {
+  for (const e of errors ?? []) process.stderr.write(`octa: warning: ${e}\n`);
+}
+
 export function println(text: string): void {
   process.stdout.write(`${text}\n`);
 }

@@ -10,6 +10,8 @@
 export { SCENE_LIMITS } from './demo/demo-scene.js';
 /** The engines `hiveDdl` and `formatDdl` write for, and the formats Glue sync registers tables as. */
 export { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS } from './lake/catalog/publish/ddl-engines.js';
+/** The open table formats every table is published as (`octa catalog publish --format`). */
+export { TABLE_FORMATS } from './lake/catalog/publish/table-view.js';
 export type { InputRef, OutputFileCheck } from './lake/ingest/outputs.js';
 /** Refuses an output file that would overwrite an input or the lake (what `--out` options check). */
 export { checkOutputFile } from './lake/ingest/outputs.js';

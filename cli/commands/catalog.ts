@@ -2,14 +2,14 @@
  * `octa catalog`: publish a lake's tables to other catalogs. `sync` makes an AWS Glue database
  * match the embedded catalog (Hive tables and partitions, or each table's Iceberg or Delta Lake
  * view); `ddl` prints the statements that make Athena, Trino, Spark, Hive, Snowflake or DuckDB read
- * a table.
+ * a table; `publish` brings the Delta Lake and Iceberg views up to the catalog.
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { CatalogSnapshot, DdlEngine, FormatDdlEngine, GlueFormat, Storage } from '../../src/index.js';
-import { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS } from '../../src/options.js';
+import { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS, TABLE_FORMATS } from '../../src/options.js';
 import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
 import { commandParts } from '../command.js';
-import { println, toJson, UsageError } from '../output.js';
+import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 
 /**
  * Runs a task with the lake's storage, its catalog state and the location engines reach the lake at
@@ -231,5 +231,60 @@ export const catalogCommand = commandParts({
           println(text);
         },
       )
-      .demandCommand(1, 'name a catalog command: sync or ddl'),
+      .command(
+        'publish',
+        'Bring the Delta Lake and Iceberg views of the tables up to the catalog (after a crash or a failed publication)',
+        (p) =>
+          lakeOptions(p, lakeText)
+            .option('table', { type: 'string', describe: 'publish only this table (default: every table)' })
+            .option('format', {
+              type: 'string',
+              describe: `publish only this format: ${TABLE_FORMATS.join(' or ')} (default: both)`,
+            })
+            .option('json', { type: 'boolean', default: false, describe: 'print the outcomes as JSON' })
+            .example('$0 catalog publish --lake ./lake', 'catch every view up'),
+        async (a) => {
+          const format = a.format === undefined ? undefined : TABLE_FORMATS.find((f) => f === a.format);
+          if (a.format !== undefined && format === undefined) {
+            throw new UsageError(
+              `--format must be one of ${TABLE_FORMATS.join(', ')}, not ${JSON.stringify(a.format)}`,
+            );
+          }
+          const { EmbeddedCatalog, publishTables, tableViews, OctaError } = await import(
+            '../../src/index.js'
+          );
+          const outcomes = await withStorage(a, async (storage) => {
+            const catalog = await EmbeddedCatalog.open({ storage });
+            const snapshot = await catalog.snapshot();
+            if (a.table !== undefined && !snapshot.tables.has(a.table)) {
+              const known = [...snapshot.tables.keys()].sort().join(', ') || 'none';
+              throw new OctaError('NOT_FOUND', `no such table in the catalog (tables: ${known})`, a.table);
+            }
+            const views = await tableViews(format === undefined ? undefined : [format]);
+            return publishTables(catalog, views, a.table === undefined ? undefined : [a.table]);
+          });
+          const failed = outcomes.filter((o) => o.error !== undefined);
+          if (a.json) {
+            println(
+              toJson(
+                outcomes.map(({ error, ...o }) => ({
+                  ...o,
+                  error: error === undefined ? null : { code: error.code, message: error.message },
+                })),
+              ),
+            );
+          } else {
+            for (const o of outcomes) {
+              const what = o.error
+                ? `FAILED at version ${o.from ?? 'none'}: ${o.error.message}`
+                : o.steps === 0
+                  ? `up to date (catalog version ${o.to})`
+                  : `catalog version ${o.from ?? 'none'} -> ${o.to} (${o.steps} version(s) written)`;
+              println(`${o.table} ${o.format}: ${what}`);
+            }
+          }
+          if (failed.length > 0) process.exitCode = EXIT_FAILURE;
+        },
+      )
+      .demandCommand(1, 'name a catalog command: sync, ddl or publish'),
 });

@@ -6,7 +6,7 @@ import { checkOutputFile, isS3Lake, OctaError } from '../../src/options.js';
 import { intOption, lakeOptions, valueOption, withStorage } from '../args.js';
 import { commandParts } from '../command.js';
 import { interruptible } from '../interrupt.js';
-import { cliMessage, println, toJson, UsageError } from '../output.js';
+import { cliMessage, println, toJson, UsageError, warnPublishErrors } from '../output.js';
 import { createProgress, jsonLog, jsonProgress } from '../progress.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow', 'las', 'laz'] as const;
@@ -20,6 +20,7 @@ export function printSummary(
   json: boolean,
   again = 'use --force to ingest them again',
 ): void {
+  warnPublishErrors(summary.publish_errors);
   if (json) {
     println(toJson(summary));
     return;

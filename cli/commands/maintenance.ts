@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { intOption, lakeOptions, numberOption, withStorage } from '../args.js';
 import { commandParts } from '../command.js';
 import { interruptible } from '../interrupt.js';
-import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
+import { EXIT_FAILURE, println, toJson, UsageError, warnPublishErrors } from '../output.js';
 import { createProgress } from '../progress.js';
 
 /** The library, loaded by the handlers: help and argument errors do without it. */
@@ -57,6 +57,7 @@ export const compactCommand = commandParts({
       ),
     );
     progress.done();
+    warnPublishErrors(summary.publish_errors);
     if (a.json) return println(toJson(summary));
     const verb = a.dryRun ? 'would replace' : 'replaced';
     for (const p of summary.partitions) {
@@ -116,6 +117,7 @@ export const rebalanceCommand = commandParts({
         }),
       ),
     );
+    warnPublishErrors(summary.publish_errors);
     if (a.json) return println(toJson(summary));
     for (const op of summary.operations) {
       const what = op.kind === 'split' ? `split at ${op.split}` : `merged at ${op.split}`;
@@ -158,6 +160,7 @@ export const vacuumCommand = commandParts({
         dryRun: a.dryRun,
       }),
     );
+    warnPublishErrors(summary.publish_errors);
     if (a.json) return println(toJson(summary));
     for (const d of summary.deleted) println(`${a.dryRun ? 'would delete' : 'deleted'} ${d.reason} ${d.key}`);
     println(

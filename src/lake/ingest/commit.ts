@@ -4,6 +4,7 @@
  * committed meanwhile are skipped and their files deleted. Fills in the summary's counts.
  */
 import type { EmbeddedCatalog, TableConfig } from '../catalog/catalog.js';
+import { publishAfterCommit } from '../catalog/publish/views.js';
 import { checkWrittenFiles } from '../catalog/writer-lease.js';
 import type { Loaded } from './load.js';
 import type { IngestOptions, IngestSummary } from './plan.js';
@@ -82,5 +83,16 @@ export async function commitLoaded({
     'Input batches already committed before',
     skipped.size,
   );
+  // A run whose batches were all committed before (a retry after a crash) publishes too: the crash
+  // may have come between that commit and its publication.
+  if (result.committed || skipped.size > 0) {
+    const publishStart = performance.now();
+    summary.publish_errors = await publishAfterCommit(catalog, [config.name]);
+    opts.metrics?.observe(
+      'octa_ingest_publish_seconds',
+      'Publishing the Delta Lake and Iceberg views after the commit',
+      (performance.now() - publishStart) / 1000,
+    );
+  }
   return summary;
 }

@@ -119,6 +119,7 @@ async function run(
     batches_skipped: 0,
     version: null,
     reject_file: null,
+    publish_errors: [],
   };
   const loaded = await loadSources({ ...input, table, summary });
   return commitLoaded({ opts, catalog, existing, config: table.config, loaded, summary });

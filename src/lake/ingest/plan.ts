@@ -99,6 +99,12 @@ export interface IngestSummary {
   batches_skipped: number;
   version: number | null;
   reject_file: string | null;
+  /**
+   * Why a Delta Lake or Iceberg view of the table could not be brought up to the committed version
+   * (empty when both were): the commit stands, and the next commit or `octa catalog publish`
+   * catches the view up.
+   */
+  publish_errors: string[];
 }
 
 export interface Prepared {

@@ -67,6 +67,8 @@ export interface CompactSummary {
   /** Partitions given up after losing `maxAttempts` races (their files are unchanged). */
   conflicts: number;
   version: number;
+  /** Views (Delta Lake, Iceberg) that could not be brought up to date; the commits stand. */
+  publish_errors: string[];
 }
 
 /** Groups of files to merge in one partition: each at most `targetRows` rows. */
@@ -179,6 +181,7 @@ async function compactTables({
     rows_rewritten: 0,
     conflicts: 0,
     version: 0,
+    publish_errors: [],
   };
   const first = await catalog.snapshot();
   for (const { config } of tablesOf(first, table)) {
@@ -224,6 +227,7 @@ async function compactTables({
           throw error;
         }
         const version = await commitReplacement(catalog, {
+          publishErrors: summary.publish_errors,
           operation: 'compact',
           writer,
           written,

@@ -20,6 +20,7 @@ import type {
   TableConfig,
 } from '../catalog/catalog.js';
 import { dataFileKey, rangeLabel } from '../catalog/layout.js';
+import { publishAfterCommit } from '../catalog/publish/views.js';
 import { fileRecord } from '../catalog/records.js';
 import { checkWrittenFiles } from '../catalog/writer-lease.js';
 import { encodeInline } from '../ingest/encoder.js';
@@ -343,7 +344,8 @@ export async function moveToRange(
  * splits), nothing was committed: the files this run wrote are deleted and the caller plans again.
  * When a written file vanished before the commit, nothing is committed either: the others are
  * deleted and NOT_FOUND names it. Any other failure leaves them for vacuum, since the commit may or
- * may not have happened.
+ * may not have happened. After the commit, the table's Delta Lake and Iceberg views are published;
+ * a view that fails adds its message to `publishErrors` (the commit stands).
  * @returns the new version, or null after a conflict
  * @throws {OctaError} NOT_FOUND naming a written file that is gone; what the commit throws
  */
@@ -354,7 +356,14 @@ export async function commitReplacement(
     writer,
     actions,
     written,
-  }: { operation: string; writer: string; actions: CommitAction[]; written: readonly FileRecord[] },
+    publishErrors,
+  }: {
+    operation: string;
+    writer: string;
+    actions: CommitAction[];
+    written: readonly FileRecord[];
+    publishErrors: string[];
+  },
 ): Promise<number | null> {
   try {
     await checkWrittenFiles(catalog.storage, written);
@@ -364,6 +373,15 @@ export async function commitReplacement(
   }
   try {
     const result = await catalog.commit({ operation, writer, actions });
+    const tables = [
+      ...new Set(actions.map((a) => ('table' in a ? a.table : a.op === 'add' ? a.file.table : ''))),
+    ];
+    for (const message of await publishAfterCommit(
+      catalog,
+      tables.filter((t) => t !== ''),
+    )) {
+      if (!publishErrors.includes(message)) publishErrors.push(message);
+    }
     return result.version;
   } catch (error) {
     if (!(error instanceof OctaError) || error.code !== 'CONFLICT') throw error;

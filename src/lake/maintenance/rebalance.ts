@@ -71,6 +71,8 @@ export interface RebalanceSummary {
   unsplittable: { table: string; r: string; rows: number }[];
   conflicts: number;
   version: number;
+  /** Views (Delta Lake, Iceberg) that could not be brought up to date; the commits stand. */
+  publish_errors: string[];
 }
 
 /** Rows per range, by the files' `r=` labels. */
@@ -234,7 +236,13 @@ async function rebalanceTables({
     catalog: EmbeddedCatalog;
     writer: string;
   }): Promise<RebalanceSummary> {
-  const summary: RebalanceSummary = { operations: [], unsplittable: [], conflicts: 0, version: 0 };
+  const summary: RebalanceSummary = {
+    operations: [],
+    unsplittable: [],
+    conflicts: 0,
+    version: 0,
+    publish_errors: [],
+  };
   for (const { config } of tablesOf(await catalog.snapshot(), table)) {
     const unsplittable = new Set<string>();
     let conflicts = 0;
@@ -306,6 +314,7 @@ async function rebalanceTables({
         },
       ];
       const version = await commitReplacement(catalog, {
+        publishErrors: summary.publish_errors,
         operation: 'rebalance',
         writer,
         actions,

@@ -27,6 +27,7 @@ import {
   validateName,
 } from '../catalog/catalog.js';
 import { parseDataFileKey } from '../catalog/layout.js';
+import { tableViews } from '../catalog/publish/views.js';
 import { isLeased, readLeases } from '../catalog/writer-lease.js';
 import type { Storage, StorageEntry } from '../storage/storage.js';
 
@@ -65,6 +66,13 @@ export interface VacuumSummary {
   forgotten: number;
   dry_run: boolean;
   version: number;
+  /**
+   * Delta Lake and Iceberg metadata files deleted because no view version inside the grace period
+   * (the time-travel retention) needs them; none in a dry run.
+   */
+  metadata_deleted: string[];
+  /** Views whose expiry failed (their files stay; the next vacuum tries again). */
+  publish_errors: string[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -142,6 +150,8 @@ export async function vacuum({
     forgotten: 0,
     dry_run: dryRun,
     version: snapshot.version,
+    metadata_deleted: [],
+    publish_errors: [],
   };
   // After the listing (a writer that starts later has no file in it), before the catalog is read
   // again (a writer that commits and releases in between has its files live by then).
@@ -198,5 +208,30 @@ export async function vacuum({
     summary.forgotten = result.committed ? forget.length : 0;
     summary.version = result.version;
   } else summary.version = latest.version;
+  await expireViews(catalog, table, new Date(now - graceMs), summary);
   return summary;
+}
+
+/**
+ * Expires the view versions superseded before the grace period began, as the data files they
+ * list may now be gone: the grace period is the time-travel retention of every view.
+ */
+async function expireViews(
+  catalog: EmbeddedCatalog,
+  table: string | undefined,
+  before: Date,
+  summary: VacuumSummary,
+): Promise<void> {
+  const tables = table === undefined ? [...(await catalog.snapshot()).tables.keys()].sort() : [table];
+  for (const view of await tableViews()) {
+    for (const name of tables) {
+      try {
+        summary.metadata_deleted.push(...(await view.expire(catalog.storage, name, before)));
+      } catch (error) {
+        summary.publish_errors.push(
+          `the ${view.format} view of table ${name} was not expired: ${String(error)}`,
+        );
+      }
+    }
+  }
 }

@@ -11,6 +11,8 @@
  *   within the years the lake stores (0000–9999).
  * - Storage: data files no committed state lists are reported as warnings (orphans, and superseded
  *   files that vacuum has not deleted yet), as are files holding rows outside their `r=` range.
+ * - The Delta Lake and Iceberg views (`verify-views.ts`): each lists exactly the files of the catalog
+ *   version it reflects, with the same statistics; a view behind the catalog is a warning.
  * Errors make the report fail; warnings do not.
  */
 import { createHash } from 'node:crypto';
@@ -48,6 +50,7 @@ import {
 } from '../catalog/layout.js';
 import type { Storage } from '../storage/storage.js';
 import { isMisrouted } from './files.js';
+import { checkViews, type ViewProblem } from './verify-views.js';
 
 /** What went wrong, by kind. */
 export type VerifyCode =
@@ -67,7 +70,8 @@ export type VerifyCode =
   | 'TIME_OUTSIDE_BUCKET'
   | 'MISROUTED'
   | 'ORPHAN'
-  | 'SUPERSEDED';
+  | 'SUPERSEDED'
+  | ViewProblem['code'];
 
 /** One problem: `file` is the storage key it concerns (a data file, log entry or checkpoint), if any. */
 export interface VerifyProblem {
@@ -368,8 +372,10 @@ export async function verify({
   const problems: VerifyProblem[] = [];
   const log = await checkLog(storage, problems);
   let snapshot: CatalogSnapshot | null = null;
+  let catalog: EmbeddedCatalog | null = null;
   try {
-    snapshot = await (await EmbeddedCatalog.open({ storage })).snapshot();
+    catalog = await EmbeddedCatalog.open({ storage });
+    snapshot = await catalog.snapshot();
   } catch (error) {
     rethrowIoError(error);
     problems.push({ severity: 'error', code: 'CATALOG_UNREADABLE', file: null, detail: messageOf(error) });
@@ -452,6 +458,7 @@ export async function verify({
             },
       );
     }
+    if (catalog !== null && snapshot !== null) problems.push(...(await checkViews(catalog, snapshot, table)));
   }
   problems.sort((a, b) =>
     a.severity !== b.severity
