@@ -9,7 +9,13 @@ export default defineConfig({
     // The SIGKILL suites, the load suite and the notebooks run on their own: npm run test:crash,
     // npm run test:load, npm run test:notebooks (vitest.crash.config.ts, vitest.load.config.ts,
     // vitest.notebooks.config.ts).
-    exclude: ['test/crash/**', 'test/lake/load.test.ts', 'test/lake/publish-concurrent.test.ts', 'test/notebooks/**', 'node_modules/**'],
+    exclude: [
+      'test/crash/**',
+      'test/lake/load.test.ts',
+      'test/lake/publish-concurrent.test.ts',
+      'test/notebooks/**',
+      'node_modules/**',
+    ],
     // Two test files at a time: vitest's default on 2 cores is one (CPUs − 1), while many files
     // spend much of their time waiting on child processes, the S3 and Glue test servers and disk.
     maxWorkers: 2,

@@ -165,6 +165,7 @@ describe('the light entries', () => {
       'LAKE_LOCATIONS',
       'OctaError',
       'SCENE_LIMITS',
+      'TABLE_FORMATS',
       'checkOutputFile',
       'isS3Lake',
       'resolveLake',

@@ -17,8 +17,8 @@ import { EmbeddedCatalog, type FileRecord } from '../catalog/catalog.js';
 import { WriterLease } from '../catalog/writer-lease.js';
 import { checkAborted } from '../ingest/outputs.js';
 import type { Storage } from '../storage/storage.js';
+import { commitReplacement } from './commit-replacement.js';
 import {
-  commitReplacement,
   isMisrouted,
   type MaintainedTable,
   maintenanceWriter,

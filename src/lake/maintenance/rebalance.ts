@@ -16,8 +16,8 @@ import { type CommitAction, EmbeddedCatalog, type FileRecord } from '../catalog/
 import { WriterLease } from '../catalog/writer-lease.js';
 import { checkAborted } from '../ingest/outputs.js';
 import type { Storage } from '../storage/storage.js';
+import { commitReplacement } from './commit-replacement.js';
 import {
-  commitReplacement,
   labelOf,
   type MaintainedTable,
   maintenanceWriter,

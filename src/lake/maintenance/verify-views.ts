@@ -7,6 +7,7 @@
  */
 import { isoToMicros } from '../../export/event-time.js';
 import type { CatalogSnapshot, EmbeddedCatalog, FileRecord } from '../catalog/catalog.js';
+import { deltaTimeMicros } from '../catalog/publish/delta-stats.js';
 import { stepsSince } from '../catalog/publish/table-formats.js';
 import type { PublishedFile, TableView } from '../catalog/publish/table-view.js';
 import { tableViews } from '../catalog/publish/views.js';
@@ -24,29 +25,26 @@ const folder = (view: TableView, table: string) =>
   view.format === 'delta' ? `${table}/_delta_log/` : `${table}/metadata/`;
 
 /**
- * Whether a published time bound covers the catalog's and is within a millisecond of it (Delta's
- * statistics hold timestamps to the millisecond: the minimum rounded down, the maximum up).
+ * How a published file differs from its catalog record ('' when it does not). Delta's statistics
+ * hold timestamps truncated to the millisecond (PROTOCOL.md, per-file statistics), so a Delta view's
+ * times are compared with the catalog's truncated the same way.
  */
-function covers(published: string, exact: string, side: 'min' | 'max'): boolean {
-  const gap = (BigInt(exact) - BigInt(published)) * (side === 'min' ? 1n : -1n);
-  return gap >= 0n && gap < 1000n;
-}
-
-/** How a published file differs from its catalog record ('' when it does not). */
-function difference(record: FileRecord, file: PublishedFile): string {
+function difference(view: TableView, record: FileRecord, file: PublishedFile): string {
+  const time = (iso: string) => {
+    const micros = String(isoToMicros(iso));
+    return view.format === 'delta' ? deltaTimeMicros(micros) : micros;
+  };
   const expected: PublishedFile = {
     rows: record.rows,
     bytes: record.bytes,
     cellMin: record.cellMin,
     cellMax: record.cellMax,
-    timeMinMicros: String(isoToMicros(record.timeMin)),
-    timeMaxMicros: String(isoToMicros(record.timeMax)),
+    timeMinMicros: time(record.timeMin),
+    timeMaxMicros: time(record.timeMax),
     bbox: record.bbox,
   };
   const out: string[] = [];
   for (const name of Object.keys(expected) as (keyof PublishedFile)[]) {
-    if (name === 'timeMinMicros' && covers(file[name], expected[name], 'min')) continue;
-    if (name === 'timeMaxMicros' && covers(file[name], expected[name], 'max')) continue;
     const a = JSON.stringify(expected[name]);
     const b = JSON.stringify(file[name]);
     if (a !== b) out.push(`${name} ${b} (catalog: ${a})`);
@@ -100,7 +98,7 @@ export async function checkViews(
         }
         for (const [key, record] of records) {
           const entry = published.files.get(key);
-          const diff = entry === undefined ? '' : difference(record, entry);
+          const diff = entry === undefined ? '' : difference(view, record, entry);
           if (diff !== '') problem('error', 'VIEW_MISMATCH', `${key}: ${diff}`);
         }
       } catch (error) {
