@@ -60,6 +60,7 @@ const CLI_NAMES: Readonly<Record<string, string>> = {
   lod: '--lod',
   splitLod: '--split-lod',
   'verify()': 'octa verify',
+  'publishTables()': 'octa catalog publish',
   'ingest()': 'octa ingest -',
 };
 
@@ -80,7 +81,7 @@ export function toJson(value: unknown, indent?: number): string {
  * commit stands; the next commit or `octa catalog publish` catches them up).
  */
 export function warnPublishErrors(errors: readonly string[] | undefined): void {
-  for (const e of errors ?? []) process.stderr.write(`octa: warning: ${e}\n`);
+  for (const e of errors ?? []) process.stderr.write(`octa: warning: ${e} (\`octa catalog publish\`)\n`);
 }
 
 export function println(text: string): void {

@@ -46,7 +46,7 @@ describe('octa catalog sync --format, ddl --format', () => {
     ];
     const missing = await octa([...sync, '--format', 'iceberg']);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('run `octa catalog publish` on the lake first (code: NOT_FOUND');
+    expect(missing.stderr).toContain('run octa catalog publish on the lake first (code: NOT_FOUND');
     expect(server.requests).toEqual([]);
 
     mkdirSync(join(lake, 'pts', 'metadata'), { recursive: true });

@@ -21,6 +21,7 @@ const SUMMARY_KEYS = [
   'batches_skipped',
   'version',
   'reject_file',
+  'publish_errors',
 ];
 
 interface Summary {
@@ -139,6 +140,7 @@ describe('octa ingest', () => {
       batches_skipped: 0,
       version: 1,
       reject_file: null,
+      publish_errors: [],
     });
     // Progress (a plain line when stderr is not a terminal) is on stderr, never on stdout.
     expect(r.stderr).toMatch(/^octa: .*a\.csv: [\d,]+ rows read, \d+ rejected, \d+ files$/m);

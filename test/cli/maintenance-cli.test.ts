@@ -246,7 +246,9 @@ describe('octa maintenance commands on an s3:// lake', () => {
       expect((await run(['verify'])).problems).toEqual([]);
       const files = liveFiles(await (await EmbeddedCatalog.open({ storage: s3 })).snapshot(), 'pts');
       expect(files.map((f) => f.rows)).toEqual([500]);
-      expect((await s3.list('pts/')).map((e) => e.key)).toEqual([files[0]!.key]);
+      // The one data file left (besides the Delta Lake and Iceberg views' metadata).
+      const data = (await s3.list('pts/')).map((e) => e.key).filter((k) => k.includes('/lod='));
+      expect(data).toEqual([files[0]!.key]);
     } finally {
       s3.close();
       await server.stop();

@@ -147,6 +147,7 @@ describe('octa start-up', () => {
         'options.js',
         'demo/demo-scene.js',
         'lake/catalog/publish/ddl-engines.js',
+        'lake/catalog/publish/table-view.js',
         'lake/ingest/outputs.js',
         'lake/storage/location.js',
       ].sort(),

@@ -24,6 +24,8 @@ const ALLOWED = new Map([
   // Code, not text: a decrement, and S3's reserved bucket suffix.
   ['sql/training/spec.ts', /if \(--depth < 0\)/],
   ['lake/storage/s3-location.ts', /--ol-s3/],
+  // Comments inside the statements `formatDdl` prints, telling their reader what keeps them current.
+  ['lake/catalog/publish/format-ddl.ts', /^\s*[`'](--|-- .*)\s.*octa catalog (sync|ddl)/],
 ]);
 
 function sourceFiles(dir: string): string[] {

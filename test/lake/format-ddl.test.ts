@@ -169,11 +169,11 @@ describe('formatDdl refusals', () => {
     return error as OctaError;
   };
 
-  it('a table without a view is NOT_FOUND naming octa catalog publish; an unknown table is NOT_FOUND', async () => {
+  it('a table without a view is NOT_FOUND naming publishTables(); an unknown table is NOT_FOUND', async () => {
     removeDir(join(lake, 'Pts', 'metadata'));
     const iceberg = await refused({ format: 'iceberg', engine: 'duckdb' });
     expect([iceberg.code, iceberg.value]).toEqual(['NOT_FOUND', 'Pts/metadata/version-hint.text']);
-    expect(iceberg.message).toContain('`octa catalog publish`');
+    expect(iceberg.message).toContain('`publishTables()`');
     removeDir(join(lake, 'Pts', '_delta_log'));
     expect((await refused({ format: 'delta', engine: 'spark' })).value).toBe('Pts/_delta_log/');
     const unknown = await refused({ format: 'delta', engine: 'spark', table: 'nope' });

@@ -279,11 +279,11 @@ describe('syncGlue format refusals', () => {
     return error as OctaError;
   }
 
-  it('refuses a table without a published view, naming octa catalog publish, before Glue is called', async () => {
+  it('refuses a table without a published view, naming publishTables(), before Glue is called', async () => {
     const iceberg = await refused({});
     expect(iceberg.code).toBe('NOT_FOUND');
     expect(iceberg.value).toBe('pts/metadata/version-hint.text');
-    expect(iceberg.message).toContain('run `octa catalog publish`');
+    expect(iceberg.message).toContain('run `publishTables()`');
     const delta = await refused({ format: 'delta' });
     expect(delta.code).toBe('NOT_FOUND');
     expect(delta.value).toBe('pts/_delta_log/');

@@ -128,8 +128,13 @@ describe('round trip of a generated CSV', () => {
     expect(new Set(files.map((f) => `${f.t}/${f.r}`)).size).toBe(summary.partitions);
     expect(summary.partitions).toBe(4); // four days, one identifier range
     expect(files.length).toBeGreaterThan(4); // --file-rows 400 cut the days into several files
-    // Nothing but the committed files and the catalog in the lake.
-    expect(filesUnder(lake).filter((f) => !f.startsWith('_octa/'))).toEqual(files.map((f) => f.key).sort());
+    // Nothing but the committed files, the catalog and the Delta Lake and Iceberg views in the lake.
+    const views = /^pts\/(_delta_log|metadata)\//;
+    expect(filesUnder(lake).filter((f) => !f.startsWith('_octa/') && !views.test(f))).toEqual(
+      files.map((f) => f.key).sort(),
+    );
+    expect(filesUnder(lake).some((f) => f.startsWith('pts/_delta_log/'))).toBe(true);
+    expect(filesUnder(lake).some((f) => f.startsWith('pts/metadata/'))).toBe(true);
 
     // (a) DuckDB over the committed files.
     const viaDuck = await duck(

@@ -25,6 +25,7 @@ import {
   logKey,
   type TableConfig,
 } from '../../src/lake/catalog/catalog.js';
+import { parseDataFileKey } from '../../src/lake/catalog/layout.js';
 import { LEASE_PREFIX, LEASE_TTL_MS, leaseKey } from '../../src/lake/catalog/writer-lease.js';
 import { type IngestOptions, ingest } from '../../src/lake/ingest/ingest.js';
 import { compact } from '../../src/lake/maintenance/compact.js';
@@ -145,7 +146,10 @@ async function readableRows(storage: Storage): Promise<number> {
 async function uncommitted(storage: Storage): Promise<string[]> {
   const snapshot = await snapshotOf(storage);
   const live = new Set(snapshot.tables.get(TABLE) ? liveFiles(snapshot, TABLE).map((f) => f.key) : []);
-  return (await storage.list(`${TABLE}/`)).map((e) => e.key).filter((k) => !live.has(k));
+  // Data files only: the Delta Lake and Iceberg views' metadata lives under the table too.
+  return (await storage.list(`${TABLE}/`))
+    .map((e) => e.key)
+    .filter((k) => parseDataFileKey(k) !== null && !live.has(k));
 }
 
 /** Verifies the lake: no error, and no warning but superseded files. */

@@ -75,14 +75,18 @@ export async function checkViews(
         const published = await view.read(catalog.storage, name);
         const behind = await stepsSince(catalog, latest, name, published?.version ?? null);
         if (published === null) {
-          problem('warning', 'VIEW_BEHIND', 'not published yet; `octa catalog publish` writes it');
+          problem(
+            'warning',
+            'VIEW_BEHIND',
+            'not published yet; the next commit to the table, or publishing the lake, writes it',
+          );
           continue;
         }
         if (behind.length > 0) {
           problem(
             'warning',
             'VIEW_BEHIND',
-            `reflects catalog version ${published.version}, ${behind.length} change(s) behind version ${latest.version}; the next commit or \`octa catalog publish\` catches it up`,
+            `reflects catalog version ${published.version}, ${behind.length} change(s) behind version ${latest.version}; the next commit to the table, or publishing the lake again, catches it up`,
           );
         }
         const state = (await catalog.snapshotAt(published.version)).tables.get(name);

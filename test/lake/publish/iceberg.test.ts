@@ -428,7 +428,8 @@ describe('Iceberg view', () => {
     await ingestRows({ seed: 1 });
     await ingestRows({ seed: 2 });
     // Ingest publishes: take the views away, as a lake written before publishing existed has none.
-    for (const e of await storage.list(`${TABLE}/`)) if (!e.key.includes('/lod=')) await storage.delete(e.key);
+    for (const e of await storage.list(`${TABLE}/`))
+      if (!e.key.includes('/lod=')) await storage.delete(e.key);
     expect(await icebergView.publishedVersion(storage, TABLE)).toBeNull();
     await publish();
     expect(hint()).toBe(1);
@@ -644,7 +645,14 @@ describe('damaged Iceberg metadata', () => {
   it('gives up with CONFLICT when it loses the race for a metadata version 64 times', async () => {
     await ingestRows({ seed: 1 });
     await publish();
-    await ingestRows({ seed: 2 });
+    // A commit left unpublished (ingest publishes by itself): one file leaves the table.
+    const catalog = await EmbeddedCatalog.open({ storage });
+    const [gone] = liveFiles(await catalog.snapshot(), TABLE);
+    await catalog.commit({
+      operation: 'compact',
+      writer: 'w',
+      actions: [{ op: 'remove', key: gone!.key, table: TABLE }],
+    });
     // A storage on which every create-if-absent of a metadata version finds one there already.
     const base = storage;
     const losing: Storage = {

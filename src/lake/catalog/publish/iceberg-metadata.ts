@@ -217,8 +217,9 @@ export function keyOf(storage: Storage, location: string): string {
   if (!location.startsWith(prefix)) {
     throw new OctaError(
       'CORRUPT',
-      `the Iceberg metadata names a file outside the lake at ${storage.url}: the lake was moved or the metadata was not written by this lake; run \`octa catalog publish\` after removing <table>/metadata/`,
+      `the Iceberg metadata names a file outside the lake at ${storage.url}: the lake was moved or the metadata was not written by this lake; run \`publishTables()\` after removing <table>/metadata/`,
       location,
+      { params: ['publishTables()'] },
     );
   }
   return location.slice(prefix.length);

@@ -43,8 +43,9 @@ const DELTA_LOG_ENTRY =
 const unpublished = (table: string, format: string, key: string) =>
   new OctaError(
     'NOT_FOUND',
-    `table ${table} has no published ${format} view (no ${key}); run \`octa catalog publish\` on the lake first`,
+    `table ${table} has no published ${format} view (no ${key}); run \`publishTables()\` on the lake first`,
     key,
+    { params: ['publishTables()'] },
   );
 
 /**
@@ -84,16 +85,18 @@ export async function locateView({
   if (!Number.isSafeInteger(version)) {
     throw new OctaError(
       'CORRUPT',
-      `${hint} does not hold a metadata version number; run \`octa catalog publish\` to rewrite the Iceberg view`,
+      `${hint} does not hold a metadata version number; run \`publishTables()\` to rewrite the Iceberg view`,
       text.slice(0, 64),
+      { params: ['publishTables()'] },
     );
   }
   const key = metadataKey(table, version);
   if ((await storage.stat(key)) === null) {
     throw new OctaError(
       'CORRUPT',
-      `${hint} names metadata version ${version}, but ${key} is missing; run \`octa verify\` and \`octa catalog publish\``,
+      `${hint} names metadata version ${version}, but ${key} is missing; run \`verify()\` and \`publishTables()\``,
       key,
+      { params: ['verify()', 'publishTables()'] },
     );
   }
   return {

@@ -40,6 +40,6 @@ export async function publishAfterCommit(
     .filter((o) => o.error !== undefined)
     .map(
       (o) =>
-        `the ${o.format} view of table ${o.table} is behind the catalog (it reflects version ${o.from ?? 'none'}): ${o.error!.message}; \`octa catalog publish\` catches it up`,
+        `the ${o.format} view of table ${o.table} is behind the catalog (it reflects version ${o.from ?? 'none'}): ${o.error!.message}; the next commit to the table, or publishing the lake again, catches it up`,
     );
 }
