@@ -81,7 +81,14 @@ export function toJson(value: unknown, indent?: number): string {
  * commit stands; the next commit or `octa catalog publish` catches them up).
  */
 export function warnPublishErrors(errors: readonly string[] | undefined): void {
-  for (const e of errors ?? []) process.stderr.write(`octa: warning: ${e} (\`octa catalog publish\`)\n`);
+  for (const e of errors ?? []) {
+    // The messages name library calls where a library user acts; the CLI names its commands.
+    let text = e;
+    for (const [param, name] of Object.entries(CLI_NAMES)) {
+      if (param.endsWith('()')) text = text.replaceAll(`\`${param}\``, name);
+    }
+    process.stderr.write(`octa: warning: ${text} (\`octa catalog publish\`)\n`);
+  }
 }
 
 export function println(text: string): void {

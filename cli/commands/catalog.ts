@@ -9,7 +9,7 @@ import type { CatalogSnapshot, DdlEngine, FormatDdlEngine, GlueFormat, Storage }
 import { DDL_ENGINES, FORMAT_DDL_ENGINES, GLUE_FORMATS, TABLE_FORMATS } from '../../src/options.js';
 import { type LakeArgs, lakeOptions, withStorage } from '../args.js';
 import { commandParts } from '../command.js';
-import { EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
+import { cliMessage, EXIT_FAILURE, println, toJson, UsageError } from '../output.js';
 
 /**
  * Runs a task with the lake's storage, its catalog state and the location engines reach the lake at
@@ -269,14 +269,14 @@ export const catalogCommand = commandParts({
               toJson(
                 outcomes.map(({ error, ...o }) => ({
                   ...o,
-                  error: error === undefined ? null : { code: error.code, message: error.message },
+                  error: error === undefined ? null : { code: error.code, message: cliMessage(error) },
                 })),
               ),
             );
           } else {
             for (const o of outcomes) {
               const what = o.error
-                ? `FAILED at version ${o.from ?? 'none'}: ${o.error.message}`
+                ? `FAILED at version ${o.from ?? 'none'}: ${cliMessage(o.error)}`
                 : o.steps === 0
                   ? `up to date (catalog version ${o.to})`
                   : `catalog version ${o.from ?? 'none'} -> ${o.to} (${o.steps} version(s) written)`;

@@ -92,7 +92,7 @@ async function checkLake(lakeArgs: string[]): Promise<{ errors: number; orphans:
   expect(first.stdout, first.stderr).not.toBe('');
   const errors = (JSON.parse(first.stdout) as { errors: number }).errors;
   const publish = await octa(['catalog', 'publish', ...lakeArgs]);
-  expect(publish.status, publish.stderr).toBe(0);
+  expect(publish.status, publish.stdout + publish.stderr).toBe(0);
   const vacuum = await octa(['vacuum', ...lakeArgs, '--grace', '0', '--json']);
   expect(vacuum.status).toBe(0);
   const second = await octa(['verify', ...lakeArgs, '--json']);

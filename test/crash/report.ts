@@ -179,8 +179,9 @@ Last run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
 
 Each trial starts the command, SIGKILLs it at a seeded random moment within the time a clean run
 takes (×1.1, so some runs finish first), runs the same command again to completion, and checks the
-lake: every input row visible exactly once through the catalog, \`octa verify\` without errors, and
-no orphan left after \`octa vacuum --grace 0\`. Input: ${crashRows.toLocaleString('en')} rows.
+lake: every input row visible exactly once through the catalog, \`octa verify\` without errors (its
+checks include the Delta Lake and Iceberg views, which a kill may leave behind the catalog but never
+wrong), and no orphan and no stale view left after \`octa catalog publish\` and \`octa vacuum --grace 0\`. Input: ${crashRows.toLocaleString('en')} rows.
 Ingest runs with \`--file-rows 8000 --memory-mb 4\`, so kills land while rows are buffered, while
 files are encoded and written, between the last file and the commit, and during the commit.
 Compact (to 40,000 rows per file) and rebalance (to 20,000) start from a lake of 2,000-row files, so

@@ -72,6 +72,27 @@ async function run(open: () => Promise<Storage>) {
       expect(state?.version, view.format).toBe(WRITERS * COMMITS);
       expect([...state!.files.keys()].sort(), view.format).toEqual(keys);
     }
+    // Gap-free histories: Delta version d and Iceberg snapshot d+1 reflect catalog version d+1.
+    const log = `${TABLE}/_delta_log/`;
+    const commits = (await storage.list(log)).filter((e) => /\/\d{20}\.json$/.test(e.key));
+    expect(commits.map((e) => Number(e.key.slice(log.length, log.length + 20)))).toEqual(
+      Array.from({ length: WRITERS * COMMITS }, (_, d) => d),
+    );
+    for (const e of commits) {
+      const lines = new TextDecoder()
+        .decode(await storage.read(e.key))
+        .trim()
+        .split('\n');
+      const txn = lines.map((l) => JSON.parse(l).txn).find((t) => t?.appId === 'octa-catalog');
+      expect(txn?.version, e.key).toBe(Number(e.key.slice(log.length, log.length + 20)) + 1);
+    }
+    const hint = new TextDecoder().decode(await storage.read(`${TABLE}/metadata/version-hint.text`)).trim();
+    const metadata = JSON.parse(
+      new TextDecoder().decode(await storage.read(`${TABLE}/metadata/v${hint}.metadata.json`)),
+    ) as { snapshots: { summary: Record<string, string> }[] };
+    expect(metadata.snapshots.map((s) => Number(s.summary['octa.catalog-version']))).toEqual(
+      Array.from({ length: WRITERS * COMMITS }, (_, i) => i + 1),
+    );
     const report = await verify({ storage });
     expect(report.problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(report.problems.filter((p) => p.code.startsWith('VIEW_'))).toEqual([]);

@@ -5,7 +5,7 @@
  * two) or failed leaves the views behind, never ahead or wrong, `verify` says so, and the next
  * commit or `publishTables` catches them up; vacuum expires view versions with the data files.
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedCatalog, type FileRecord, liveFiles } from '../../../src/lake/catalog/catalog.js';
@@ -158,6 +158,31 @@ describe('publishing after every commit', () => {
     expect((await iceberg.read(storage, TABLE))?.version).toBe(second.version);
     await publishTables(await EmbeddedCatalog.open({ storage }), views);
     await expectViewsAt(second.version!);
+  });
+
+  it('a copied lake gets its own Iceberg view at its next commit; the original keeps its own', async () => {
+    await ingestRows(11);
+    await ingestRows(12);
+    const copyRoot = join(dir, 'copy');
+    cpSync(join(dir, 'lake'), copyRoot, { recursive: true });
+    const copy = await LocalStorage.create({ root: copyRoot });
+    const iceberg = views.find((v) => v.format === 'iceberg')!;
+    const delta = views.find((v) => v.format === 'delta')!;
+    // Iceberg records absolute locations: the copy's metadata names the original, so for the copy
+    // there is no view yet (Delta's relative paths move with the files).
+    expect(await iceberg.publishedVersion(copy, TABLE)).toBeNull();
+    expect(await delta.publishedVersion(copy, TABLE)).toBe((await catalogFiles()).version);
+    const next = await ingestRows(13, copy);
+    expect(next.publish_errors).toEqual([]);
+    const state = await iceberg.read(copy, TABLE);
+    expect(state?.version).toBe(next.version);
+    const snapshot = await (await EmbeddedCatalog.open({ storage: copy })).snapshot();
+    expect([...state!.files.keys()].sort()).toEqual(liveFiles(snapshot, TABLE).map((f) => f.key));
+    const report = await verify({ storage: copy });
+    expect(report.problems.filter((p) => p.code.startsWith('VIEW_'))).toEqual([]);
+    // The original lake's views still describe it, at its own version.
+    expect(await viewProblems()).toEqual([]);
+    await expectViewsAt((await catalogFiles()).version);
   });
 
   it('vacuum expires view versions with the files they list, and keeps the latest', async () => {

@@ -145,6 +145,15 @@ async function nextMetadata(
   return metadata;
 }
 
+/**
+ * Whether a metadata version describes the table where this storage finds it. Iceberg records
+ * absolute locations, so a lake copied or moved elsewhere holds metadata that names the old place:
+ * for this location the view does not exist yet, and its next version starts it afresh (all live
+ * files, no history from the old place), continuing the version numbers.
+ */
+const isHere = (storage: Storage, table: string, latest: MetadataVersion | null): latest is MetadataVersion =>
+  latest !== null && latest.metadata.location === `${storage.url}/${table}`;
+
 async function publish(storage: Storage, table: string, steps: readonly PublishStep[]): Promise<number> {
   let latest = await readLatest(storage, table);
   // Row group offsets by file key, read once however many times a lost race rebuilds a step.
@@ -158,18 +167,27 @@ async function publish(storage: Storage, table: string, steps: readonly PublishS
           table,
         );
       }
-      const reflected = latest ? reflectedVersion(latest.metadata) : null;
+      const here = isHere(storage, table, latest);
+      const reflected = here ? reflectedVersion(latest!.metadata) : null;
       if (reflected !== null && reflected >= step.version) break;
-      const metadata = await nextMetadata(storage, table, latest, step, footers);
+      if (latest !== null && !here && !step.initial) {
+        throw new OctaError(
+          'CONFLICT',
+          `the Iceberg view of table ${table} was written at ${latest.metadata.location}, not here: the lake moved while publishing; publish again`,
+          table,
+        );
+      }
+      const base = here ? latest : null;
+      const metadata = await nextMetadata(storage, table, base, step, footers);
       const n = (latest?.n ?? 0) + 1;
-      if (await writeVersion(storage, table, n, metadata, latest)) {
+      if (await writeVersion(storage, table, n, metadata, base)) {
         latest = { n, metadata };
         break;
       }
       latest = await readLatest(storage, table);
     }
   }
-  const version = latest ? reflectedVersion(latest.metadata) : null;
+  const version = isHere(storage, table, latest) ? reflectedVersion(latest.metadata) : null;
   if (version === null) {
     throw new OctaError('CORRUPT', 'the Iceberg view has no current snapshot after publishing', table);
   }
@@ -178,7 +196,7 @@ async function publish(storage: Storage, table: string, steps: readonly PublishS
 
 async function read(storage: Storage, table: string): Promise<PublishedState | null> {
   const latest = await readLatest(storage, table);
-  if (latest === null) return null;
+  if (!isHere(storage, table, latest)) return null;
   const version = reflectedVersion(latest.metadata);
   if (version === null) return null;
   const files = new Map<string, PublishedFile>();
@@ -195,7 +213,8 @@ async function read(storage: Storage, table: string): Promise<PublishedState | n
  */
 async function expire(storage: Storage, table: string, before: Date): Promise<string[]> {
   let latest = await readLatest(storage, table);
-  if (latest === null) return [];
+  // Metadata naming another place (a copied lake) is not this location's view: nothing to expire.
+  if (!isHere(storage, table, latest)) return [];
   const cutoff = before.getTime();
   for (;;) {
     const m = latest.metadata;
@@ -218,7 +237,7 @@ async function expire(storage: Storage, table: string, before: Date): Promise<st
       break;
     }
     const reread = await readLatest(storage, table);
-    if (reread === null) return [];
+    if (!isHere(storage, table, reread)) return [];
     latest = reread;
   }
   const referenced = new Set([versionHintKey(table), metadataKey(table, latest.n)]);
@@ -247,7 +266,7 @@ export const icebergView: TableView = {
   format: 'iceberg',
   async publishedVersion(storage, table) {
     const latest = await readLatest(storage, table);
-    return latest ? reflectedVersion(latest.metadata) : null;
+    return isHere(storage, table, latest) ? reflectedVersion(latest.metadata) : null;
   },
   publish,
   read,
