@@ -19,6 +19,7 @@ import { verify } from '../../../src/lake/maintenance/verify.js';
 import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
 import { OctaError } from '../../../src/lattice/errors.js';
+import { ageCatalog } from '../fixtures/catalog.js';
 import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
 
@@ -79,7 +80,9 @@ async function expectViewsAt(version: number) {
 }
 
 const viewProblems = async () =>
-  (await verify({ storage })).problems.filter((p) => p.code.startsWith('VIEW_')).map((p) => p.code);
+  (await verify({ storage, table: TABLE })).problems
+    .filter((p) => p.code.startsWith('VIEW_'))
+    .map((p) => p.code);
 
 describe('publishing after every commit', () => {
   it('ingest and compaction publish both views at the catalog version they commit', async () => {
@@ -123,15 +126,43 @@ describe('publishing after every commit', () => {
     for (const key of (await storage.list(`${TABLE}/`)).map((e) => e.key)) {
       if (key.includes('/_delta_log/') || key.includes('/metadata/')) await storage.delete(key);
     }
+    // …and long ago: its views start at the latest version, not at its creation.
+    await ageCatalog(storage);
     expect(await viewProblems()).toEqual(['VIEW_BEHIND', 'VIEW_BEHIND']);
     const { version } = await catalogFiles();
-    const outcomes = await publishTables(await EmbeddedCatalog.open({ storage }), views);
+    const outcomes = await publishTables(await EmbeddedCatalog.open({ storage }), views, [TABLE]);
     expect(outcomes.map((o) => [o.format, o.from, o.to, o.steps, o.error])).toEqual(
       views.map((v) => [v.format, null, version, 1, undefined]),
     );
     await expectViewsAt(version);
-    const again = await publishTables(await EmbeddedCatalog.open({ storage }), views);
+    const again = await publishTables(await EmbeddedCatalog.open({ storage }), views, [TABLE]);
     expect(again.map((o) => o.steps)).toEqual([0, 0]);
+  });
+
+  it('a table created by a recent ingest gets a view version for every catalog version since', async () => {
+    await ingestRows(14);
+    await ingestRows(15);
+    await ingestRows(16);
+    // As when writers race at a table's creation: no view existed when the later commits landed.
+    for (const key of (await storage.list(`${TABLE}/`)).map((e) => e.key)) {
+      if (key.includes('/_delta_log/') || key.includes('/metadata/')) await storage.delete(key);
+    }
+    const outcomes = await publishTables(await EmbeddedCatalog.open({ storage }), views, [TABLE]);
+    expect(outcomes.map((o) => [o.format, o.from, o.to, o.steps])).toEqual(
+      views.map((v) => [v.format, null, 3, 3]),
+    );
+    const log = `${TABLE}/_delta_log/`;
+    const commits = (await storage.list(log)).filter((e) => /\/\d{20}\.json$/.test(e.key));
+    const reflected = [];
+    for (const e of commits) {
+      const lines = new TextDecoder()
+        .decode(await storage.read(e.key))
+        .trim()
+        .split('\n');
+      reflected.push(lines.map((l) => JSON.parse(l).txn).find((t) => t?.appId === 'octa-catalog')?.version);
+    }
+    expect(reflected).toEqual([1, 2, 3]);
+    await expectViewsAt(3);
   });
 
   it('a view whose writes fail is reported, the commit stands, and the other view is current', async () => {

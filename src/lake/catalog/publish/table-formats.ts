@@ -25,6 +25,9 @@ export interface PublishOutcome {
   error?: OctaError;
 }
 
+/** How far back a table without a view may have been created to have its view start there. */
+const RECENT_VERSIONS = 64;
+
 const byKey = (a: FileRecord, b: FileRecord) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** Whether an entry changed which files of `table` are live (the only changes a view records). */
@@ -48,19 +51,31 @@ export async function stepsSince(
   const state = latest.tables.get(table);
   if (state === undefined) return [];
   if (from === null) {
-    const [entry] = latest.version > 0 ? await catalog.entries(latest.version, latest.version) : [];
-    return [
-      {
-        version: latest.version,
-        timestamp: entry?.timestamp ?? state.config.createdAt,
-        operation: 'publish',
-        batches: [...state.batches].sort(),
-        config: state.config,
-        initial: true,
-        added: [...state.files.values()].sort(byKey),
-        removed: [],
-      },
-    ];
+    // A table created with its first files within the last few versions (ingests racing to create
+    // and fill it) starts its view at that commit, so that every catalog version since has its own
+    // view version; an older table (a lake written before publishing existed) starts at the latest
+    // version instead of replaying its whole history.
+    const recent = await catalog.entries(Math.max(1, latest.version - RECENT_VERSIONS + 1), latest.version);
+    const created = recent.find(
+      (e) =>
+        e.actions.some((a) => a.op === 'create_table' && a.config.name === table) &&
+        e.actions.some((a) => a.op === 'add' && a.file.table === table),
+    );
+    const start = created === undefined ? latest : await catalog.snapshotAt(created.version);
+    const startState = start.tables.get(table)!;
+    const initial: PublishStep = {
+      version: start.version,
+      timestamp: created?.timestamp ?? recent.at(-1)?.timestamp ?? state.config.createdAt,
+      operation: 'publish',
+      batches: [...startState.batches].sort(),
+      config: startState.config,
+      initial: true,
+      added: [...startState.files.values()].sort(byKey),
+      removed: [],
+    };
+    return start.version === latest.version
+      ? [initial]
+      : [initial, ...(await stepsSince(catalog, latest, table, start.version))];
   }
   if (from > latest.version) {
     throw new OctaError(
