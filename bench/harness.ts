@@ -99,3 +99,35 @@ export function numberArg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
+
+/**
+ * The arguments of the `octa ingest` run the ingest benchmarks time: the generated sensor CSV into
+ * table `points` (frame cartesian:0,0,0,1024, LOD 12, event time `t`), JSON summary, no progress.
+ * @param octa - the built CLI (dist/cli/octa.js)
+ * @param times - epoch seconds (`--time-unit s`) or ISO text
+ */
+export function octaIngestArgs(
+  octa: string,
+  csv: string,
+  lake: string,
+  times: 'epoch' | 'iso' = 'epoch',
+): string[] {
+  return [
+    octa,
+    'ingest',
+    csv,
+    '--lake',
+    lake,
+    '--table',
+    'points',
+    '--frame',
+    'cartesian:0,0,0,1024',
+    '--lod',
+    '12',
+    '--time',
+    't',
+    ...(times === 'epoch' ? ['--time-unit', 's'] : []),
+    '--json',
+    '--quiet',
+  ];
+}

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_DIR, numberArg, printTable } from './harness.js';
+import { BENCH_DIR, numberArg, octaIngestArgs, printTable } from './harness.js';
 import { generateSensorCsv, type SensorCsvShape, sensorCsvName } from './sensor-csv.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -67,24 +67,7 @@ function timed(args: string[]): Run {
 
 function octaIngest(csv: string, lake: string, times: 'epoch' | 'iso' = 'epoch'): Run {
   rmSync(lake, { recursive: true, force: true });
-  return timed([
-    join(root, 'dist', 'cli', 'octa.js'),
-    'ingest',
-    csv,
-    '--lake',
-    lake,
-    '--table',
-    'points',
-    '--frame',
-    'cartesian:0,0,0,1024',
-    '--lod',
-    '12',
-    '--time',
-    't',
-    ...(times === 'epoch' ? ['--time-unit', 's'] : []),
-    '--json',
-    '--quiet',
-  ]);
+  return timed(octaIngestArgs(join(root, 'dist', 'cli', 'octa.js'), csv, lake, times));
 }
 
 function duckdbIngest(

@@ -21,7 +21,7 @@ import { tableViews } from '../src/lake/catalog/publish/views.js';
 import { ingest } from '../src/lake/ingest/ingest.js';
 import { compact } from '../src/lake/maintenance/compact.js';
 import { LocalStorage } from '../src/lake/storage/local-storage.js';
-import { BENCH_DIR, numberArg, printTable } from './harness.js';
+import { BENCH_DIR, numberArg, octaIngestArgs, printTable } from './harness.js';
 import { generateSensorCsv, sensorCsvName } from './sensor-csv.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -46,25 +46,9 @@ function octaIngest(csv: string, lake: string): { wall: number; publish: number 
   const metrics = join(work, 'publish-metrics.prom');
   rmSync(metrics, { force: true });
   const wall = run([
-    join(root, 'dist', 'cli', 'octa.js'),
-    'ingest',
-    csv,
-    '--lake',
-    lake,
-    '--table',
-    'points',
-    '--frame',
-    'cartesian:0,0,0,1024',
-    '--lod',
-    '12',
-    '--time',
-    't',
-    '--time-unit',
-    's',
+    ...octaIngestArgs(join(root, 'dist', 'cli', 'octa.js'), csv, lake),
     '--metrics',
     metrics,
-    '--json',
-    '--quiet',
   ]);
   const line = readFileSync(metrics, 'utf8')
     .split('\n')
@@ -140,11 +124,12 @@ const bytesUnder = async (prefix: string) => {
 };
 const delta = await bytesUnder('points/_delta_log/');
 const iceberg = await bytesUnder('points/metadata/');
-const last = JSON.parse(
-  new TextDecoder().decode(await storage.read('points/_delta_log/_last_checkpoint')),
-) as {
-  version: number;
-};
+// No checkpoint yet (fewer than 10 Delta versions): a reader replays every JSON commit.
+const last = (await storage.stat('points/_delta_log/_last_checkpoint'))
+  ? (JSON.parse(new TextDecoder().decode(await storage.read('points/_delta_log/_last_checkpoint'))) as {
+      version: number;
+    })
+  : { version: -1 };
 const jsonAfter = (await storage.list('points/_delta_log/')).filter((e) => {
   const m = /\/(\d{20})\.json$/.exec(e.key);
   return m !== null && Number(m[1]) > last.version;
