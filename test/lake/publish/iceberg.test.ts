@@ -34,7 +34,7 @@ import { LocalStorage } from '../../../src/lake/storage/local-storage.js';
 import type { Storage } from '../../../src/lake/storage/storage.js';
 import { withS3Lake } from '../../support/s3-server.js';
 import { ageCatalog, tableConfig } from '../fixtures/catalog.js';
-import { removeDir, tempDir } from '../fixtures/ingest/lake.js';
+import { removeDir, tempDir, withoutViews } from '../fixtures/ingest/lake.js';
 import { generatePoints, POINTS_FRAME, pointsToCsv } from '../fixtures/ingest/points.js';
 
 const TABLE = 'pts';
@@ -60,11 +60,12 @@ async function ingestRows({
   fileRows = 100,
   timeBucket = 'day' as TimeBucket,
   rowGroupSize = undefined as number | undefined,
+  unpublished = false,
 } = {}) {
   const path = join(dir, `input-${++inputs}.csv`);
   writeFileSync(path, pointsToCsv(generatePoints({ rows, seed, days })));
   const summary = await ingest({
-    storage,
+    storage: unpublished ? withoutViews(storage) : storage,
     table: TABLE,
     inputs: [{ path }],
     frame: POINTS_FRAME,
@@ -396,17 +397,19 @@ describe('Iceberg view', () => {
   it('gives one gap-free history when two publishers race over the same steps', async () => {
     await ingestRows({ seed: 1 });
     await publish();
-    await ingestRows({ seed: 2 });
-    await ingestRows({ seed: 3 });
-    await compact({ storage, targetRows: 400 });
+    // Commits whose publication never ran, so that both publishers below start behind.
+    await ingestRows({ seed: 2, unpublished: true });
+    await ingestRows({ seed: 3, unpublished: true });
+    await compact({ storage: withoutViews(storage), targetRows: 400 });
     const latest = await (await EmbeddedCatalog.open({ storage })).snapshot();
+    expect(await icebergView.publishedVersion(storage, TABLE)).toBe(1);
 
     const rival = await LocalStorage.create({ root: join(dir, 'lake') });
     const [a, b] = await Promise.all([
       publishTables(await EmbeddedCatalog.open({ storage }), [icebergView]),
       publishTables(await EmbeddedCatalog.open({ storage: rival }), [icebergView]),
     ]);
-    for (const o of [...a, ...b]) expect([o.error, o.to]).toEqual([undefined, latest.version]);
+    for (const o of [...a, ...b]) expect([o.error, o.from, o.to]).toEqual([undefined, 1, latest.version]);
 
     // One version per catalog version, each the child of the one before.
     const commits = (await (await EmbeddedCatalog.open({ storage })).entries(1, latest.version)).map(

@@ -321,5 +321,11 @@ export async function writeVersion(
   const bytes = new TextEncoder().encode(JSON.stringify(metadata));
   if (!(await storage.writeIfAbsent(metadataKey(table, n), bytes))) return false;
   await storage.write(versionHintKey(table), new TextEncoder().encode(String(n)));
+  // A publisher of a later version may have written its hint before ours landed: the hint then
+  // names the newest version again, so readers that follow only the hint (engines, Glue sync) do
+  // not stay a version behind.
+  let newest = n;
+  while ((await storage.stat(metadataKey(table, newest + 1))) !== null) newest++;
+  if (newest > n) await storage.write(versionHintKey(table), new TextEncoder().encode(String(newest)));
   return true;
 }
