@@ -285,7 +285,12 @@ export async function handle(state: LakeState, req: IncomingMessage, res: Server
     sendJson(res, 200, { version: snapshot.version, tables: [...snapshot.tables.keys()].sort() });
   } else if (path.startsWith('/v1/tables/') && !path.slice('/v1/tables/'.length).includes('/')) {
     allow('GET');
-    const name = decodeURIComponent(path.slice('/v1/tables/'.length));
+    let name: string;
+    try {
+      name = decodeURIComponent(path.slice('/v1/tables/'.length));
+    } catch {
+      throw badRequest('the table name is not valid percent-encoded UTF-8');
+    }
     const snapshot = await state.snapshot();
     if (!snapshot.tables.has(name))
       throw new HttpError(404, 'NOT_FOUND', `no such table: ${JSON.stringify(name)}`);

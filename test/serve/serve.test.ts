@@ -185,6 +185,7 @@ describe('octa serve (a single server)', () => {
       [post({ table: 'survey', box: [0, 0, 0, 1, 1, 1] }, 'xml'), 400, 'INVALID_ARGUMENT'],
       [post({ table: 'nope', box: [0, 0, 0, 1, 1, 1] }), 404, 'NOT_FOUND'],
       [fetch(`${url}/v1/tables/nope`), 404, 'NOT_FOUND'],
+      [fetch(`${url}/v1/tables/%E0%A4%A`), 400, 'INVALID_ARGUMENT'],
       [fetch(`${url}/v2/anything`), 404, 'NOT_FOUND'],
       [fetch(`${url}/v1/query`), 405, 'INVALID_ARGUMENT'],
       [fetch(`${url}/v1/tables`, { method: 'DELETE' }), 405, 'INVALID_ARGUMENT'],
