@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { request } from 'node:http';
+import { Agent, get, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -205,10 +205,15 @@ describe('octa serve (a single server)', () => {
     const child = server!;
     const body = JSON.stringify(QUERIES[1]);
     const want = await expected(QUERIES[1]!);
+    // One keep-alive connection, accepted by the server (a /health answered on it) before the POST.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await new Promise<void>((done, failed) => {
+      get(`${url}/health`, { agent }, (res) => res.resume().on('end', done)).on('error', failed);
+    });
     const answer = new Promise<{ status: number; text: string }>((done, failed) => {
       const req = request(
         `${url}/v1/query`,
-        { method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } },
+        { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } },
         (res) => {
           let text = '';
           res.on('data', (d: Buffer) => {
@@ -232,5 +237,6 @@ describe('octa serve (a single server)', () => {
     const [code, signal] = await exited;
     expect([code, signal]).toEqual([0, null]);
     expect(stderr).toContain('SIGTERM');
+    agent.destroy();
   });
 });
