@@ -62,6 +62,12 @@ const COMMANDS: readonly LazyCommand[] = [
     load: () => import('./commands/query.js').then((m) => m.queryCommand),
   },
   {
+    command: 'serve',
+    describe: 'Serve a lake over HTTP: health, tables and spatial queries (a single server)',
+    handles: true,
+    load: () => import('./commands/serve.js').then((m) => m.serveCommand),
+  },
+  {
     command: 'export',
     describe: 'Export data from a lake',
     load: () => import('./commands/export.js').then((m) => m.exportCommand),

@@ -15,7 +15,8 @@ export const EXIT_SUCCESS = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-const USAGE_CODES = new Set([
+/** The OctaError codes that name the caller's mistake: exit code 2, HTTP 400 in `octa serve`. */
+export const USAGE_CODES: ReadonlySet<string> = new Set([
   'INVALID_ARGUMENT',
   'INVALID_LOD',
   'INVALID_TIER',
