@@ -216,6 +216,42 @@ describe('publishing after every commit', () => {
     await expectViewsAt((await catalogFiles()).version);
   });
 
+  it("never builds on, expires or deletes another tool's Iceberg table in the table's metadata folder", async () => {
+    // Another writer's Iceberg table where the view would go (its snapshot has no catalog version).
+    const foreign = {
+      'format-version': 2,
+      'table-uuid': '00000000-0000-4000-8000-000000000001',
+      location: `${storage.url}/${TABLE}`,
+      'current-snapshot-id': 7,
+      snapshots: [
+        {
+          'snapshot-id': 7,
+          'timestamp-ms': 1,
+          'manifest-list': 'elsewhere.avro',
+          summary: { operation: 'append' },
+        },
+      ],
+    };
+    const bytes = new TextEncoder().encode(JSON.stringify(foreign));
+    await storage.write(`${TABLE}/metadata/v1.metadata.json`, bytes);
+    await storage.write(`${TABLE}/metadata/stray-m0.avro`, new Uint8Array([1, 2, 3]));
+    const summary = await ingestRows(17);
+    expect(summary.version).toBe(1);
+    expect(summary.publish_errors).toHaveLength(1);
+    expect(summary.publish_errors[0]).toMatch(/iceberg view .* not written by octa-lake/);
+    const vacuumed = await vacuum({ storage, graceMs: 0 });
+    expect(vacuumed.publish_errors.some((e) => /iceberg view .* not written by octa-lake/.test(e))).toBe(
+      true,
+    );
+    // Untouched: no version written over it, nothing of it deleted; the Delta view is current.
+    expect((await storage.list(`${TABLE}/metadata/`)).map((e) => e.key)).toEqual([
+      `${TABLE}/metadata/stray-m0.avro`,
+      `${TABLE}/metadata/v1.metadata.json`,
+    ]);
+    expect(await storage.read(`${TABLE}/metadata/v1.metadata.json`)).toEqual(bytes);
+    expect((await views.find((v) => v.format === 'delta')!.read(storage, TABLE))?.version).toBe(1);
+  });
+
   it('vacuum expires view versions with the files they list, and keeps the latest', async () => {
     await ingestRows(9);
     await ingestRows(10);

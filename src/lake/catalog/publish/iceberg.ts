@@ -146,6 +146,24 @@ async function nextMetadata(
 }
 
 /**
+ * The latest metadata version, refusing metadata that octa-lake did not write (another tool's
+ * Iceberg table in the same folder): the view never builds on, expires or deletes another writer's
+ * files.
+ * @throws {OctaError} CORRUPT when the current snapshot carries no catalog version
+ */
+async function readOurs(storage: Storage, table: string): Promise<MetadataVersion | null> {
+  const latest = await readLatest(storage, table);
+  if (latest !== null && reflectedVersion(latest.metadata) === null) {
+    throw new OctaError(
+      'CORRUPT',
+      `the Iceberg metadata in ${table}/metadata/ was not written by octa-lake (its current snapshot has no ${CATALOG_VERSION_KEY}); move that folder away, then publish again`,
+      metadataKey(table, latest.n),
+    );
+  }
+  return latest;
+}
+
+/**
  * Whether a metadata version describes the table where this storage finds it. Iceberg records
  * absolute locations, so a lake copied or moved elsewhere holds metadata that names the old place:
  * for this location the view does not exist yet, and its next version starts it afresh (all live
@@ -155,7 +173,7 @@ const isHere = (storage: Storage, table: string, latest: MetadataVersion | null)
   latest !== null && latest.metadata.location === `${storage.url}/${table}`;
 
 async function publish(storage: Storage, table: string, steps: readonly PublishStep[]): Promise<number> {
-  let latest = await readLatest(storage, table);
+  let latest = await readOurs(storage, table);
   // Row group offsets by file key, read once however many times a lost race rebuilds a step.
   const footers = new Map<string, number[]>();
   for (const step of steps) {
@@ -184,7 +202,7 @@ async function publish(storage: Storage, table: string, steps: readonly PublishS
         latest = { n, metadata };
         break;
       }
-      latest = await readLatest(storage, table);
+      latest = await readOurs(storage, table);
     }
   }
   const version = isHere(storage, table, latest) ? reflectedVersion(latest.metadata) : null;
@@ -195,7 +213,7 @@ async function publish(storage: Storage, table: string, steps: readonly PublishS
 }
 
 async function read(storage: Storage, table: string): Promise<PublishedState | null> {
-  const latest = await readLatest(storage, table);
+  const latest = await readOurs(storage, table);
   if (!isHere(storage, table, latest)) return null;
   const version = reflectedVersion(latest.metadata);
   if (version === null) return null;
@@ -212,7 +230,7 @@ async function read(storage: Storage, table: string): Promise<PublishedState | n
  * retained snapshot references and that were last modified before `before`.
  */
 async function expire(storage: Storage, table: string, before: Date): Promise<string[]> {
-  let latest = await readLatest(storage, table);
+  let latest = await readOurs(storage, table);
   // Metadata naming another place (a copied lake) is not this location's view: nothing to expire.
   if (!isHere(storage, table, latest)) return [];
   const cutoff = before.getTime();
@@ -236,7 +254,7 @@ async function expire(storage: Storage, table: string, before: Date): Promise<st
       latest = { n: latest.n + 1, metadata: next };
       break;
     }
-    const reread = await readLatest(storage, table);
+    const reread = await readOurs(storage, table);
     if (!isHere(storage, table, reread)) return [];
     latest = reread;
   }
@@ -265,7 +283,7 @@ async function expire(storage: Storage, table: string, before: Date): Promise<st
 export const icebergView: TableView = {
   format: 'iceberg',
   async publishedVersion(storage, table) {
-    const latest = await readLatest(storage, table);
+    const latest = await readOurs(storage, table);
     return isHere(storage, table, latest) ? reflectedVersion(latest.metadata) : null;
   },
   publish,
