@@ -171,7 +171,7 @@ export class EmbeddedCatalog {
    *   damaged or missing entry; IO_ERROR from storage
    */
   async entries(from: number, to: number): Promise<CommitEntry[]> {
-    const latest = (await this.snapshot()).version;
+    const latest = (await this.#reaching(to)).version;
     checkInt(from, 1, Math.max(1, latest), 'INVALID_ARGUMENT', 'from');
     checkInt(to, from - 1, latest, 'INVALID_ARGUMENT', 'to');
     const out: CommitEntry[] = [];
@@ -197,13 +197,23 @@ export class EmbeddedCatalog {
    *   {@link snapshot}
    */
   async snapshotAt(version: number): Promise<CatalogSnapshot> {
-    const latest = await this.snapshot();
+    const latest = await this.#reaching(version);
     checkInt(version, 0, latest.version, 'INVALID_ARGUMENT', 'version');
     if (version === latest.version) return latest;
     const kept = this.#recent.find((s) => s.version === version);
     if (kept !== undefined) return kept;
     const base = await loadCheckpoint(this.storage, version);
     return version === base.version ? base : replay(await this.entries(base.version + 1, version), base);
+  }
+
+  /**
+   * The state this session knows when it has reached `version` already (entries are immutable, so
+   * reading the past needs no new look at the log), else the latest state read from the log.
+   */
+  #reaching(version: number): Promise<CatalogSnapshot> {
+    return Number.isSafeInteger(version) && version <= this.#current.version
+      ? Promise.resolve(this.#current)
+      : this.snapshot();
   }
 
   /** Folds our own new entry in without reading it back, then checkpoints when it is due. */

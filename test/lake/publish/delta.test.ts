@@ -472,6 +472,13 @@ describe('damaged, failed or foreign logs', () => {
     expect(outcome!.error!.message).toContain('octa-lake did not write it');
     expect(await deltaVersions(storage, 'points')).toEqual([0]);
     await expect(deltaView.read(storage, 'points')).rejects.toMatchObject({ code: 'CORRUPT' });
+    // Nor is it cleaned up: expiry deletes nothing of a log another writer owns.
+    await expect(
+      deltaView.expire(storage, 'points', new Date(Date.now() + 86_400_000)),
+    ).rejects.toMatchObject({
+      code: 'CORRUPT',
+    });
+    expect(await deltaVersions(storage, 'points')).toEqual([0]);
   });
 
   it('refuses a log past reader 1 / writer 2 and a commit that is not JSON', async () => {

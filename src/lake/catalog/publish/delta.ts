@@ -120,9 +120,11 @@ async function isReadableCheckpoint(storage: Storage, key: string): Promise<bool
  * `before` (by its file's modification time) is the cutoff; the newest readable checkpoint at or
  * below it (written at the cutoff when there is none, without tombstones older than `before`) is
  * kept with every commit from its version on, and the commits and checkpoints below it are
- * deleted. `_last_checkpoint` is moved up first when it names a version below the kept checkpoint.
+ * deleted. A log that octa-lake did not write is refused (CORRUPT), never cleaned up. `_last_checkpoint` is moved up first when it names a version below the kept checkpoint.
  */
 async function expire(storage: Storage, table: string, before: Date): Promise<string[]> {
+  // Only a log this lake wrote is cleaned up: readHead refuses one without the octa-catalog txn.
+  if ((await readHead(storage, table)) === null) return [];
   const beforeMs = before.getTime();
   const listing = await listLog(storage, table);
   const cutoff = Math.max(
